@@ -1,0 +1,89 @@
+"""The exception tree and the exit codes; imports nothing from the package.
+
+    QwenError                      exit 1 unless a subclass says otherwise
+     ├── UsageError                exit 2  bad flags, input, files, config; raised before any network
+     ├── AuthError                 exit 3  missing key, 401, 403
+     ├── ApiError                  exit 1  the API refused or failed the request (4xx, status failed, error event)
+     └── TransientError            exit 4  network, timeout, 429, 5xx, rate limit: after the retries ran out
+          └── StreamCutError       exit 4  a stream ended before its terminal event
+
+Every error carries one human line (`message`) and, when the server said so, its `code`, `request_id`
+and HTTP `status`. `cli` turns them into that one line on stderr and the exit code; nothing else does.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    API_ERROR = 1
+    USAGE = 2
+    AUTH = 3
+    TRANSIENT = 4
+    INTERRUPTED = 130
+
+
+class QwenError(Exception):
+    exit_code: ExitCode = ExitCode.API_ERROR
+    kind: str = "api_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.status = status
+
+    def line(self) -> str:
+        """The one line shown to the user: the message, then the server's code and request id when known."""
+        extras = []
+        if self.status is not None:
+            extras.append(f"HTTP {self.status}")
+        if self.code:
+            extras.append(f"code {self.code}")
+        if self.request_id:
+            extras.append(f"request id {self.request_id}")
+        return f"{self.message} ({', '.join(extras)})" if extras else self.message
+
+    def to_json(self) -> dict[str, Any]:
+        """The `{"error": {...}}` document written to stdout in `-o json` mode."""
+        error: dict[str, Any] = {"type": self.kind, "message": self.message, "exit_code": int(self.exit_code)}
+        for key in ("code", "request_id", "status"):
+            value = getattr(self, key)
+            if value is not None:
+                error[key] = value
+        return {"error": error}
+
+
+class UsageError(QwenError):
+    exit_code = ExitCode.USAGE
+    kind = "usage_error"
+
+
+class AuthError(QwenError):
+    exit_code = ExitCode.AUTH
+    kind = "auth_error"
+
+
+class ApiError(QwenError):
+    exit_code = ExitCode.API_ERROR
+    kind = "api_error"
+
+
+class TransientError(QwenError):
+    exit_code = ExitCode.TRANSIENT
+    kind = "transient_error"
+
+
+class StreamCutError(TransientError):
+    kind = "stream_cut"
