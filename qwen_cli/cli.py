@@ -1,0 +1,237 @@
+"""The Typer app: the only module that knows flags, stdin/stdout/stderr, terminals and exit codes.
+
+Commands are short recipes: resolve settings -> gather input -> build the request -> send -> render.
+httpx, rich and yaml are imported only inside the commands that need them, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any, NoReturn
+
+import typer
+
+from qwen_cli import __version__
+from qwen_cli.errors import AuthError, ExitCode, QwenError, UsageError
+from qwen_cli.flags import PromptArgument, RequestFlags, with_request_flags
+
+STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
+
+app = typer.Typer(
+    name="qwen",
+    help="Ask Qwen models from the shell, through Model Studio's (DashScope) Responses API.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,  # locals can hold the API key
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def show_version(value: bool) -> None:
+    if value:
+        print(f"qwen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", "-V", callback=show_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Ask Qwen models from the shell, through Model Studio's (DashScope) Responses API.
+
+    \b
+    Examples:
+      qwen ask "why is the sky blue"
+      git diff | qwen ask "write a commit message" > msg.txt
+      qwen stream "tell me a story"
+      qwen ask --json "hi" | jq -r .id
+
+    The API key is read from DASHSCOPE_API_KEY. Exit codes: 0 ok, 1 API error, 2 bad usage or input,
+    3 authentication, 4 network or server trouble after retries, 130 interrupted.
+    """
+
+
+@app.command()
+@with_request_flags
+def ask(prompt: PromptArgument = None, *, flags: RequestFlags) -> None:
+    """Send one prompt and print the answer once it is complete.
+
+    The prompt is the words given, joined by spaces. Text piped into qwen is sent too, as material
+    apart from the prompt (with no prompt it is sent alone).
+
+    \b
+    Examples:
+      qwen ask "why is the sky blue"
+      git diff | qwen ask "write a commit message" > msg.txt
+      qwen ask -f main.py -f test_main.py "what does this test miss?"
+      qwen ask --image photo.png "what is in this picture?"
+      qwen ask -m qwen3.8-max --effort high "prove that sqrt(2) is irrational"
+      qwen ask --json "hi" | jq .usage
+      qwen ask --dry-run -s "answer in French" "hello"
+    """
+    run_request(prompt, flags, stream=False)
+
+
+@app.command()
+@with_request_flags
+def stream(prompt: PromptArgument = None, *, flags: RequestFlags) -> None:
+    """Send one prompt and print the answer as it arrives.
+
+    \b
+    Examples:
+      qwen stream "write a haiku about the sea"
+      cat notes.md | qwen stream "summarise these notes"
+      qwen stream --think "how many r's are in strawberry?"
+      qwen stream -o jsonl "hi" | jq -c .type
+    """
+    run_request(prompt, flags, stream=True)
+
+
+@app.command()
+def emulator(
+    port: int = typer.Option(8765, "--port", "-p", help="Port to listen on (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    api_key: str = typer.Option(None, "--api-key", help="Accept only this key (default: any non-empty key)."),
+) -> None:
+    """Serve a local emulator of the Responses API, for trying qwen and testing scripts offline.
+
+    Replies are deterministic and derived from the input; no key and no network are needed.
+
+    \b
+    Examples:
+      qwen emulator --port 8765 &
+      QWEN_BASE_URL=http://127.0.0.1:8765/compatible-mode/v1 DASHSCOPE_API_KEY=sk-test qwen ask hi
+    """
+    from qwen_cli.emulator import serve_forever
+
+    with error_boundary(debug=False, json_errors=False):
+        try:
+            serve_forever(host, port, api_key, None, announce=lambda line: print(line, flush=True))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def run_request(words: list[str] | None, flags: RequestFlags, stream: bool) -> None:
+    from qwen_cli import session
+    from qwen_cli.request import build_request
+
+    with error_boundary(flags.debug, json_errors=flags.wants_json()):
+        settings = flags.settings(os.environ)
+        mode = choose_mode(settings.output)
+        user_input = gather_input(words or [], flags)
+        request = build_request(settings.base_url, settings.api_key, flags.options(settings.model), user_input, stream)
+        if flags.dry_run:
+            print(json.dumps(request.redacted(), ensure_ascii=False, indent=2))
+            return
+        if not settings.api_key:
+            raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
+        output = session.Output(mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note)
+        session.run(settings, request, output, debug=note if flags.debug else None)
+
+
+def choose_mode(output: str) -> str:
+    """`auto` is pretty on a terminal and plain text anywhere else: pipes never get colour or wrapping."""
+    if output != "auto":
+        return output
+    return "pretty" if sys.stdout.isatty() else "text"
+
+
+def gather_input(words: list[str], flags: RequestFlags) -> Any:
+    from qwen_cli import inputs
+    from qwen_cli.request import Attachment, UserInput
+
+    prompt = " ".join(words)
+    stdin = None if flags.no_stdin or sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
+    attachments = [inputs.read_attachment(path, stdin) for path in flags.files]
+    images = tuple(inputs.load_image(ref) for ref in flags.images)
+    messages = inputs.load_messages(flags.messages) if flags.messages else None
+    if stdin is not None and "-" not in flags.files:
+        has_other_input = bool(prompt.strip() or attachments or images or messages)
+        piped = read_stdin(stdin, has_other_input)
+        if piped and not prompt.strip():
+            prompt = piped  # with no prompt the piped text is the prompt itself
+        elif piped:
+            attachments.insert(0, Attachment(name="stdin", text=piped))
+    return UserInput(prompt=prompt, attachments=tuple(attachments), images=images, messages=messages)
+
+
+def read_stdin(stdin: Any, has_other_input: bool) -> str:
+    from qwen_cli import inputs
+
+    data = inputs.read_piped_stdin(stdin, STDIN_WAIT_SECONDS if has_other_input else None)
+    if data is None:
+        note(f"stdin sent nothing within {STDIN_WAIT_SECONDS:g} s; going on without it (--no-stdin skips the wait)")
+        return ""
+    text = inputs.decode_text(data, "stdin")
+    return text if text.strip() else ""
+
+
+def note(message: str) -> None:
+    print(f"qwen: {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def error_boundary(debug: bool, json_errors: bool) -> Iterator[None]:
+    """The one place where failures become a line on stderr and an exit code; no traceback unless --debug."""
+    try:
+        yield
+    except QwenError as exc:
+        fail(exc, json_errors)
+    except KeyboardInterrupt:
+        fail(QwenError("interrupted"), json_errors, ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        silence_stdout()
+        raise typer.Exit(0) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        fail(QwenError(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)"), json_errors)
+
+
+def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> NoReturn:
+    code = exit_code if exit_code is not None else int(error.exit_code)
+    with contextlib.suppress(BrokenPipeError):
+        if json_errors:
+            document = error.to_json()
+            document["error"]["exit_code"] = code
+            print(json.dumps(document, ensure_ascii=False), flush=True)
+        print(f"qwen: error: {error.line()}", file=sys.stderr, flush=True)
+    raise typer.Exit(code)
+
+
+def silence_stdout() -> None:
+    """After the reader of stdout went away, point stdout at /dev/null so the final flush stays quiet."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main() -> None:
+    try:
+        code = app(prog_name="qwen", standalone_mode=False)
+    except typer.TyperException as exc:
+        code = show_usage_error(exc)
+    except typer.Abort:
+        code = ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        silence_stdout()
+        code = 0
+    sys.exit(code or 0)
+
+
+def show_usage_error(exc: Any) -> int:
+    """Click's usage errors as one line that says what was wrong and where to look."""
+    context = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" or context is None:
+        exc.show()
+        return int(getattr(exc, "exit_code", ExitCode.USAGE))
+    print(f"qwen: error: {exc.format_message()} (see '{context.command_path} --help')", file=sys.stderr)
+    return int(ExitCode.USAGE)
+

@@ -1,0 +1,263 @@
+"""The only module that speaks HTTP (httpx): sends prepared requests, retries what is transient, maps failures.
+
+Every failure leaves here as a QwenError with one clear line. Knows nothing of flags or output; it reports
+retries and debug lines through callbacks. A test can hand in an httpx transport instead of the network.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from qwen_cli.errors import ApiError, AuthError, QwenError, StreamCutError, TransientError
+from qwen_cli.request import PreparedRequest
+from qwen_cli.responses import failure_of, is_rate_limited
+from qwen_cli.stream import TERMINAL_EVENTS, iter_events, iter_sse
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0  # a server asking for longer than this is better answered by a failure the user sees
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed attempt: the error to raise if it is the last, and whether another attempt may help."""
+
+    error: QwenError
+    retryable: bool = False
+    retry_after: float | None = None
+
+
+class Client:
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 10.0,
+        timeout: float = 300.0,
+        max_retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+        notify: Notify | None = None,
+        debug: Notify | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.notify = notify or (lambda message: None)
+        self.debug = debug
+        self.sleep = sleep
+        limits = httpx.Timeout(connect=connect_timeout, read=timeout, write=timeout, pool=connect_timeout)
+        self.http = httpx.Client(timeout=limits, transport=transport)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.http.close()
+
+    def send(self, request: PreparedRequest) -> dict[str, Any]:
+        """Send a JSON request and return the JSON reply, retrying transient failures."""
+        for attempt in range(self.max_retries + 1):
+            failure = None
+            try:
+                reply = self.http.send(self.build(request))
+                self.log_reply(reply)
+                failure = http_failure(reply)
+                if failure is None:
+                    payload = json_body(reply)
+                    failure = rate_limit_failure(payload)
+                    if failure is None:
+                        return payload
+            except httpx.TransportError as exc:
+                failure = transport_failure(exc, request, self.timeout)
+            self.retry_or_raise(failure, attempt)
+        raise AssertionError("retry_or_raise raises on the last attempt")
+
+    def stream(self, request: PreparedRequest) -> Iterator[dict[str, Any]]:
+        """Yield the server's events up to the terminal one; retried only while nothing was received."""
+        for attempt in range(self.max_retries + 1):
+            received = False
+            try:
+                with self.http.send(self.build(request), stream=True) as reply:
+                    self.log_reply(reply)
+                    failure = http_failure(reply, read=True)
+                    if failure is None:
+                        events = self.events_of(reply)
+                        first = next(events, None)
+                        failure = rate_limit_failure(first.get("response") if first else None)
+                        if failure is None:
+                            received = True
+                            yield from until_terminal(first, events, self.timeout)
+                            return
+            except httpx.TransportError as exc:
+                if received:
+                    raise mid_stream_error(exc, self.timeout) from exc
+                failure = transport_failure(exc, request, self.timeout)
+            self.retry_or_raise(failure, attempt)
+
+    def events_of(self, reply: httpx.Response) -> Iterator[dict[str, Any]]:
+        if "json" in reply.headers.get("content-type", ""):
+            # Some gateways answer a stream request with one JSON Response: treat it as a one-event stream.
+            return iter([terminal_event_for(json_body(reply))])
+        return iter_events(iter_sse(reply.iter_raw()), on_malformed=self.skip_malformed)
+
+    def skip_malformed(self, reason: str) -> None:
+        self.notify(f"skipped a malformed event in the stream ({reason})")
+
+    def build(self, request: PreparedRequest) -> httpx.Request:
+        if self.debug:
+            self.debug("request " + json.dumps(request.redacted(), ensure_ascii=False))
+        content = None if request.body is None else json.dumps(request.body, ensure_ascii=False).encode("utf-8")
+        return self.http.build_request(request.method, request.url, headers=request.headers, content=content)
+
+    def log_reply(self, reply: httpx.Response) -> None:
+        if self.debug:
+            request_id = reply.headers.get("x-request-id", "-")
+            self.debug(f"reply HTTP {reply.status_code} {reply.headers.get('content-type', '')} request id {request_id}")
+
+    def retry_or_raise(self, failure: Failure, attempt: int) -> None:
+        if not failure.retryable or attempt >= self.max_retries:
+            raise failure.error
+        delay = backoff(attempt) if failure.retry_after is None else failure.retry_after
+        self.notify(f"{failure.error.line()}; retrying in {delay:.1f} s (retry {attempt + 1} of {self.max_retries})")
+        self.sleep(delay)
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter, so many clients failing together do not retry in lockstep."""
+    return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.5)
+
+
+def until_terminal(first: dict[str, Any], events: Iterator[dict[str, Any]], timeout: float) -> Iterator[dict[str, Any]]:
+    event: dict[str, Any] | None = first
+    while event is not None:
+        yield event
+        if event.get("type") in TERMINAL_EVENTS or event.get("type") == "error":
+            return
+        event = next(events, None)
+    raise StreamCutError("the stream ended before the response was complete; the text so far is kept")
+
+
+def terminal_event_for(response: dict[str, Any]) -> dict[str, Any]:
+    status = response.get("status")
+    kind = {"failed": "response.failed", "incomplete": "response.incomplete"}.get(str(status), "response.completed")
+    return {"type": kind, "response": response}
+
+
+def json_body(reply: httpx.Response) -> dict[str, Any]:
+    try:
+        payload = json.loads(reply.read())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TransientError(
+            "the server's reply is not valid JSON (cut short or garbled); try again", status=reply.status_code
+        ) from exc
+    if not isinstance(payload, dict):
+        raise TransientError("the server's reply is not a JSON object; try again", status=reply.status_code)
+    return payload
+
+
+def rate_limit_failure(response: dict[str, Any] | None) -> Failure | None:
+    """The Responses API reports rate limiting as HTTP 200 with `status: failed`: retry that like a 429."""
+    failure = failure_of(response) if isinstance(response, dict) else None
+    if failure is None or not is_rate_limited(*failure):
+        return None
+    code, message = failure
+    return Failure(TransientError(f"rate limited: {message}", code=code), retryable=True)
+
+
+def http_failure(reply: httpx.Response, read: bool = False) -> Failure | None:
+    if reply.status_code < 400:
+        return None
+    if read:
+        reply.read()
+    code, message, request_id = error_details(reply)
+    status = reply.status_code
+    if status in (401, 403):
+        return Failure(AuthError(auth_message(status, message), code=code, request_id=request_id, status=status))
+    if status in RETRY_STATUSES or status >= 500:
+        error = TransientError(message, code=code, request_id=request_id, status=status)
+        return Failure(error, retryable=status in RETRY_STATUSES, retry_after=retry_after(reply))
+    return Failure(ApiError(message, code=code, request_id=request_id, status=status))
+
+
+def auth_message(status: int, message: str) -> str:
+    if status == 401:
+        return f"the API key was refused: {message} Check DASHSCOPE_API_KEY, and that the key belongs to this region"
+    return f"permission denied: {message} Check that the model is activated for your account"
+
+
+def error_details(reply: httpx.Response) -> tuple[str | None, str, str | None]:
+    """(code, message, request id) from the flat or the nested error envelope, or from a non-JSON page."""
+    request_id = reply.headers.get("x-request-id")
+    try:
+        body = json.loads(reply.content)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None, non_json_message(reply), request_id
+    if isinstance(body, dict):
+        nested = body.get("error") if isinstance(body.get("error"), dict) else None
+        source = nested or body
+        code = source.get("code") or source.get("type")
+        message = source.get("message") or reply.reason_phrase or "no message"
+        return (str(code) if code else None), str(message), body.get("request_id") or request_id
+    return None, non_json_message(reply), request_id
+
+
+def non_json_message(reply: httpx.Response) -> str:
+    text = reply.content.decode("utf-8", "replace")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    snippet = title.group(1) if title else text
+    snippet = " ".join(snippet.split())[:160] or "(empty body)"
+    kind = "an HTML page" if "<html" in text.lower() else "a non-JSON reply"
+    return f"the server (or a proxy) sent {kind}: {snippet}"
+
+
+def retry_after(reply: httpx.Response) -> float | None:
+    value = reply.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, MAX_RETRY_AFTER))
+
+
+def transport_failure(exc: httpx.TransportError, request: PreparedRequest, timeout: float) -> Failure:
+    host = urlsplit(request.url).netloc
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Failure(TransientError(f"no connection to {host} in time (connect timeout)"), retryable=True)
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure(TransientError(f"{host} sent nothing for {timeout:g} s (read timeout); raise it with --timeout"))
+    if isinstance(exc, httpx.ConnectError):
+        return Failure(TransientError(connect_message(host, str(exc))), retryable=True)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return Failure(TransientError(f"{host} closed the connection without a reply"), retryable=True)
+    return Failure(TransientError(f"network error talking to {host}: {exc or type(exc).__name__}"))
+
+
+def connect_message(host: str, reason: str) -> str:
+    lowered = reason.lower()
+    if "name or service not known" in lowered or "nodename nor servname" in lowered or "name resolution" in lowered:
+        return f"cannot resolve the host {host} (DNS); check the network and --base-url"
+    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+        return f"TLS handshake with {host} failed: {reason}"
+    if "refused" in lowered:
+        return f"connection to {host} refused; is the server running and --base-url right?"
+    return f"cannot connect to {host}: {reason}"
+
+
+def mid_stream_error(exc: httpx.TransportError, timeout: float) -> TransientError:
+    if isinstance(exc, httpx.TimeoutException):
+        return StreamCutError(f"the stream stalled: nothing arrived for {timeout:g} s; the text so far is kept")
+    return StreamCutError("the stream was cut off before the response was complete; the text so far is kept")

@@ -1,0 +1,166 @@
+"""Settings: built-in defaults, the config file and the environment, merged by the one precedence rule.
+
+flag > preset > environment > config file > built-in default: the first layer that sets a value wins.
+Knows nothing of flags' spelling or of HTTP; yaml is imported only when a config file exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qwen_cli.errors import UsageError
+
+REGIONS: dict[str, str] = {
+    "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+    "cn": "https://dashscope.aliyuncs.com/compatible-mode/v1",
+    "us": "https://dashscope-us.aliyuncs.com/compatible-mode/v1",
+}
+OUTPUT_MODES = ("auto", "pretty", "text", "json", "jsonl")
+API_KEY_ENV = "DASHSCOPE_API_KEY"
+
+DEFAULTS: dict[str, Any] = {
+    "model": "qwen-plus",
+    "region": "intl",
+    "base_url": None,
+    "connect_timeout": 10.0,
+    "timeout": 300.0,
+    "max_retries": 2,
+    "output": "auto",
+}
+# The environment variables that set a setting (the API key is handled apart: it is never a "setting").
+ENVIRONMENT: dict[str, str] = {"QWEN_MODEL": "model", "QWEN_BASE_URL": "base_url"}
+# What the config file may hold, with the type each key must have.
+CONFIG_KEYS: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "region": (str,),
+    "base_url": (str,),
+    "connect_timeout": (int, float),
+    "timeout": (int, float),
+    "max_retries": (int,),
+    "output": (str,),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a request needs that is not part of the request body."""
+
+    api_key: str | None
+    base_url: str
+    model: str
+    connect_timeout: float
+    timeout: float
+    max_retries: int
+    output: str
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of settings, named for `config show` and error messages."""
+
+    name: str
+    values: Mapping[str, Any]
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "qwen" / "config.yaml"
+
+
+def environment_layer(env: Mapping[str, str]) -> Layer:
+    # An empty variable counts as unset: `QWEN_MODEL= qwen ask` must not send an empty model.
+    return Layer("environment", {key: env[var] for var, key in ENVIRONMENT.items() if env.get(var)})
+
+
+def config_file_layer(path: Path) -> Layer:
+    if not path.is_file():
+        return Layer("config file", {})
+    values, lines = load_yaml_mapping(path)
+    check_keys(values, lines, path, CONFIG_KEYS)
+    return Layer(f"config file {path}", values)
+
+
+def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """Read a YAML file that must hold a mapping; return it with the line number of each top-level key."""
+    from qwen_cli import yamlfile
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text") from exc
+    return yamlfile.parse_mapping(text, str(path))
+
+
+def check_keys(
+    values: Mapping[str, Any], lines: Mapping[str, int], path: Path, allowed: Mapping[str, tuple[type, ...]]
+) -> None:
+    """Unknown keys and wrong types are errors that name the file, the line and the key."""
+    for key, value in values.items():
+        where = f"{path}:{lines.get(str(key), '?')}"
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), list(allowed), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(allowed)}"
+            raise UsageError(f"{where}: unknown key '{key}'{hint}")
+        types = allowed[key]
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            wanted = " or ".join(t.__name__ for t in types)
+            raise UsageError(f"{where}: '{key}' must be {wanted}, not {type(value).__name__}")
+
+
+def first_set(key: str, layers: list[Layer]) -> tuple[Any, str]:
+    """The one precedence rule: the first layer holding a non-None value for `key` wins."""
+    for layer in layers:
+        value = layer.values.get(key)
+        if value is not None:
+            return value, layer.name
+    return DEFAULTS.get(key), "default"
+
+
+def resolve_base_url(layers: list[Layer]) -> tuple[str, str]:
+    """Within a layer an explicit base_url beats a region; a higher layer beats a lower one."""
+    for layer in [*layers, Layer("default", DEFAULTS)]:
+        if layer.values.get("base_url"):
+            return check_base_url(str(layer.values["base_url"]), layer.name), layer.name
+        region = layer.values.get("region")
+        if region is not None:
+            if region not in REGIONS:
+                raise UsageError(f"unknown region '{region}' ({layer.name}); choose one of: {', '.join(REGIONS)}")
+            return REGIONS[region], layer.name
+    raise AssertionError("the defaults always name a region")
+
+
+def check_base_url(url: str, source: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"base URL '{url}' ({source}) must start with http:// or https://")
+    return url.rstrip("/")
+
+
+def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str], preset: Mapping[str, Any] | None = None) -> Settings:
+    layers = [Layer("flag", flags), Layer("preset", preset or {}), environment_layer(env)]
+    layers.append(config_file_layer(config_path(env)))
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in ("model", "connect_timeout", "timeout", "max_retries", "output"):
+        values[key], sources[key] = first_set(key, layers)
+    values["base_url"], sources["base_url"] = resolve_base_url(layers)
+    check_settings(values, sources)
+    return Settings(api_key=env.get(API_KEY_ENV) or None, sources=sources, **values)
+
+
+def check_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    for key in ("connect_timeout", "timeout"):
+        if values[key] <= 0:
+            raise UsageError(f"{key} must be a positive number of seconds, got {values[key]} ({sources[key]})")
+    if values["max_retries"] < 0:
+        raise UsageError(f"max_retries must be 0 or more, got {values['max_retries']} ({sources['max_retries']})")
+    if values["output"] not in OUTPUT_MODES:
+        raise UsageError(f"output must be one of {', '.join(OUTPUT_MODES)}, got '{values['output']}' ({sources['output']})")
+    if not str(values["model"]).strip():
+        raise UsageError(f"the model name is empty ({sources['model']})")

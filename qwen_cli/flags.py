@@ -1,0 +1,119 @@
+"""The request flags shared by `ask`, `stream` (and later `continue`), declared once; part of the cli layer.
+
+`with_request_flags` gives a command every flag below and hands them to it gathered in one `RequestFlags`.
+Every default is None, meaning "not set": the precedence rule in `config` decides what applies.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from enum import Enum
+from typing import Annotated, Any, Optional, get_type_hints
+
+import typer
+
+from qwen_cli.config import Settings, resolve_settings
+from qwen_cli.request import EFFORTS, RequestOptions, parse_extra
+
+OutputMode = Enum("OutputMode", {mode: mode for mode in ("auto", "pretty", "text", "json", "jsonl")}, type=str)  # type: ignore[misc]
+Effort = Enum("Effort", {level: level for level in EFFORTS}, type=str)  # type: ignore[misc]
+Region = Enum("Region", {name: name for name in ("intl", "cn", "us")}, type=str)  # type: ignore[misc]
+
+PromptArgument = Annotated[Optional[list[str]], typer.Argument(help="The prompt: all words, joined by spaces.", metavar="[PROMPT]...", show_default=False)]
+MODEL = "Model"
+INPUT = "Input"
+OUTPUT = "Output"
+CONNECTION = "Connection"
+
+
+def option(*names: str, help: str, panel: str, **extra: Any) -> Any:
+    return typer.Option(*names, help=help, rich_help_panel=panel, show_default=False, **extra)
+
+
+@dataclass(frozen=True)
+class RequestFlags:
+    model: Annotated[Optional[str], option("-m", "--model", metavar="MODEL", help="Model id (default qwen-plus, or QWEN_MODEL).", panel=MODEL)] = None
+    instructions: Annotated[Optional[str], option("-s", "--instructions", "--system", metavar="TEXT", help="System instructions for this turn.", panel=MODEL)] = None
+    temperature: Annotated[Optional[float], option("-t", "--temperature", metavar="T", help="Sampling temperature, in [0, 2).", panel=MODEL)] = None
+    top_p: Annotated[Optional[float], option("--top-p", metavar="P", help="Nucleus sampling, in (0, 1].", panel=MODEL)] = None
+    think: Annotated[Optional[bool], option("--think/--no-think", help="Turn thinking on or off (enable_thinking).", panel=MODEL)] = None
+    effort: Annotated[Optional[Effort], option("--effort", metavar="LEVEL", help="Reasoning effort (reasoning.effort).", panel=MODEL)] = None
+    max_output_tokens: Annotated[Optional[int], option("--max-output-tokens", metavar="N", help="Cap on the answer's tokens (at least 16).", panel=MODEL)] = None
+    store: Annotated[Optional[bool], option("--store/--no-store", help="Let the server keep the response for 7 days (it does by default).", panel=MODEL)] = None
+    session_cache: Annotated[Optional[bool], option("--session-cache/--no-session-cache", help="Server-side session cache for multi-turn (header x-dashscope-session-cache).", panel=MODEL)] = None
+    conversation: Annotated[Optional[str], option("--conversation", metavar="ID", help="Add this turn to a conversation (conv_...).", panel=MODEL)] = None
+    previous: Annotated[Optional[str], option("--previous", metavar="ID", help="Continue from this response id (previous_response_id).", panel=MODEL)] = None
+    extra: Annotated[Optional[str], option("--extra", metavar="JSON", help="A JSON object of raw body fields to merge in, for what is new.", panel=MODEL)] = None
+    files: Annotated[Optional[list[str]], option("-f", "--file", metavar="PATH", help="Attach a text file with its name (repeatable; - is stdin).", panel=INPUT)] = None
+    images: Annotated[Optional[list[str]], option("--image", metavar="PATH|URL", help="Attach an image file or URL (repeatable).", panel=INPUT)] = None
+    messages: Annotated[Optional[str], option("--messages", metavar="PATH", help="A JSON or YAML file holding the complete input array.", panel=INPUT)] = None
+    no_stdin: Annotated[Optional[bool], option("--no-stdin", help="Do not read piped stdin.", panel=INPUT)] = None
+    output: Annotated[Optional[OutputMode], option("-o", "--output", metavar="MODE", help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.", panel=OUTPUT)] = None
+    json_output: Annotated[Optional[bool], option("--json", help="Short for -o json.", panel=OUTPUT)] = None
+    show_reasoning: Annotated[Optional[bool], option("--show-reasoning", help="In text mode, print the thinking to stderr.", panel=OUTPUT)] = None
+    verbose: Annotated[Optional[bool], option("-v", "--verbose", help="Print id, model, token usage and timing to stderr.", panel=OUTPUT)] = None
+    dry_run: Annotated[Optional[bool], option("--dry-run", help="Print the request that would be sent (key redacted) and exit.", panel=OUTPUT)] = None
+    debug: Annotated[Optional[bool], option("--debug", help="Log the HTTP exchange (secrets redacted) and show tracebacks.", panel=OUTPUT)] = None
+    region: Annotated[Optional[Region], option("--region", metavar="REGION", help="Endpoint region: intl (default), cn or us.", panel=CONNECTION)] = None
+    base_url: Annotated[Optional[str], option("--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION)] = None
+    timeout: Annotated[Optional[float], option("--timeout", metavar="SECONDS", help="Seconds to wait for the server to send something (default 300).", panel=CONNECTION)] = None
+    max_retries: Annotated[Optional[int], option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION)] = None
+
+    def __post_init__(self) -> None:
+        # Typer hands over None for repeatable options not given; the commands want empty lists.
+        object.__setattr__(self, "files", list(self.files or []))
+        object.__setattr__(self, "images", list(self.images or []))
+
+    def wants_json(self) -> bool:
+        return bool(self.json_output) or value_of(self.output) == "json"
+
+    def settings(self, env: Mapping[str, str]) -> Settings:
+        output = "json" if self.json_output else value_of(self.output)
+        values = {
+            "model": self.model,
+            "region": value_of(self.region),
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "output": output,
+        }
+        return resolve_settings(values, env)
+
+    def options(self, model: str) -> RequestOptions:
+        return RequestOptions(
+            model=model,
+            instructions=self.instructions,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            think=self.think,
+            effort=value_of(self.effort),
+            max_output_tokens=self.max_output_tokens,
+            store=self.store,
+            session_cache=self.session_cache,
+            conversation=self.conversation,
+            previous_response_id=self.previous,
+            extra=parse_extra(self.extra) if self.extra is not None else None,
+        )
+
+
+def value_of(choice: Enum | None) -> Any:
+    return None if choice is None else choice.value
+
+
+def with_request_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` every request flag; it receives them as one keyword argument `flags`."""
+    hints = get_type_hints(RequestFlags, include_extras=True)
+    names = [field.name for field in fields(RequestFlags)]
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hints[name]) for name in names]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        flags = RequestFlags(**{name: kwargs.pop(name) for name in names})
+        command(**kwargs, flags=flags)
+
+    wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,127 @@
+"""What the user attaches: text files, piped stdin, images and message files, read and checked.
+
+Every problem becomes a UsageError (exit 2) before any network. The caller hands in the stdin stream,
+so this module never reaches for sys.stdin itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import os
+import select
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from qwen_cli.errors import UsageError
+from qwen_cli.request import Attachment
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's documented limit for an image
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+    b"BM": "image/bmp",
+}
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Attachments must be text: a NUL byte means binary, and only UTF-8 is accepted (a BOM is dropped)."""
+    if b"\x00" in data:
+        raise UsageError(f"{name} looks like a binary file (it contains NUL bytes); attach text files only")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name} is not valid UTF-8 (bad byte at offset {exc.start}); convert it with iconv first") from exc
+
+
+def read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise UsageError(f"no such file: {path}") from exc
+    except IsADirectoryError as exc:
+        raise UsageError(f"{path} is a directory; attach files one by one with -f") from exc
+    except PermissionError as exc:
+        raise UsageError(f"cannot read {path}: permission denied") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def read_attachment(path: str, stdin: BinaryIO | None) -> Attachment:
+    """`-f PATH` attaches a text file under its name; `-f -` attaches all of stdin."""
+    if path == "-":
+        if stdin is None:
+            raise UsageError("-f - reads stdin, but stdin is turned off (--no-stdin) or is a terminal")
+        return Attachment(name="stdin", text=decode_text(stdin.read(), "stdin"))
+    return Attachment(name=path, text=decode_text(read_bytes(path), path))
+
+
+def read_piped_stdin(stdin: BinaryIO, wait: float | None) -> bytes | None:
+    """All of a piped stdin, or None when it delivers nothing within `wait` seconds (None: wait for it).
+
+    CI runners often leave stdin open and idle; with a prompt given, qwen must not hang on it.
+    Once the first byte arrives the rest is read to the end, however long the writer takes.
+    """
+    if wait is not None and not has_data_within(stdin, wait):
+        return None
+    return stdin.read()
+
+
+def has_data_within(stdin: BinaryIO, seconds: float) -> bool:
+    try:
+        ready, _, _ = select.select([stdin], [], [], seconds)
+    except (OSError, ValueError, TypeError):
+        return True  # not a selectable descriptor (a test double, a Windows pipe): just read it
+    return bool(ready)
+
+
+def load_image(ref: str) -> str:
+    """An image URL (https or data:) is sent as it is; a local file becomes a data URL."""
+    if ref.startswith(("http://", "https://", "data:")):
+        return ref
+    data = read_bytes(ref)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise UsageError(f"{ref} is {len(data) // (1024 * 1024)} MiB; the API takes images up to 20 MiB")
+    mime = image_type(data, ref)
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def image_type(data: bytes, name: str) -> str:
+    for signature, mime in IMAGE_SIGNATURES.items():
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    guessed, _ = mimetypes.guess_type(name)
+    if guessed and guessed.startswith("image/"):
+        return guessed
+    raise UsageError(f"{name} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP); pass a URL instead")
+
+
+def load_messages(path: str) -> tuple[dict[str, Any], ...]:
+    """`--messages` takes a JSON or YAML file holding the complete `input` array."""
+    text = decode_text(read_bytes(path), path)
+    items = parse_json_or_yaml(text, path)
+    if isinstance(items, dict) and isinstance(items.get("input"), list):
+        items = items["input"]  # a whole request body is accepted too
+    if not isinstance(items, list) or not items:
+        raise UsageError(f"{path}: expected a non-empty list of input items (messages like {{role: user, content: ...}})")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not ("role" in item or "type" in item):
+            raise UsageError(f"{path}: item {index + 1} is not an input item (it needs a 'role' or a 'type')")
+    return tuple(items)
+
+
+def parse_json_or_yaml(text: str, path: str) -> Any:
+    if os.path.splitext(path)[1].lower() not in (".yaml", ".yml"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            if path.lower().endswith(".json"):
+                raise UsageError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    from qwen_cli import yamlfile
+
+    return yamlfile.parse(text, path)

@@ -1,0 +1,93 @@
+"""Markdown that grows while it streams, drawn in linear time (a helper of `render`, the other rich user).
+
+Finished blocks (ended by a blank line outside a code fence) are printed once, above a live region that
+redraws only the unfinished tail, cut to the screen's height so the terminal never shows an ellipsis.
+Re-rendering the whole answer on every delta (rich's Live(Markdown(all))) grows with the square of its length.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+REFRESH_SECONDS = 1 / 12
+
+
+class MarkdownStream:
+    def __init__(self, console: Any) -> None:
+        self.console = console
+        self.lines: list[str] = []  # complete lines of the unfinished block
+        self.partial = ""  # the line being written
+        self.fence: str | None = None  # the opening fence while inside a code block
+        self.fence_line = ""
+        self.blocks_printed = 0
+        self.live: Any = None
+        self.last_refresh = 0.0
+
+    def feed(self, text: str) -> None:
+        pieces = (self.partial + text).split("\n")
+        self.partial = pieces.pop()
+        for line in pieces:
+            self.take_line(line)
+        self.redraw()
+
+    def take_line(self, line: str) -> None:
+        match = FENCE.match(line)
+        if match and (self.fence is None or match.group(1)[0] == self.fence[0] and len(match.group(1)) >= len(self.fence)):
+            self.fence, self.fence_line = (match.group(1), line) if self.fence is None else (None, "")
+        if not line.strip() and self.fence is None:
+            self.print_block()
+        else:
+            self.lines.append(line)
+
+    def print_block(self) -> None:
+        if not self.lines:
+            return
+        self.print_markdown("\n".join(self.lines))
+        self.lines = []
+
+    def print_markdown(self, text: str) -> None:
+        from rich.markdown import Markdown
+
+        if self.blocks_printed:
+            self.console.print()
+        self.console.print(Markdown(text))
+        self.blocks_printed += 1
+
+    def redraw(self) -> None:
+        if not self.console.is_terminal:
+            return  # a file or pipe gets finished blocks only
+        now = time.monotonic()
+        if now - self.last_refresh < REFRESH_SECONDS:
+            return
+        self.last_refresh = now
+        self.live_region().update(self.tail_view(), refresh=True)
+
+    def live_region(self) -> Any:
+        if self.live is None:
+            from rich.live import Live
+
+            self.live = Live(console=self.console, auto_refresh=False, transient=True, vertical_overflow="crop")
+            self.live.start()
+        return self.live
+
+    def tail_view(self) -> Any:
+        """The last screenful of the unfinished block, rendered as Markdown (inside its code fence if open)."""
+        from rich.markdown import Markdown
+
+        room = max(1, self.console.size.height - 2)
+        lines = self.lines[-room:] + ([self.partial] if self.partial else [])
+        if self.fence is not None and self.fence_line not in lines[:1]:
+            lines = [self.fence_line, *lines]
+        return Markdown("\n".join(lines))
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+        if self.partial:
+            self.lines.append(self.partial)
+            self.partial = ""
+        self.print_block()

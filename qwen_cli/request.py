@@ -1,0 +1,203 @@
+"""Pure request building: options and the user's input become the request that would be sent.
+
+No I/O and no HTTP here (standard library and `errors` only), so `--dry-run` and the tests see exactly what
+`client` sends. Only what the user (or a preset or the config) set is sent: the server applies its own defaults.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from qwen_cli import __version__
+from qwen_cli.errors import UsageError
+
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+REDACTED = "[redacted]"
+
+
+class InputText(TypedDict):
+    type: str  # "input_text"
+    text: str
+
+
+class InputImage(TypedDict):
+    type: str  # "input_image"
+    image_url: str
+
+
+class UserMessage(TypedDict):
+    role: str
+    content: list[InputText | InputImage]
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """The body parameters a user can set; None means "not set, let the server decide"."""
+
+    model: str
+    instructions: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    think: bool | None = None
+    effort: str | None = None
+    max_output_tokens: int | None = None
+    store: bool | None = None
+    session_cache: bool | None = None
+    conversation: str | None = None
+    previous_response_id: str | None = None
+    extra: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A text the user attached (a file or piped stdin), sent apart from the prompt under its name."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class UserInput:
+    prompt: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    images: tuple[str, ...] = ()  # https URLs or data URLs
+    messages: tuple[dict[str, Any], ...] | None = None  # a complete `input` array from --messages
+
+    def is_empty(self) -> bool:
+        return not (self.prompt.strip() or self.attachments or self.images or self.messages)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None = None
+    stream: bool = False
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def redacted(self) -> dict[str, Any]:
+        """The request as `--dry-run` and `--debug` show it: every secret header value replaced."""
+        headers = {name: redact(value, self.secrets) for name, value in self.headers.items()}
+        return {"method": self.method, "url": self.url, "headers": headers, "body": self.body}
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def check_options(options: RequestOptions) -> None:
+    """The documented ranges, checked before any network so a typo costs nothing."""
+    if options.temperature is not None and not 0 <= options.temperature < 2:
+        raise UsageError(f"--temperature must be in [0, 2), got {options.temperature:g}")
+    if options.top_p is not None and not 0 < options.top_p <= 1:
+        raise UsageError(f"--top-p must be in (0, 1], got {options.top_p:g}")
+    if options.max_output_tokens is not None and options.max_output_tokens < 16:
+        raise UsageError(f"--max-output-tokens must be at least 16, got {options.max_output_tokens}")
+    if options.effort is not None and options.effort not in EFFORTS:
+        raise UsageError(f"--effort must be one of {', '.join(EFFORTS)}, got '{options.effort}'")
+    if options.conversation and options.previous_response_id:
+        raise UsageError("--conversation and --previous cannot be used together: a turn continues one or the other")
+
+
+def parse_extra(text: str) -> dict[str, Any]:
+    """`--extra` takes a JSON object of raw body fields, for parameters qwen has no flag for yet."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--extra is not valid JSON ({exc.msg} at column {exc.colno}); pass an object like '{{\"key\": 1}}'") from exc
+    if not isinstance(value, dict):
+        raise UsageError("--extra must be a JSON object, like '{\"key\": 1}'")
+    return value
+
+
+def build_input(user_input: UserInput) -> str | list[Any]:
+    """A bare prompt is sent as a string; attachments and images make one user message of separate parts."""
+    messages = list(user_input.messages or ())
+    if user_input.attachments or user_input.images:
+        messages.append(user_message(user_input))
+    elif user_input.prompt:
+        if not messages:
+            return user_input.prompt
+        messages.append({"role": "user", "content": user_input.prompt})
+    return messages
+
+
+def user_message(user_input: UserInput) -> UserMessage:
+    # The material comes first and the instruction last, each in its own part, so the model can tell them apart.
+    parts: list[InputText | InputImage] = [
+        InputText(type="input_text", text=wrap_attachment(a)) for a in user_input.attachments
+    ]
+    parts += [InputImage(type="input_image", image_url=url) for url in user_input.images]
+    if user_input.prompt:
+        parts.append(InputText(type="input_text", text=user_input.prompt))
+    return UserMessage(role="user", content=parts)
+
+
+def wrap_attachment(attachment: Attachment) -> str:
+    name = attachment.name.replace('"', "'")
+    return f'<document name="{name}">\n{attachment.text.rstrip()}\n</document>'
+
+
+def build_body(options: RequestOptions, user_input: UserInput, stream: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": options.model, "input": build_input(user_input)}
+    optional = {
+        "instructions": options.instructions,
+        "temperature": options.temperature,
+        "top_p": options.top_p,
+        "enable_thinking": options.think,
+        "max_output_tokens": options.max_output_tokens,
+        "store": options.store,
+        "conversation": options.conversation,
+        "previous_response_id": options.previous_response_id,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    if options.effort is not None:
+        body["reasoning"] = {"effort": options.effort}
+    if stream:
+        body["stream"] = True
+    return merge(body, options.extra or {})
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `extra` into `base`: `--extra '{"reasoning": {"summary": "auto"}}'` keeps the effort."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def build_headers(api_key: str | None, options: RequestOptions | None = None, stream: bool = False) -> dict[str, str]:
+    headers = {
+        "Authorization": f"Bearer {api_key}" if api_key else "(not set: DASHSCOPE_API_KEY is empty)",
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream" if stream else "application/json",
+        "User-Agent": f"qwen-cli/{__version__}",
+    }
+    if options is not None and options.session_cache is not None:
+        headers["x-dashscope-session-cache"] = "enable" if options.session_cache else "disable"
+    return headers
+
+
+def build_request(
+    base_url: str, api_key: str | None, options: RequestOptions, user_input: UserInput, stream: bool
+) -> PreparedRequest:
+    check_options(options)
+    if user_input.is_empty():
+        raise UsageError("nothing to send: give a prompt, pipe text into qwen, or attach a file with -f")
+    return PreparedRequest(
+        method="POST",
+        url=f"{base_url}/responses",
+        headers=build_headers(api_key, options, stream),
+        body=build_body(options, user_input, stream),
+        stream=stream,
+        secrets=(api_key,) if api_key else (),
+    )

@@ -1,0 +1,40 @@
+"""The only importer of yaml: parses YAML text safely, keeps key line numbers, and turns syntax errors into UsageError.
+
+Imported lazily by its users so that start-up never pays for yaml.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from qwen_cli.errors import UsageError
+
+
+def parse(text: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise syntax_error(exc, source) from exc
+
+
+def parse_mapping(text: str, source: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """A YAML document that must be a mapping, with the 1-based line of each top-level key."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise syntax_error(exc, source) from exc
+    if values is None:
+        return {}, {}
+    if not isinstance(values, dict):
+        raise UsageError(f"{source}: expected a mapping (key: value), found {type(values).__name__}")
+    lines = {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
+    return values, lines
+
+
+def syntax_error(exc: yaml.YAMLError, source: str) -> UsageError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}" if mark else source
+    return UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}")
