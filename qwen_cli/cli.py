@@ -117,7 +117,6 @@ def emulator(
 
 
 def run_request(words: list[str] | None, flags: RequestFlags, stream: bool) -> None:
-    from qwen_cli import session
     from qwen_cli.request import build_request
 
     with error_boundary(flags.debug, json_errors=flags.wants_json()):
@@ -130,6 +129,8 @@ def run_request(words: list[str] | None, flags: RequestFlags, stream: bool) -> N
             return
         if not settings.api_key:
             raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
+        from qwen_cli import session  # httpx and rich load only once a request is really sent
+
         output = session.Output(mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note)
         session.run(settings, request, output, debug=note if flags.debug else None)
 

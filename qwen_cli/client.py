@@ -6,6 +6,7 @@ retries and debug lines through callbacks. A test can hand in an httpx transport
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import random
@@ -86,14 +87,14 @@ class Client:
         for attempt in range(self.max_retries + 1):
             received = False
             try:
-                with self.http.send(self.build(request), stream=True) as reply:
+                with contextlib.closing(self.http.send(self.build(request), stream=True)) as reply:
                     self.log_reply(reply)
                     failure = http_failure(reply, read=True)
                     if failure is None:
                         events = self.events_of(reply)
                         first = next(events, None)
-                        failure = rate_limit_failure(first.get("response") if first else None)
-                        if failure is None:
+                        failure = first_event_failure(first)
+                        if failure is None and first is not None:
                             received = True
                             yield from until_terminal(first, events, self.timeout)
                             return
@@ -144,6 +145,13 @@ def until_terminal(first: dict[str, Any], events: Iterator[dict[str, Any]], time
             return
         event = next(events, None)
     raise StreamCutError("the stream ended before the response was complete; the text so far is kept")
+
+
+def first_event_failure(first: dict[str, Any] | None) -> Failure | None:
+    """Before anything was shown, an empty stream or a rate-limited one can still be retried."""
+    if first is None:
+        return Failure(StreamCutError("the stream ended before its first event"), retryable=True)
+    return rate_limit_failure(first.get("response"))
 
 
 def terminal_event_for(response: dict[str, Any]) -> dict[str, Any]:

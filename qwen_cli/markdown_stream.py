@@ -12,6 +12,8 @@ import time
 from typing import Any
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# rich starts lists, tables and quotes with a blank line of their own; other blocks need one printed before them.
+OWN_BLANK_LINE = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|\||>)")
 REFRESH_SECONDS = 1 / 12
 
 
@@ -51,7 +53,7 @@ class MarkdownStream:
     def print_markdown(self, text: str) -> None:
         from rich.markdown import Markdown
 
-        if self.blocks_printed:
+        if self.blocks_printed and not OWN_BLANK_LINE.match(text):
             self.console.print()
         self.console.print(Markdown(text))
         self.blocks_printed += 1

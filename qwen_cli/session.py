@@ -72,6 +72,8 @@ def stream_answer(client: Client, request: PreparedRequest, renderer: Renderer, 
             delta = accumulator.add(event)
             if delta is not None:
                 renderer.delta(delta)
+    except BrokenPipeError:
+        raise  # the reader of stdout has gone: nothing more to show anyone
     except BaseException:
         # Ctrl-C or a cut stream: keep what was shown, end it cleanly, and say which response it was.
         renderer.abort()

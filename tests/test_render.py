@@ -1,0 +1,179 @@
+"""The output modes, driven through the one renderer interface as ask and stream drive them."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+from rich.console import Console
+from rich.markdown import Markdown
+
+from qwen_cli.markdown_stream import MarkdownStream
+from qwen_cli.render import (
+    JsonlRenderer,
+    JsonRenderer,
+    TextRenderer,
+    incomplete_warning,
+    make_renderer,
+    neutralise_controls,
+    summary_line,
+)
+from qwen_cli.stream import Delta
+
+RESPONSE = {
+    "id": "resp_1",
+    "model": "qwen-plus",
+    "status": "completed",
+    "usage": {
+        "input_tokens": 12,
+        "output_tokens": 34,
+        "total_tokens": 46,
+        "input_tokens_details": {"cached_tokens": 3},
+        "output_tokens_details": {"reasoning_tokens": 5},
+    },
+}
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def test_text_mode_prints_exactly_the_answer_and_one_newline() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    renderer = TextRenderer(out, err, show_reasoning=False)
+    for piece in ("Hello", ", ", "**world**"):
+        renderer.delta(Delta("text", piece))
+    renderer.delta(Delta("reasoning", "secret thoughts"))
+    renderer.finish(RESPONSE)
+    assert out.getvalue() == "Hello, **world**\n"
+    assert err.getvalue() == ""
+
+
+def test_text_mode_shows_reasoning_on_stderr_only_when_asked() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    renderer = TextRenderer(out, err, show_reasoning=True)
+    renderer.delta(Delta("reasoning", "step 1"))
+    renderer.delta(Delta("text", "answer"))
+    renderer.finish(RESPONSE)
+    assert (out.getvalue(), err.getvalue()) == ("answer\n", "step 1\n")
+
+
+def test_text_mode_ends_a_partial_answer_with_a_newline_on_abort() -> None:
+    out = io.StringIO()
+    renderer = TextRenderer(out, io.StringIO(), show_reasoning=False)
+    renderer.delta(Delta("text", "half an ans"))
+    renderer.abort()
+    assert out.getvalue() == "half an ans\n"
+
+
+def test_text_mode_passes_control_bytes_through_unchanged() -> None:
+    out = io.StringIO()
+    renderer = TextRenderer(out, io.StringIO(), show_reasoning=False)
+    renderer.delta(Delta("text", "\x1b[31mred\x1b[0m"))
+    renderer.finish(RESPONSE)
+    assert out.getvalue() == "\x1b[31mred\x1b[0m\n"
+
+
+def test_json_mode_prints_the_final_response_as_one_document() -> None:
+    out = io.StringIO()
+    renderer = JsonRenderer(out)
+    renderer.event({"type": "response.created"})
+    renderer.delta(Delta("text", "ignored"))
+    renderer.finish(RESPONSE)
+    assert json.loads(out.getvalue()) == RESPONSE
+
+
+def test_jsonl_mode_prints_every_event_as_one_compact_line() -> None:
+    out = io.StringIO()
+    renderer = JsonlRenderer(out)
+    events = [{"type": "response.created", "sequence_number": 0}, {"type": "response.output_text.delta", "delta": "你好"}]
+    for event in events:
+        renderer.event(event)
+    renderer.finish(RESPONSE)
+    lines = out.getvalue().splitlines()
+    assert [json.loads(line) for line in lines] == events
+    assert lines[1] == '{"type":"response.output_text.delta","delta":"你好"}'
+
+
+def test_jsonl_mode_prints_a_one_shot_response_as_one_line() -> None:
+    out = io.StringIO()
+    JsonlRenderer(out).finish(RESPONSE)
+    assert out.getvalue().count("\n") == 1 and json.loads(out.getvalue()) == RESPONSE
+
+
+def test_pretty_mode_renders_markdown_without_the_markup() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    renderer = make_renderer("pretty", out, err, show_reasoning=False)
+    renderer.delta(Delta("reasoning", "hmm"))
+    renderer.delta(Delta("text", "# Title\n\nSome **bold** text.\n\n- one\n- two\n"))
+    renderer.finish(RESPONSE)
+    shown = out.getvalue()
+    assert "Title" in shown and "Some bold text." in shown and "• one" in shown
+    assert "**" not in shown and "hmm" not in shown
+    assert "hmm" in err.getvalue()
+
+
+def test_pretty_mode_neutralises_terminal_control_sequences() -> None:
+    out = io.StringIO()
+    renderer = make_renderer("pretty", out, io.StringIO(), show_reasoning=False)
+    renderer.delta(Delta("text", "\x1b[2Jcleared\x07 \x1b]8;;http://evil\x1b\\link"))
+    renderer.finish(RESPONSE)
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert "cleared" in out.getvalue()
+
+
+def test_neutralise_controls_keeps_newlines_and_tabs() -> None:
+    assert neutralise_controls("a\tb\nc\x1b[0m\r\x9b") == "a\tb\nc\u241b[0m\u240d\ufffd"
+
+
+def test_summary_line_names_id_usage_and_in_detail_model_and_time() -> None:
+    assert summary_line(RESPONSE, 1.234, detailed=False) == "resp_1 · 12 in, 34 out (5 reasoning, 3 cached) tokens"
+    assert summary_line(RESPONSE, 1.234, detailed=True) == (
+        "resp_1 · qwen-plus · 12 in, 34 out (5 reasoning, 3 cached) tokens · 1.23 s"
+    )
+
+
+def test_incomplete_warning_names_the_reason_and_the_fix() -> None:
+    incomplete = {"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}
+    assert incomplete_warning(incomplete) == (
+        "warning: the answer is incomplete (max_output_tokens); raise --max-output-tokens for more"
+    )
+    assert incomplete_warning(RESPONSE) is None
+
+
+def stream_markdown(text: str, pieces: int, terminal: bool) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=terminal, width=60, height=20, color_system=None)
+    markdown = MarkdownStream(console)
+    size = max(1, len(text) // pieces)
+    for start in range(0, len(text), size):
+        markdown.feed(text[start : start + size])
+    markdown.close()
+    return ANSI.sub("", buffer.getvalue())
+
+
+DOCUMENT = "# Plan\n\nFirst paragraph here.\n\n```python\nx = 1\n\ny = 2\n```\n\nLast words."
+
+
+def test_streamed_markdown_matches_the_whole_answer_rendered_at_once() -> None:
+    whole = stream_markdown(DOCUMENT, pieces=1, terminal=False)
+    streamed = stream_markdown(DOCUMENT, pieces=len(DOCUMENT), terminal=False)
+    assert streamed == whole
+    assert "x = 1" in whole and "y = 2" in whole and "Last words." in whole
+
+
+def test_streamed_markdown_keeps_a_code_block_with_blank_lines_in_one_piece() -> None:
+    shown = stream_markdown(DOCUMENT, pieces=len(DOCUMENT), terminal=False)
+    assert "```" not in shown  # the fence was rendered as a code block, not split into paragraphs
+
+
+def test_finished_blocks_are_printed_once_on_a_terminal() -> None:
+    text = "".join(f"Paragraph number {n}.\n\n" for n in range(30))
+    shown = stream_markdown(text, pieces=len(text) // 3, terminal=True)
+    for n in range(30):
+        assert shown.count(f"Paragraph number {n}.") == 1
+
+
+def test_streamed_blocks_are_spaced_like_the_whole_document() -> None:
+    text = "# H\n\npara\n\n- a\n- b\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quote\n\n1. one\n\nend"
+    whole = io.StringIO()
+    Console(file=whole, width=60, color_system=None).print(Markdown(text))
+    assert stream_markdown(text, pieces=len(text), terminal=False) == whole.getvalue()
