@@ -155,7 +155,7 @@ def gather_input(words: list[str], flags: RequestFlags) -> Any:
         has_other_input = bool(prompt.strip() or attachments or images or messages)
         piped = read_stdin(stdin, has_other_input)
         if piped and not prompt.strip():
-            prompt = piped  # with no prompt the piped text is the prompt itself
+            prompt = piped.rstrip()  # with no prompt the piped text is the prompt itself
         elif piped:
             attachments.insert(0, Attachment(name="stdin", text=piped))
     return UserInput(prompt=prompt, attachments=tuple(attachments), images=images, messages=messages)

@@ -84,7 +84,8 @@ def load_image(ref: str) -> str:
         return ref
     data = read_bytes(ref)
     if len(data) > MAX_IMAGE_BYTES:
-        raise UsageError(f"{ref} is {len(data) // (1024 * 1024)} MiB; the API takes images up to 20 MiB")
+        # Exact byte counts: a file just over the limit must not read as "20 MiB; up to 20 MiB".
+        raise UsageError(f"{ref} is {len(data):,} bytes; the API takes images up to 20 MiB ({MAX_IMAGE_BYTES:,} bytes)")
     mime = image_type(data, ref)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 

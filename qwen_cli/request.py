@@ -73,22 +73,29 @@ class UserInput:
 class PreparedRequest:
     method: str
     url: str
-    headers: dict[str, str]
+    headers: dict[str, str] = field(repr=False)  # holds the key: a repr in a log or traceback must not show it
     body: dict[str, Any] | None = None
     stream: bool = False
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def redacted(self) -> dict[str, Any]:
-        """The request as `--dry-run` and `--debug` show it: every secret header value replaced."""
-        headers = {name: redact(value, self.secrets) for name, value in self.headers.items()}
-        return {"method": self.method, "url": self.url, "headers": headers, "body": self.body}
+        """The request as `--dry-run` and `--debug` show it: every secret replaced, in headers and body alike."""
+        # The body can hold the key too: the documented MCP tool passes it in `headers` (via --extra).
+        return redact({"method": self.method, "url": self.url, "headers": self.headers, "body": self.body}, self.secrets)
 
 
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+def redact(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A copy of `value` (text, or JSON-like lists and dicts) with every secret replaced."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {key: redact(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item, secrets) for item in value]
+    return value
 
 
 def check_options(options: RequestOptions) -> None:

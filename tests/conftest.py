@@ -79,9 +79,16 @@ def qwen(qwen_env: dict[str, str]):
             env={**qwen_env, **(env or {})},
             timeout=timeout,
         )
-        return Result(completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8"))
+        result = Result(completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8"))
+        assert_no_secret(result)
+        return result
 
     return run
+
+
+def assert_no_secret(result: Result) -> None:
+    """Every run of every test checks that the API key never reaches the user's screen or files."""
+    assert API_KEY not in result.stdout and API_KEY not in result.stderr, "the API key leaked into the output"
 
 
 @pytest.fixture
@@ -89,7 +96,9 @@ def qwen_pty(qwen_env: dict[str, str]):
     """Run `qwen ARGS...` with stdin, stdout and stderr on a pseudo-terminal, as a person at a shell would."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 30, columns: int = 80) -> Result:
-        return run_in_pty([qwen_executable(), *args], {**qwen_env, "COLUMNS": str(columns), "LINES": "40", **(env or {})}, timeout)
+        result = run_in_pty([qwen_executable(), *args], {**qwen_env, "COLUMNS": str(columns), "LINES": "40", **(env or {})}, timeout)
+        assert_no_secret(result)
+        return result
 
     return run
 
