@@ -108,7 +108,7 @@ class Client:
         if "json" in reply.headers.get("content-type", ""):
             # Some gateways answer a stream request with one JSON Response: treat it as a one-event stream.
             return iter([terminal_event_for(json_body(reply))])
-        return iter_events(iter_sse(reply.iter_raw()), on_malformed=self.skip_malformed)
+        return iter_events(iter_sse(reply.iter_bytes()), on_malformed=self.skip_malformed)
 
     def skip_malformed(self, reason: str) -> None:
         self.notify(f"skipped a malformed event in the stream ({reason})")

@@ -80,7 +80,7 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, get_args, get_type_hints
+from typing import Any, Callable, Iterable, get_args, get_type_hints
 from urllib.parse import parse_qsl, quote, urlsplit
 
 __all__ = ["Emulator", "Faults", "serve_forever"]
@@ -398,7 +398,8 @@ def normalize_message(item: dict[str, Any], where: str) -> dict[str, Any]:
     """A message item in the stored shape: an id, a status and a list of content parts."""
     role = item.get("role", "user")
     if role not in ROLES:
-        raise invalid(f"Invalid '{where}.role': {render(role)}. Supported values are: ('user','assistant','system','developer').")
+        supported = ",".join(f"'{name}'" for name in ROLES)
+        raise invalid(f"Invalid '{where}.role': {render(role)}. Supported values are: ({supported}).")
     content = item.get("content")
     if isinstance(content, str):
         parts = [{"type": part_kind(role), "text": content}]
@@ -407,7 +408,8 @@ def normalize_message(item: dict[str, Any], where: str) -> dict[str, Any]:
     else:
         raise invalid(f"Invalid '{where}.content': must be a string or an array of content parts.")
     message_id = item.get("id") or new_id("msg")
-    return {"id": message_id, "type": "message", "role": role, "status": item.get("status", "completed"), "content": parts}
+    status = item.get("status", "completed")
+    return {"id": message_id, "type": "message", "role": role, "status": status, "content": parts}
 
 
 def normalize_item(item: Any, where: str) -> dict[str, Any]:
@@ -429,8 +431,8 @@ def normalize_input(value: Any) -> tuple[dict[str, Any], ...]:
 
 
 def message_text(item: dict[str, Any]) -> str:
-    texts = [part.get("text", "") for part in item.get("content", []) if part.get("type") in ("input_text", "output_text", "text")]
-    return "\n".join(text for text in texts if isinstance(text, str))
+    parts = [part for part in item.get("content", []) if part.get("type") in ("input_text", "output_text", "text")]
+    return "\n".join(part["text"] for part in parts if isinstance(part.get("text"), str))
 
 
 def item_text(item: dict[str, Any]) -> str:
@@ -775,7 +777,8 @@ def web_search_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
 
 def web_extractor_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
     url = "https://example.com/"
-    return {"goal": f"Extract information about: {query}", "urls": [url], "output": f"The useful information in {url} for {query}."}
+    output = f"The useful information in {url} for {query}."
+    return {"goal": f"Extract information about: {query}", "urls": [url], "output": output}
 
 
 def code_interpreter_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
@@ -784,7 +787,8 @@ def code_interpreter_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
 
 def web_search_image_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
     found = [{"title": f"Image of {query}", "url": "https://example.com/image-1.jpg", "index": 1}]
-    return {"name": "web_search_image", "arguments": json.dumps({"queries": [query]}, ensure_ascii=False), "output": json.dumps(found, ensure_ascii=False)}
+    arguments = json.dumps({"queries": [query]}, ensure_ascii=False)
+    return {"name": "web_search_image", "arguments": arguments, "output": json.dumps(found, ensure_ascii=False)}
 
 
 def image_search_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
@@ -794,25 +798,34 @@ def image_search_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
 
 
 def file_search_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
-    result = {"file_id": "file_emulator_1", "filename": "knowledge.txt", "score": 0.9, "text": f"Knowledge about {query}."}
+    result = {"file_id": "file_emulator_1", "filename": "knowledge.txt", "score": 0.9}
+    result["text"] = f"Knowledge about {query}."
     return {"queries": [query], "results": [result]}
 
 
 def mcp_item(query: str, tool: dict[str, Any]) -> dict[str, Any]:
     label = str(tool.get("server_label", "mcp"))
     arguments = json.dumps({"query": query}, ensure_ascii=False)
-    return {"name": f"{label}-echo", "server_label": label, "arguments": arguments, "output": json.dumps({"echo": query}, ensure_ascii=False)}
+    output = json.dumps({"echo": query}, ensure_ascii=False)
+    return {"name": f"{label}-echo", "server_label": label, "arguments": arguments, "output": output}
 
 
+SEARCH_PHASES = ("in_progress", "searching", "completed")
 BUILTIN_TOOLS: dict[str, BuiltinTool] = {
-    "web_search": BuiltinTool("web_search_call", "web_search", ("in_progress", "searching", "completed"), ("action.sources",), web_search_item),
+    "web_search": BuiltinTool("web_search_call", "web_search", SEARCH_PHASES, ("action.sources",), web_search_item),
     "web_extractor": BuiltinTool("web_extractor_call", "web_extractor", (), ("output",), web_extractor_item),
     "code_interpreter": BuiltinTool(
-        "code_interpreter_call", "code_interpreter", ("in_progress", "interpreting", "completed"), ("outputs",), code_interpreter_item
+        "code_interpreter_call",
+        "code_interpreter",
+        ("in_progress", "interpreting", "completed"),
+        ("outputs",),
+        code_interpreter_item,
     ),
-    "web_search_image": BuiltinTool("web_search_image_call", "web_search_image", (), ("output",), web_search_image_item),
+    "web_search_image": BuiltinTool(
+        "web_search_image_call", "web_search_image", (), ("output",), web_search_image_item
+    ),
     "image_search": BuiltinTool("image_search_call", "image_search", (), ("output",), image_search_item),
-    "file_search": BuiltinTool("file_search_call", "file_search", ("in_progress", "searching", "completed"), ("results",), file_search_item),
+    "file_search": BuiltinTool("file_search_call", "file_search", SEARCH_PHASES, ("results",), file_search_item),
     "mcp": BuiltinTool("mcp_call", None, ("completed",), ("output",), mcp_item, arguments_first=True),
 }
 BUILTINS_BY_ITEM = {spec.item_type: spec for spec in BUILTIN_TOOLS.values()}
@@ -826,7 +839,8 @@ def builtin_items(turn: Turn, prompt: Prompt) -> list[dict[str, Any]]:
     for tool in turn.tools:
         spec = BUILTIN_TOOLS.get(str(tool.get("type")))
         if spec is not None:
-            items.append({"id": new_id("msg"), "type": spec.item_type, "status": "completed", **spec.build(query, tool)})
+            head = {"id": new_id("msg"), "type": spec.item_type, "status": "completed"}
+            items.append({**head, **spec.build(query, tool)})
     return items
 
 
@@ -885,7 +899,8 @@ def reasoning_part(prompt: Prompt) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 
 def call_part(name: str, arguments: str) -> tuple[dict[str, Any], tuple[str, ...]]:
-    item = {"id": new_id("msg"), "type": "function_call", "status": "completed", "name": name, "arguments": arguments, "call_id": new_call_id()}
+    item = {"id": new_id("msg"), "type": "function_call", "status": "completed", "name": name}
+    item.update(arguments=arguments, call_id=new_call_id())
     return item, tuple(arguments[start : start + 8] for start in range(0, len(arguments), 8))
 
 
@@ -919,7 +934,7 @@ def base_response(body: dict[str, Any], model: str, tools: list[Any], tool_choic
         "metadata": body.get("metadata") or {}, "service_tier": "default", "store": body.get("store", True),
         "temperature": body.get("temperature", 1.0), "top_p": body.get("top_p", 1.0),
         "max_output_tokens": body.get("max_output_tokens"), "reasoning": body.get("reasoning"),
-    }  # fmt: skip
+    }
     for key in ("instructions", "previous_response_id"):
         if body.get(key) is not None:
             response[key] = body[key]
@@ -932,27 +947,37 @@ def failed_shell(code: str, message: str) -> dict[str, Any]:
         "id": new_id("resp"), "object": "response", "created_at": now_seconds(), "model": "", "output": [],
         "parallel_tool_calls": False, "status": "failed", "tool_choice": "auto", "tools": [],
         "error": {"code": code, "message": message},
-    }  # fmt: skip
+    }
+
+
+def items_tokens(items: Iterable[dict[str, Any]]) -> int:
+    return sum(count_words(item_text(item)) for item in items)
+
+
+def reasoning_tokens(output: list[dict[str, Any]]) -> int:
+    reasoning = [item for item in output if item["type"] == "reasoning"]
+    return sum(count_words(part["text"]) for item in reasoning for part in item["summary"])
 
 
 def build_usage(turn: Turn, output: list[dict[str, Any]]) -> dict[str, Any]:
-    history = sum(count_words(item_text(item)) for item in turn.history)
-    fresh = count_words(turn.instructions or "") + sum(count_words(item_text(item)) for item in turn.items)
-    input_tokens = max(1, history + fresh)
-    reasoning = sum(count_words(part["text"]) for item in output if item["type"] == "reasoning" for part in item["summary"])
-    output_tokens = reasoning + sum(count_words(item_text(item)) for item in output if item["type"] != "reasoning")
+    history = items_tokens(turn.history)
+    input_tokens = max(1, history + count_words(turn.instructions or "") + items_tokens(turn.items))
+    reasoning = reasoning_tokens(output)
+    output_tokens = reasoning + items_tokens(item for item in output if item["type"] != "reasoning")
     chained = turn.body.get("previous_response_id") is not None
     cached = history if turn.cache and chained and history >= CACHE_MINIMUM else 0
-    detail = {"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": input_tokens + output_tokens, "x_billing_type": "response_api"}
+    total = input_tokens + output_tokens
+    detail = {"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total}
+    detail["x_billing_type"] = "response_api"
     if reasoning:
         detail["output_tokens_details"] = {"reasoning_tokens": reasoning}
     if turn.cache:
         detail["input_tokens_details"] = cache_details(input_tokens, cached)
     usage = {
-        "input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": input_tokens + output_tokens,
+        "input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total,
         "input_tokens_details": {"cached_tokens": cached}, "output_tokens_details": {"reasoning_tokens": reasoning},
         "x_details": [detail],
-    }  # fmt: skip
+    }
     return add_tool_counts(usage, output)
 
 
@@ -961,7 +986,7 @@ def cache_details(input_tokens: int, cached: int) -> dict[str, Any]:
     return {
         "cached_tokens": cached, "cache_creation_input_tokens": created,
         "cache_creation": {"ephemeral_5m_input_tokens": created}, "cache_type": "ephemeral",
-    }  # fmt: skip
+    }
 
 
 def add_tool_counts(usage: dict[str, Any], output: list[dict[str, Any]]) -> dict[str, Any]:
@@ -1032,9 +1057,10 @@ def message_events(item: dict[str, Any], index: int, deltas: tuple[str, ...]) ->
     ref = {"item_id": item["id"], "output_index": index, "content_index": 0}
     part = item["content"][0]
     skeleton = {"id": item["id"], "type": "message", "role": "assistant", "status": "in_progress", "content": []}
+    empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": None}
     return [
         added(skeleton, index),
-        {"type": "response.content_part.added", **ref, "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": None}},
+        {"type": "response.content_part.added", **ref, "part": empty},
         *({"type": "response.output_text.delta", **ref, "delta": delta, "logprobs": []} for delta in deltas),
         {"type": "response.output_text.done", **ref, "text": part["text"], "logprobs": []},
         {"type": "response.content_part.done", **ref, "part": {**copy.deepcopy(part), "logprobs": None}},
@@ -1076,7 +1102,8 @@ def build_frames(events: tuple[dict[str, Any], ...], faults: Faults) -> list[byt
     listed = list(events)
     if faults.unknown_event_at is not None and faults.unknown_event_at <= len(listed):
         listed.insert(faults.unknown_event_at, {"type": "response.emulator_unknown", "note": "ignore me"})
-    frames = [frame_event({**event, "sequence_number": number}, faults.sse_style) for number, event in enumerate(listed)]
+    numbered = [{**event, "sequence_number": number} for number, event in enumerate(listed)]
+    frames = [frame_event(event, faults.sse_style) for event in numbered]
     if faults.malformed_at is not None and faults.malformed_at <= len(frames):
         frames.insert(faults.malformed_at, malformed_frame(faults.sse_style))
     if faults.sse_style == "openai":
@@ -1100,6 +1127,11 @@ def malformed_frame(style: str) -> bytes:
     newline = "\r\n" if style == "crlf" else "\n"
     lines = ["event:response.output_text.delta", ":HTTP_STATUS/200", f"data:{broken}"]
     return (newline.join(lines) + newline * 2).encode("utf-8")
+
+
+def split_frame(frame: bytes) -> list[bytes]:
+    """7-byte pieces, so readers must reassemble events and UTF-8 characters across reads."""
+    return [frame[at : at + SPLIT_SIZE] for at in range(0, len(frame), SPLIT_SIZE)]
 
 
 # ---------------------------------------------------------------------------------------------- endpoints
@@ -1192,7 +1224,8 @@ def list_input_items(state: EmulatorState, call: Call, response_id: str) -> Repl
     record = stored_record(state, response_id)
     response = record["response"]
     page, has_more = paginate(record["listing"], call.query)
-    listing = {**page_body(page, has_more), "id": response_id, "model": response["model"], "created_at": response["created_at"] * 1000}
+    listing = {**page_body(page, has_more), "id": response_id, "model": response["model"]}
+    listing["created_at"] = response["created_at"] * 1000  # milliseconds here, unlike the Response itself
     if response.get("previous_response_id"):
         listing["previous_response_id"] = response["previous_response_id"]
     return json_reply(200, listing)
@@ -1263,7 +1296,8 @@ def conversation_record(state: EmulatorState, conversation_id: str) -> dict[str,
 def create_conversation(state: EmulatorState, call: Call) -> Reply:
     body = parse_object(call.raw_body)
     items, metadata = check_conversation_items(body.get("items")), check_metadata(body.get("metadata"))
-    conversation = {"id": new_id("conv"), "object": "conversation", "created_at": int(time.time() * 1000), "metadata": metadata}
+    conversation = {"id": new_id("conv"), "object": "conversation", "created_at": int(time.time() * 1000)}
+    conversation["metadata"] = metadata
     with state.lock:
         state.conversations[conversation["id"]] = {"object": conversation, "items": items}
     return json_reply(200, conversation)
@@ -1517,8 +1551,7 @@ class _Handler(BaseHTTPRequestHandler):
             if faults.event_delay and self.server.state.stopping.wait(faults.event_delay):
                 self.close_connection = True
                 return False
-            pieces = [frame[at : at + SPLIT_SIZE] for at in range(0, len(frame), SPLIT_SIZE)] if faults.split_writes else [frame]
-            for piece in pieces:
+            for piece in split_frame(frame) if faults.split_writes else [frame]:
                 self.write_chunk(piece)
         return True
 

@@ -22,7 +22,7 @@ OutputMode = Enum("OutputMode", {mode: mode for mode in ("auto", "pretty", "text
 Effort = Enum("Effort", {level: level for level in EFFORTS}, type=str)  # type: ignore[misc]
 Region = Enum("Region", {name: name for name in ("intl", "cn", "us")}, type=str)  # type: ignore[misc]
 
-PromptArgument = Annotated[Optional[list[str]], typer.Argument(help="The prompt: all words, joined by spaces.", metavar="[PROMPT]...", show_default=False)]
+PromptArgument = Annotated[Optional[list[str]], typer.Argument(help="The prompt: all words, joined by spaces.", metavar="PROMPT", show_default=False)]
 MODEL = "Model"
 INPUT = "Input"
 OUTPUT = "Output"

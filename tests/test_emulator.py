@@ -24,7 +24,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PREFIX = "/compatible-mode/v1"
 LEGACY_PREFIX = "/api/v2/apps/protocols/compatible-mode/v1"
 AUTH = {"Authorization": "Bearer sk-test", "Content-Type": "application/json"}
-FUNCTION_TOOL = {"type": "function", "name": "get_weather", "description": "Weather of a city", "parameters": {"type": "object"}}
+FUNCTION_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Weather of a city",
+    "parameters": {"type": "object"},
+}
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -114,7 +119,9 @@ def parse_frames(raw: bytes, newline: str = "\n") -> list[dict[str, Any]]:
     return frames
 
 
-def stream(emu: Emulator, headers: dict[str, str | None] | None = None, **body: Any) -> tuple[Result, list[dict[str, Any]]]:
+def stream(
+    emu: Emulator, headers: dict[str, str | None] | None = None, **body: Any
+) -> tuple[Result, list[dict[str, Any]]]:
     body.setdefault("model", "qwen-plus")
     result = send(emu, "POST", "responses", {**body, "stream": True}, headers)
     return result, [json.loads(frame["data"]) for frame in parse_frames(result.raw)]
@@ -322,7 +329,12 @@ VALIDATION_CASES = [
         "must confirm to a valid openai-compatible JSON schema.",
     ),
     (
-        {"input": [{"role": "user", "content": "hi"}, {"type": "function_call_output", "call_id": "call_1", "output": "x"}]},
+        {
+            "input": [
+                {"role": "user", "content": "hi"},
+                {"type": "function_call_output", "call_id": "call_1", "output": "x"},
+            ]
+        },
         "<400> InternalError.Algo.InvalidParameter: The function_call_output with call_id 'call_1' "
         "must immediately follow its function_call.",
     ),
@@ -355,7 +367,9 @@ def test_validation_errors_without_streaming(emu: Emulator, overrides: dict[str,
 
 
 @pytest.mark.parametrize(("overrides", "message"), VALIDATION_CASES)
-def test_validation_errors_in_streams_are_one_failed_event(emu: Emulator, overrides: dict[str, Any], message: str) -> None:
+def test_validation_errors_in_streams_are_one_failed_event(
+    emu: Emulator, overrides: dict[str, Any], message: str
+) -> None:
     body = {**{"model": "qwen-plus", "input": "hi"}, **overrides, "stream": True}
     drop_missing(body, message)
     result = send(emu, "POST", "responses", body)
@@ -370,7 +384,14 @@ def test_validation_errors_in_streams_are_one_failed_event(emu: Emulator, overri
 
 
 def test_boundary_values_are_accepted(emu: Emulator) -> None:
-    for extra in ({"temperature": 0}, {"temperature": 1.99}, {"top_p": 1}, {"top_p": 0.01}, {"max_output_tokens": 16}, {"store": False}):
+    for extra in (
+        {"temperature": 0},
+        {"temperature": 1.99},
+        {"top_p": 1},
+        {"top_p": 0.01},
+        {"max_output_tokens": 16},
+        {"store": False},
+    ):
         assert create(emu, input="hi", **extra).status == 200, extra
     for effort in ("none", "minimal", "low", "medium", "high", "xhigh", "max"):
         assert create(emu, input="hi", reasoning={"effort": effort}).status == 200
@@ -383,7 +404,12 @@ def test_bad_json_bodies_are_rejected(emu: Emulator) -> None:
     result = send(emu, "POST", "responses", raw=b'{"model": "qwen-plus", ')
     assert result.status == 400 and result.json["code"] == "InvalidParameter"
     assert result.json["message"].startswith("The request body is not valid JSON")
-    assert_error(send(emu, "POST", "responses", raw=b"[1, 2]"), 400, "InvalidParameter", "The request body must be a JSON object.")
+    assert_error(
+        send(emu, "POST", "responses", raw=b"[1, 2]"),
+        400,
+        "InvalidParameter",
+        "The request body must be a JSON object.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- auth and paths
@@ -394,15 +420,35 @@ def test_auth_with_any_key_and_with_a_fixed_key(emu: Emulator) -> None:
     assert_error(create(emu, input="hi", headers={"Authorization": None}), 401, "InvalidApiKey", "No API-key provided.")
     with Emulator(api_key="sk-x") as fixed:
         assert create(fixed, input="hi", headers={"Authorization": "Bearer sk-x"}).status == 200
-        assert_error(create(fixed, input="hi", headers={"Authorization": "Bearer sk-y"}), 401, "InvalidApiKey", "Invalid API-key provided.")
-        assert_error(create(fixed, input="hi", headers={"Authorization": None}), 401, "InvalidApiKey", "No API-key provided.")
-        assert_error(send(fixed, "POST", "responses", {}, {"Authorization": "Bearer bad"}), 401, "InvalidApiKey", "Invalid API-key provided.")
-        assert_error(send(fixed, "GET", "responses/resp_x", headers={"Authorization": "Basic sk-x"}), 401, "InvalidApiKey", "Invalid API-key provided.")
+        assert_error(
+            create(fixed, input="hi", headers={"Authorization": "Bearer sk-y"}),
+            401,
+            "InvalidApiKey",
+            "Invalid API-key provided.",
+        )
+        assert_error(
+            create(fixed, input="hi", headers={"Authorization": None}), 401, "InvalidApiKey", "No API-key provided."
+        )
+        assert_error(
+            send(fixed, "POST", "responses", {}, {"Authorization": "Bearer bad"}),
+            401,
+            "InvalidApiKey",
+            "Invalid API-key provided.",
+        )
+        assert_error(
+            send(fixed, "GET", "responses/resp_x", headers={"Authorization": "Basic sk-x"}),
+            401,
+            "InvalidApiKey",
+            "Invalid API-key provided.",
+        )
 
 
 def test_method_not_allowed_and_unknown_paths(emu: Emulator) -> None:
     assert_error(
-        send(emu, "GET", "responses"), 405, "Method Not Allowed", "Method 'GET' is not allowed for '/compatible-mode/v1/responses'."
+        send(emu, "GET", "responses"),
+        405,
+        "Method Not Allowed",
+        "Method 'GET' is not allowed for '/compatible-mode/v1/responses'.",
     )
     assert_error(send(emu, "POST", "responses/resp_x/cancel", {}), 404, "Not Found", "Not support")
     assert_error(send(emu, "GET", "/somewhere/else"), 404, "Not Found", "Not support")
@@ -419,7 +465,11 @@ def test_legacy_prefix_behaves_the_same(emu: Emulator) -> None:
 
 def test_missing_ids_are_flat_404s(emu: Emulator) -> None:
     reference = fixture("error-not-found-flat.json")
-    for method, path in (("GET", "responses/resp_nope"), ("DELETE", "responses/resp_nope"), ("GET", "responses/resp_nope/input_items")):
+    for method, path in (
+        ("GET", "responses/resp_nope"),
+        ("DELETE", "responses/resp_nope"),
+        ("GET", "responses/resp_nope/input_items"),
+    ):
         result = send(emu, method, path)
         assert_error(result, 404, "InvalidParameter", "Response with id 'resp_nope' not found.")
         assert set(result.json) == set(reference)
@@ -457,11 +507,19 @@ def test_stream_events_are_consistent(emu: Emulator) -> None:
     assert (in_progress["status"], in_progress["model"]) == ("in_progress", "")
     assert created["id"] == in_progress["id"] == completed["id"]
     item_id = events[2]["item"]["id"]
-    assert events[2]["item"] == {"id": item_id, "type": "message", "role": "assistant", "status": "in_progress", "content": []}
+    assert events[2]["item"] == {
+        "id": item_id,
+        "type": "message",
+        "role": "assistant",
+        "status": "in_progress",
+        "content": [],
+    }
     assert events[3]["part"] == {"type": "output_text", "text": "", "annotations": [], "logprobs": None}
     deltas = [event for event in events if event["type"] == "response.output_text.delta"]
     assert [event["delta"] for event in deltas] == ["You ", "said: ", "stream ", "me ", "please"]
-    assert all((e["item_id"], e["output_index"], e["content_index"], e["logprobs"]) == (item_id, 0, 0, []) for e in deltas)
+    assert all(
+        (e["item_id"], e["output_index"], e["content_index"], e["logprobs"]) == (item_id, 0, 0, []) for e in deltas
+    )
     assert events[-4]["text"] == "You said: stream me please"
     assert events[-3]["part"]["text"] == "You said: stream me please"
     assert events[-2]["item"] == completed["output"][0] and completed["output"][0]["status"] == "completed"
@@ -479,7 +537,9 @@ def test_stream_is_flushed_event_by_event(emu: Emulator) -> None:
     emu.set_faults(event_delay=0.08)
     connection = http.client.HTTPConnection(*address(emu), timeout=10)
     started = time.monotonic()
-    connection.request("POST", f"{PREFIX}/responses", json.dumps({"model": "qwen-plus", "input": "@@words=3", "stream": True}), AUTH)
+    connection.request(
+        "POST", f"{PREFIX}/responses", json.dumps({"model": "qwen-plus", "input": "@@words=3", "stream": True}), AUTH
+    )
     response = connection.getresponse()
     first = response.read1(65536)
     first_at = time.monotonic() - started
@@ -511,13 +571,25 @@ def test_input_items_list_history_newest_first(emu: Emulator) -> None:
     result = send(emu, "GET", f"responses/{second['id']}/input_items")
     listing = result.json
     assert set(fixture("input-items-list.json")) <= set(listing)
-    assert (listing["id"], listing["model"], listing["previous_response_id"]) == (second["id"], "qwen-plus", first["id"])
+    assert (listing["id"], listing["model"], listing["previous_response_id"]) == (
+        second["id"],
+        "qwen-plus",
+        first["id"],
+    )
     assert listing["created_at"] == second["created_at"] * 1000
     texts = [(item["role"], item["content"][0]["type"], item["content"][0]["text"]) for item in listing["data"]]
-    assert texts == [("user", "input_text", "two"), ("assistant", "output_text", "You said: one"), ("user", "input_text", "one")]
+    assert texts == [
+        ("user", "input_text", "two"),
+        ("assistant", "output_text", "You said: one"),
+        ("user", "input_text", "one"),
+    ]
     assert all(item["type"] == "message" and item["status"] == "completed" for item in listing["data"])
     assert listing["data"][1]["id"] == first["output"][0]["id"]
-    assert (listing["first_id"], listing["last_id"], listing["has_more"]) == (listing["data"][0]["id"], listing["data"][-1]["id"], False)
+    assert (listing["first_id"], listing["last_id"], listing["has_more"]) == (
+        listing["data"][0]["id"],
+        listing["data"][-1]["id"],
+        False,
+    )
     ascending = send(emu, "GET", f"responses/{second['id']}/input_items?order=asc").json["data"]
     assert ascending == list(reversed(listing["data"]))
 
@@ -556,7 +628,11 @@ def test_delete_response(emu: Emulator) -> None:
     assert set(deleted.json) == set(fixture("delete-response.json"))
     assert send(emu, "GET", f"responses/{response['id']}").status == 404
     assert send(emu, "DELETE", f"responses/{response['id']}").status == 404
-    assert create(emu, input="x", previous_response_id=response["id"]).json["message"].startswith("Not found previous_response_id")
+    assert (
+        create(emu, input="x", previous_response_id=response["id"])
+        .json["message"]
+        .startswith("Not found previous_response_id")
+    )
 
 
 def test_session_cache_reports_cached_history(emu: Emulator) -> None:
@@ -593,16 +669,26 @@ def test_conversation_lifecycle(emu: Emulator) -> None:
     assert send(emu, "GET", path).json == conversation
     updated = send(emu, "POST", path, {"metadata": {"owner": "me"}}).json
     assert updated["metadata"] == {"owner": "me"} and updated["id"] == conversation["id"]
-    assert_error(send(emu, "POST", path, {}), 400, "InvalidParameter", "[400] missing_required_parameter: Missing required parameter: 'metadata'.")
+    assert_error(
+        send(emu, "POST", path, {}),
+        400,
+        "InvalidParameter",
+        "[400] missing_required_parameter: Missing required parameter: 'metadata'.",
+    )
     deleted = send(emu, "DELETE", path).json
     assert deleted == {"id": conversation["id"], "object": "conversation.deleted", "deleted": True}
-    assert_error(send(emu, "GET", path), 404, "InvalidParameter", f"Conversation with id '{conversation['id']}' not found.")
+    assert_error(
+        send(emu, "GET", path), 404, "InvalidParameter", f"Conversation with id '{conversation['id']}' not found."
+    )
 
 
 def test_conversation_items(emu: Emulator) -> None:
     conversation = send(emu, "POST", "conversations", {}).json
     path = f"conversations/{conversation['id']}/items"
-    items = [{"type": "message", "role": "user", "content": "Alice's major is teacher education"}, {"role": "user", "content": [{"type": "input_text", "text": "Bob"}]}]
+    items = [
+        {"type": "message", "role": "user", "content": "Alice's major is teacher education"},
+        {"role": "user", "content": [{"type": "input_text", "text": "Bob"}]},
+    ]
     added = send(emu, "POST", path, {"items": items}).json
     assert [item["content"][0]["text"] for item in added["data"]] == ["Alice's major is teacher education", "Bob"]
     assert added["first_id"] == added["data"][0]["id"] and added["has_more"] is False
@@ -611,10 +697,14 @@ def test_conversation_items(emu: Emulator) -> None:
     assert [item["content"][0]["text"] for item in listed["data"]] == ["Bob", "Alice's major is teacher education"]
     assert [i["id"] for i in send(emu, "GET", f"{path}?order=asc&limit=1").json["data"]] == [added["data"][0]["id"]]
     item = send(emu, "GET", f"{path}/{added['data'][0]['id']}").json
-    assert set(item) == set(fixture("conversation-item.json")) and item["content"] == [{"type": "input_text", "text": "Alice's major is teacher education"}]
+    assert set(item) == set(fixture("conversation-item.json")) and item["content"] == [
+        {"type": "input_text", "text": "Alice's major is teacher education"}
+    ]
     removed = send(emu, "DELETE", f"{path}/{item['id']}").json
     assert removed == {"id": item["id"], "object": "conversation.item.deleted", "deleted": True}
-    assert_error(send(emu, "GET", f"{path}/{item['id']}"), 404, "InvalidParameter", f"Item with id '{item['id']}' not found.")
+    assert_error(
+        send(emu, "GET", f"{path}/{item['id']}"), 404, "InvalidParameter", f"Item with id '{item['id']}' not found."
+    )
     assert len(send(emu, "GET", path).json["data"]) == 1
 
 
@@ -638,10 +728,19 @@ def test_responses_use_and_extend_conversations(emu: Emulator) -> None:
 
 def test_conversation_limits(emu: Emulator) -> None:
     too_many = [{"role": "user", "content": str(n)} for n in range(21)]
-    assert_error(send(emu, "POST", "conversations", {"items": too_many}), 400, "InvalidParameter", "Invalid 'items': at most 20 items are allowed, but got 21.")
+    assert_error(
+        send(emu, "POST", "conversations", {"items": too_many}),
+        400,
+        "InvalidParameter",
+        "Invalid 'items': at most 20 items are allowed, but got 21.",
+    )
     assert send(emu, "POST", "conversations", {"items": too_many[:20]}).status == 200
     pairs = {f"k{n}": "v" for n in range(17)}
-    assert send(emu, "POST", "conversations", {"metadata": pairs}).json["message"].startswith("Invalid 'metadata': at most 16")
+    assert (
+        send(emu, "POST", "conversations", {"metadata": pairs})
+        .json["message"]
+        .startswith("Invalid 'metadata': at most 16")
+    )
     assert send(emu, "POST", "conversations", {"metadata": {"k" * 65: "v"}}).status == 400
     assert send(emu, "POST", "conversations", {"metadata": {"k": "v" * 513}}).status == 400
     assert send(emu, "POST", "conversations", {"metadata": {"k" * 64: "v" * 512}}).status == 200
@@ -730,12 +829,17 @@ def test_function_call_output(emu: Emulator) -> None:
     assert len(response["output"]) == 1
     call = response["output"][0]
     assert set(call) == {"id", "type", "status", "name", "arguments", "call_id"}
-    assert (call["type"], call["status"], call["name"], call["arguments"]) == ("function_call", "completed", "get_weather", '{"city": "Paris"}')
+    assert (call["type"], call["status"], call["name"], call["arguments"]) == (
+        "function_call",
+        "completed",
+        "get_weather",
+        '{"city": "Paris"}',
+    )
     assert re.fullmatch(r"call_[0-9a-f]{24}", call["call_id"]) and call["id"].startswith("msg_")
 
 
 def test_parallel_calls_and_when_calls_do_not_happen(emu: Emulator) -> None:
-    prompt = "@@call=get_weather:{\"city\":\"A\"} and @@call=get_time"
+    prompt = '@@call=get_weather:{"city":"A"} and @@call=get_time'
     calls = create(emu, input=prompt, tools=[FUNCTION_TOOL]).json["output"]
     assert [(c["name"], c["arguments"]) for c in calls] == [("get_weather", '{"city":"A"}'), ("get_time", "{}")]
     assert calls[0]["call_id"] != calls[1]["call_id"]
@@ -750,7 +854,12 @@ def test_function_call_stream_events(emu: Emulator) -> None:
         "response.function_call_arguments.done", "response.output_item.done", "response.completed",
     ]  # fmt: skip
     added = events[2]["item"]
-    assert (added["type"], added["arguments"], added["status"], added["name"]) == ("function_call", "", "in_progress", "get_weather")
+    assert (added["type"], added["arguments"], added["status"], added["name"]) == (
+        "function_call",
+        "",
+        "in_progress",
+        "get_weather",
+    )
     deltas = [event for event in events if event["type"] == "response.function_call_arguments.delta"]
     assert len(deltas) > 1 and "".join(event["delta"] for event in deltas) == '{"city": "Hangzhou"}'
     assert events[-3]["arguments"] == '{"city": "Hangzhou"}' and events[-3]["item_id"] == added["id"]
@@ -768,11 +877,20 @@ def test_stateless_tool_round_trip(emu: Emulator) -> None:
 
 def test_tool_round_trip_with_previous_response_id(emu: Emulator) -> None:
     first = create(emu, input="@@call=a @@call=b", tools=[FUNCTION_TOOL]).json
-    outputs = [{"type": "function_call_output", "call_id": call["call_id"], "output": f"out-{call['name']}"} for call in first["output"]]
+    outputs = [
+        {"type": "function_call_output", "call_id": call["call_id"], "output": f"out-{call['name']}"}
+        for call in first["output"]
+    ]
     second = create(emu, input=outputs, previous_response_id=first["id"], tools=[FUNCTION_TOOL]).json
     assert answer_of(second) == "Tool results: out-a; out-b"
     listing = send(emu, "GET", f"responses/{second['id']}/input_items?order=asc").json["data"]
-    assert [item["type"] for item in listing] == ["message", "function_call", "function_call", "function_call_output", "function_call_output"]
+    assert [item["type"] for item in listing] == [
+        "message",
+        "function_call",
+        "function_call",
+        "function_call_output",
+        "function_call_output",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- built-in tools
@@ -827,7 +945,10 @@ def test_builtin_tool_stream_events(emu: Emulator) -> None:
     assert "sources" not in added["web_search_call"]["action"] and added["web_search_call"]["status"] == "in_progress"
     assert "results" not in added["file_search_call"] and added["file_search_call"]["queries"] == ["find cats"]
     mcp_delta = next(event for event in events if event["type"] == "response.mcp_call_arguments.delta")
-    assert mcp_delta["sequence_number"] < next(e for e in events if e.get("item", {}).get("type") == "mcp_call")["sequence_number"]
+    assert (
+        mcp_delta["sequence_number"]
+        < next(e for e in events if e.get("item", {}).get("type") == "mcp_call")["sequence_number"]
+    )
     assert events[-1]["response"]["usage"]["x_tools"]["web_search"] == {"count": 1}
 
 
@@ -841,7 +962,9 @@ def test_rate_limit_with_http_200(emu: Emulator) -> None:
         result = create(emu, input="hi")
         assert result.status == 200
         assert set(result.json) == set(reference)
-        assert {key: result.json[key] for key in ("error", "model", "output", "status")} == {key: reference[key] for key in ("error", "model", "output", "status")}
+        assert {key: result.json[key] for key in ("error", "model", "output", "status")} == {
+            key: reference[key] for key in ("error", "model", "output", "status")
+        }
     assert create(emu, input="hi").json["status"] == "completed"
     emu.set_faults(rate_limit_http200=1)
     result, events = stream(emu, input="hi")
@@ -857,7 +980,12 @@ def test_http_status_faults_with_json_body_and_retry_after(emu: Emulator) -> Non
         assert result.headers["retry-after"] == "3"
     assert create(emu, input="hi").status == 200
     emu.set_faults(http_status=500)
-    assert_error(create(emu, input="hi", stream=True), 500, "InternalError", "An internal error has occured, please try again later or contact service support.")
+    assert_error(
+        create(emu, input="hi", stream=True),
+        500,
+        "InternalError",
+        "An internal error has occured, please try again later or contact service support.",
+    )
     assert create(emu, input="hi").status == 200
 
 
@@ -893,7 +1021,9 @@ def test_cut_after_events_drops_the_connection(emu: Emulator) -> None:
         "response.created", "response.in_progress", "response.output_item.added",
     ]  # fmt: skip
     connection = http.client.HTTPConnection(*address(emu), timeout=5)
-    connection.request("POST", f"{PREFIX}/responses", json.dumps({"model": "qwen-plus", "input": "hi", "stream": True}), AUTH)
+    connection.request(
+        "POST", f"{PREFIX}/responses", json.dumps({"model": "qwen-plus", "input": "hi", "stream": True}), AUTH
+    )
     with pytest.raises(http.client.IncompleteRead):
         connection.getresponse().read()
     connection.close()
@@ -989,7 +1119,9 @@ def test_faults_dataclass_is_checked() -> None:
 
 
 def test_control_endpoints(emu: Emulator) -> None:
-    applied = send(emu, "POST", "/__emulator/faults", {"rate_limit_http200": 1, "sse_style": "crlf"}, {"Authorization": None})
+    applied = send(
+        emu, "POST", "/__emulator/faults", {"rate_limit_http200": 1, "sse_style": "crlf"}, {"Authorization": None}
+    )
     assert applied.status == 200 and applied.json["faults"]["rate_limit_http200"] == 1
     assert emu.faults.sse_style == "crlf"
     assert create(emu, input="hi").json["status"] == "failed"

@@ -1,0 +1,47 @@
+"""The README is checked against the command's own help and against CI, never kept apart by hand."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import qwen_executable
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def long_options(command: str) -> set[str]:
+    help_text = subprocess.run([qwen_executable(), command, "--help"], capture_output=True, text=True, timeout=30).stdout
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", help_text)) - {"--help"}
+
+
+@pytest.mark.parametrize("command", ["ask", "stream", "emulator"])
+def test_every_option_of_the_command_is_documented(command: str) -> None:
+    undocumented = sorted(option for option in long_options(command) if f"`{option}" not in README and f"{option}/" not in README and f"/{option}" not in README)
+    assert undocumented == []
+
+
+def fenced_commands(section: str) -> list[str]:
+    body = README.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", body, re.DOTALL)
+    return [line for block in blocks for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_ci_runs_the_readme_test_command_exactly() -> None:
+    (test_command,) = fenced_commands("Run the tests")
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci_lines
+
+
+def test_the_readme_install_command_installs_and_runs_qwen() -> None:
+    commands = fenced_commands("Install and run")
+    assert any(line.startswith("python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/qwen ask ") for line in commands)
+
+
+def test_every_exit_code_is_documented() -> None:
+    table = README.split("| exit code | meaning |", 1)[1]
+    assert re.findall(r"^\| (\d+) \|", table, re.MULTILINE) == ["0", "1", "2", "3", "4", "130"]
