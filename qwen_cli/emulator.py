@@ -19,9 +19,9 @@ Reply rules (all derived from the request, so tests can assert them):
   3. ``@@call=NAME`` or ``@@call=NAME:{"json": "args"}`` (repeatable: parallel calls), only when ``tools`` has a
      ``function`` tool and ``tool_choice`` is not ``"none"``: ``function_call`` items instead of a message
      (any NAME; arguments are the JSON text exactly as written, ``"{}"`` without one);
-  4. ``@@words=N``: ``"w1 w2 ... wN"``;
+  4. ``@@words=N``: ``"w1 w2 ... wN"`` (N at most 100000);
   5. ``@@bytes=N``: exactly N ASCII bytes: lines of 79 ``x`` plus ``"\\n"``, the remainder as ``x`` without a
-     newline; streamed in deltas of at most 1000 characters;
+     newline; streamed in deltas of at most 1000 characters (N at most 50000000);
   6. ``@@markdown``: the fixed ``MARKDOWN_SAMPLE`` (heading, **bold**, list, python fence, table);
   7. ``@@ansi``: ``ANSI_SAMPLE`` (clear screen, red SGR, an OSC 8 hyperlink);
   8. otherwise the echo: ``"You said: <prompt>"`` when the prompt has at most 200 characters, else
@@ -90,8 +90,7 @@ CONTROL_PREFIX = "/__emulator"
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream;charset=UTF-8"
 
-MODELS = frozenset(
-    """
+MODELS = frozenset("""
     qwen3.8-max qwen3.8-max-0902 qwen3.8-flash qwen3.8-2.4t-a95b qwen3.8-27b qwen3.8-omni-flash
     qwen3.7-max qwen3.7-max-2026-05-20 qwen3.7-max-2026-06-08 qwen3.7-max-2026-05-17 qwen3.7-max-preview
     qwen3-max qwen3-max-2026-01-23 qwen3.7-plus qwen3.7-plus-2026-05-26 qwen3.6-plus qwen3.6-plus-2026-04-02
@@ -101,8 +100,7 @@ MODELS = frozenset(
     deepseek-v4-pro-0813 deepseek-v4-flash deepseek-v4-flash-0731 glm-5.3 glm-5.2 kimi-k3
     qwen-plus qwen-flash qwen3-coder-plus qwen3-coder-flash qwen3.5-ocr qwen-plus-character
     qwen-flash-character qwen3-coder-next qwen-max qwen-turbo
-    """.split()
-)
+    """.split())
 THINKING_BY_DEFAULT = ("qwen3.5-plus", "qwen3.6-plus", "qwen3.7-plus", "qwen3.8-max", "qwen3.8-flash")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 ROLES = ("user", "assistant", "system", "developer")
@@ -149,8 +147,10 @@ GATEWAY_ERRORS = {
     504: ("RequestTimeOut", "The request timed out, please try again later."),
 }
 RATE_LIMIT_MESSAGE = "Operation model request rate limit exceeded, please try again later."
-WORDS_DIRECTIVE = re.compile(r"@@words=(\d+)")
-BYTES_DIRECTIVE = re.compile(r"@@bytes=(\d+)")
+WORDS_DIRECTIVE = re.compile(r"@@words=(\d{1,9})")
+BYTES_DIRECTIVE = re.compile(r"@@bytes=(\d{1,9})")
+MAX_WORDS = 100_000  # caps keep a typo from exhausting memory
+MAX_BYTES = 50_000_000
 CALL_DIRECTIVE = re.compile(r"@@call=([A-Za-z0-9_.\-]+)")
 DELTA_PIECES = re.compile(r"\S+\s*|\s+")
 
@@ -164,10 +164,10 @@ class Faults:
 
     rate_limit_http200: the next N creates answer HTTP 200 with the rate-limit ``failed`` Response
         (code ``server_error``); a stream gets that Response as its single ``response.failed`` event.
-    http_status / http_status_count / retry_after / error_body: the next ``http_status_count`` creates answer
-        HTTP ``http_status`` (0 = off) before validation, with ``error_body`` "json" (flat envelope), "html"
-        (a proxy page), "truncated" (the envelope cut in half) or "invalid" (non-JSON text, still labelled
-        JSON); ``Retry-After: retry_after`` when set.
+    http_status / http_status_count / retry_after / error_body: the next ``http_status_count`` (default 1)
+        creates answer HTTP ``http_status`` (0 = off) before validation, with ``error_body`` "json" (flat
+        envelope), "html" (a proxy page), "truncated" (the envelope cut in half) or "invalid" (non-JSON text,
+        still labelled JSON); ``Retry-After: retry_after`` when set.
     truncate_json: the next N successful non-stream creates send the JSON cut in half (Content-Length fits).
     cut_after_events: streams close the TCP connection after that many frames (no terminal chunk).
     stall_after_events: streams stop after that many frames and hold the connection open until the client
@@ -681,9 +681,9 @@ def choose_answer(turn: Turn, prompt: Prompt) -> Answer:
 def directive_answer(text: str) -> Answer | None:
     words, size = WORDS_DIRECTIVE.search(text), BYTES_DIRECTIVE.search(text)
     if words:
-        return Answer(" ".join(f"w{n}" for n in range(1, int(words.group(1)) + 1)))
+        return Answer(" ".join(f"w{n}" for n in range(1, min(int(words.group(1)), MAX_WORDS) + 1)))
     if size:
-        return Answer(x_lines(int(size.group(1))), chunked=True)
+        return Answer(x_lines(min(int(size.group(1)), MAX_BYTES)), chunked=True)
     if "@@markdown" in text:
         return Answer(MARKDOWN_SAMPLE)
     if "@@ansi" in text:
@@ -927,13 +927,28 @@ def build_response(turn: Turn, composition: Composition) -> dict[str, Any]:
 def base_response(body: dict[str, Any], model: str, tools: list[Any], tool_choice: Any) -> dict[str, Any]:
     """The fields every Response carries, with the echoes and defaults seen live."""
     response = {
-        "id": new_id("resp"), "object": "response", "created_at": now_seconds(), "completed_at": None,
-        "status": "in_progress", "model": model, "output": [], "error": None,
-        "parallel_tool_calls": body.get("parallel_tool_calls", False), "tool_choice": tool_choice, "tools": tools,
-        "background": False, "frequency_penalty": 0.0, "presence_penalty": 0.0, "top_logprobs": 0,
-        "metadata": body.get("metadata") or {}, "service_tier": "default", "store": body.get("store", True),
-        "temperature": body.get("temperature", 1.0), "top_p": body.get("top_p", 1.0),
-        "max_output_tokens": body.get("max_output_tokens"), "reasoning": body.get("reasoning"),
+        "id": new_id("resp"),
+        "object": "response",
+        "created_at": now_seconds(),
+        "completed_at": None,
+        "status": "in_progress",
+        "model": model,
+        "output": [],
+        "error": None,
+        "parallel_tool_calls": body.get("parallel_tool_calls", False),
+        "tool_choice": tool_choice,
+        "tools": tools,
+        "background": False,
+        "frequency_penalty": 0.0,
+        "presence_penalty": 0.0,
+        "top_logprobs": 0,
+        "metadata": body.get("metadata") or {},
+        "service_tier": "default",
+        "store": body.get("store", True),
+        "temperature": body.get("temperature", 1.0),
+        "top_p": body.get("top_p", 1.0),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "reasoning": body.get("reasoning"),
     }
     for key in ("instructions", "previous_response_id"):
         if body.get(key) is not None:
@@ -944,8 +959,15 @@ def base_response(body: dict[str, Any], model: str, tools: list[Any], tool_choic
 def failed_shell(code: str, message: str) -> dict[str, Any]:
     """A Response that failed before any generation (rate limit, stream validation)."""
     return {
-        "id": new_id("resp"), "object": "response", "created_at": now_seconds(), "model": "", "output": [],
-        "parallel_tool_calls": False, "status": "failed", "tool_choice": "auto", "tools": [],
+        "id": new_id("resp"),
+        "object": "response",
+        "created_at": now_seconds(),
+        "model": "",
+        "output": [],
+        "parallel_tool_calls": False,
+        "status": "failed",
+        "tool_choice": "auto",
+        "tools": [],
         "error": {"code": code, "message": message},
     }
 
@@ -974,8 +996,11 @@ def build_usage(turn: Turn, output: list[dict[str, Any]]) -> dict[str, Any]:
     if turn.cache:
         detail["input_tokens_details"] = cache_details(input_tokens, cached)
     usage = {
-        "input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total,
-        "input_tokens_details": {"cached_tokens": cached}, "output_tokens_details": {"reasoning_tokens": reasoning},
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": total,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens_details": {"reasoning_tokens": reasoning},
         "x_details": [detail],
     }
     return add_tool_counts(usage, output)
@@ -984,8 +1009,10 @@ def build_usage(turn: Turn, output: list[dict[str, Any]]) -> dict[str, Any]:
 def cache_details(input_tokens: int, cached: int) -> dict[str, Any]:
     created = input_tokens - cached if input_tokens >= CACHE_MINIMUM else 0
     return {
-        "cached_tokens": cached, "cache_creation_input_tokens": created,
-        "cache_creation": {"ephemeral_5m_input_tokens": created}, "cache_type": "ephemeral",
+        "cached_tokens": cached,
+        "cache_creation_input_tokens": created,
+        "cache_creation": {"ephemeral_5m_input_tokens": created},
+        "cache_type": "ephemeral",
     }
 
 
@@ -1017,7 +1044,7 @@ def remember(state: EmulatorState, turn: Turn, response: dict[str, Any]) -> None
 
 
 def stream_events(response: dict[str, Any], deltas: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
-    """Every event of a streamed create, without sequence numbers (``number_events`` adds them)."""
+    """Every event of a streamed create, without sequence numbers (``build_frames`` adds them)."""
     events = [
         {"type": "response.created", "response": response_skeleton(response, "queued")},
         {"type": "response.in_progress", "response": response_skeleton(response, "in_progress")},

@@ -21,7 +21,7 @@ class MarkdownStream:
     def __init__(self, console: Any) -> None:
         self.console = console
         self.lines: list[str] = []  # complete lines of the unfinished block
-        self.partial = ""  # the line being written
+        self.partial: list[str] = []  # pieces of the line being written (joined only when it ends)
         self.fence: str | None = None  # the opening fence while inside a code block
         self.fence_line = ""
         self.blocks_printed = 0
@@ -29,10 +29,13 @@ class MarkdownStream:
         self.last_refresh = 0.0
 
     def feed(self, text: str) -> None:
-        pieces = (self.partial + text).split("\n")
-        self.partial = pieces.pop()
-        for line in pieces:
-            self.take_line(line)
+        first, *rest = text.split("\n")
+        self.partial.append(first)
+        if rest:
+            lines = ["".join(self.partial), *rest[:-1]]
+            self.partial = [rest[-1]]
+            for line in lines:
+                self.take_line(line)
         self.redraw()
 
     def take_line(self, line: str) -> None:
@@ -80,7 +83,9 @@ class MarkdownStream:
         from rich.markdown import Markdown
 
         room = max(1, self.console.size.height - 2)
-        lines = self.lines[-room:] + ([self.partial] if self.partial else [])
+        # A paragraph with no line breaks can grow without end: a screenful of its characters is enough.
+        partial = last_characters(self.partial, room * self.console.size.width)
+        lines = self.lines[-room:] + ([partial] if partial else [])
         if self.fence is not None and self.fence_line not in lines[:1]:
             lines = [self.fence_line, *lines]
         return Markdown("\n".join(lines))
@@ -89,7 +94,19 @@ class MarkdownStream:
         if self.live is not None:
             self.live.stop()
             self.live = None
-        if self.partial:
-            self.lines.append(self.partial)
-            self.partial = ""
+        if "".join(self.partial):
+            self.lines.append("".join(self.partial))
+        self.partial = []
         self.print_block()
+
+
+def last_characters(pieces: list[str], limit: int) -> str:
+    """The last `limit` characters of the joined pieces, joining only as many pieces as that takes."""
+    taken: list[str] = []
+    size = 0
+    for piece in reversed(pieces):
+        taken.append(piece)
+        size += len(piece)
+        if size >= limit:
+            break
+    return "".join(reversed(taken))[-limit:]

@@ -317,11 +317,13 @@ VALIDATION_CASES = [
     ({"conversation": "conv_missing"}, "Not found conversation: conv_missing"),
     (
         {"tool_choice": "required", "tools": [FUNCTION_TOOL, {"type": "web_search"}]},
-        "Invalid 'tool_choice': 'required' is only allowed when 'tools' contains exactly one tool, but 2 were provided.",
+        "Invalid 'tool_choice': 'required' is only allowed when 'tools' contains exactly one tool, "
+        "but 2 were provided.",
     ),
     (
         {"tool_choice": "required"},
-        "Invalid 'tool_choice': 'required' is only allowed when 'tools' contains exactly one tool, but 0 were provided.",
+        "Invalid 'tool_choice': 'required' is only allowed when 'tools' contains exactly one tool, "
+        "but 0 were provided.",
     ),
     (
         {"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]},
@@ -897,7 +899,8 @@ def test_tool_round_trip_with_previous_response_id(emu: Emulator) -> None:
 
 ALL_BUILTINS = [
     {"type": "web_search"}, {"type": "web_extractor"}, {"type": "code_interpreter"}, {"type": "web_search_image"},
-    {"type": "image_search"}, {"type": "file_search", "vector_store_ids": ["kb_1"]}, fixture("tool-mcp-definition.json"),
+    {"type": "image_search"}, {"type": "file_search", "vector_store_ids": ["kb_1"]},
+    fixture("tool-mcp-definition.json"),
 ]  # fmt: skip
 
 
