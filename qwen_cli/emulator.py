@@ -1166,10 +1166,20 @@ def split_frame(frame: bytes) -> list[bytes]:
 
 def create_response(state: EmulatorState, call: Call) -> Reply:
     """POST /responses: faults, validation, generation, then a JSON body or an event stream."""
+    faults = state.faults
+    try:
+        reply = answer_create(state, call, faults)
+    except ApiFailure as failure:
+        reply = error_reply(failure, call.request_id)
+    # Delay only after the reply is decided: a request its client gave up on must not wake later and
+    # spend fault counters set for the requests that follow it.
+    state.stopping.wait(faults.first_event_delay)
+    return reply
+
+
+def answer_create(state: EmulatorState, call: Call, faults: Faults) -> Reply:
     body = parse_object(call.raw_body)
     streaming = body.get("stream") is True
-    faults = state.faults
-    state.stopping.wait(faults.first_event_delay)
     if state.take("http_status"):
         return gateway_fault(faults, call.request_id)
     if state.take("rate_limit_http200"):
@@ -1515,7 +1525,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_stream(reply, call.request_id)
             else:
                 self.send_json(reply, call.request_id)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the client went away mid-reply; nothing is left to tell it
             self.close_connection = True
 
     def read_call(self) -> Call:

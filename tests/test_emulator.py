@@ -1054,6 +1054,19 @@ def test_delays(emu: Emulator) -> None:
     assert len(events) == 11 and time.monotonic() - started >= 11 * 0.03
 
 
+def test_an_abandoned_slow_request_does_not_spend_later_faults(emu: Emulator) -> None:
+    emu.set_faults(first_event_delay=0.5)
+    connection = http.client.HTTPConnection(*address(emu), timeout=0.1)
+    connection.request("POST", f"{PREFIX}/responses", json.dumps({"model": "qwen-plus", "input": "slow"}), AUTH)
+    with pytest.raises(TimeoutError):
+        connection.getresponse()
+    connection.close()
+    emu.set_faults(rate_limit_http200=1)
+    time.sleep(0.6)
+    assert create(emu, input="hi").json["status"] == "failed"
+    assert create(emu, input="hi").json["status"] == "completed"
+
+
 def test_malformed_and_unknown_events(emu: Emulator) -> None:
     emu.set_faults(malformed_at=2, unknown_event_at=3)
     result = send(emu, "POST", "responses", {"model": "qwen-plus", "input": "one two", "stream": True})
