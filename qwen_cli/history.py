@@ -1,0 +1,195 @@
+"""The local history of responses, in an embedded SQLite file: record, look up, list, thread and clear.
+
+Stores what a user needs to continue and review a conversation (ids, prompt, answer, usage, request options)
+and never a key or a header value. Safe with several qwen processes writing at once (WAL, busy timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qwen_cli.errors import UsageError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT,
+    created_at REAL NOT NULL,
+    model TEXT,
+    preset TEXT,
+    prompt TEXT NOT NULL DEFAULT '',
+    answer TEXT NOT NULL DEFAULT '',
+    reasoning TEXT NOT NULL DEFAULT '',
+    status TEXT,
+    usage TEXT,
+    options TEXT
+);
+CREATE INDEX IF NOT EXISTS responses_by_time ON responses (created_at);
+"""
+BUSY_TIMEOUT_MS = 10_000
+# A response that failed is no place to continue from: `last` skips those.
+CONTINUABLE = ("completed", "incomplete", "interrupted", "cut")
+
+
+def history_path(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "share")
+    return Path(base) / "qwen" / "history.db"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One recorded response."""
+
+    id: str
+    parent_id: str | None = None
+    created_at: float = field(default_factory=time.time)
+    model: str | None = None
+    preset: str | None = None
+    prompt: str = ""
+    answer: str = ""
+    reasoning: str = ""
+    status: str | None = None
+    usage: dict[str, Any] | None = None
+    options: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+COLUMNS = tuple(Entry.__dataclass_fields__)
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+
+    def connection(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = open_database(self.path)
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def record(self, entry: Entry) -> None:
+        values = [getattr(entry, name) for name in COLUMNS]
+        values[COLUMNS.index("usage")] = dumps(entry.usage)
+        values[COLUMNS.index("options")] = dumps(entry.options)
+        with self.connection() as db:
+            db.execute(f"INSERT OR REPLACE INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values)
+
+    def get(self, response_id: str) -> Entry | None:
+        rows = self.select("WHERE id = ?", (response_id,))
+        return rows[0] if rows else None
+
+    def latest(self, limit: int) -> list[Entry]:
+        return self.select("ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
+
+    def last_continuable(self) -> Entry | None:
+        marks = ", ".join("?" * len(CONTINUABLE))
+        rows = self.select(f"WHERE status IN ({marks}) ORDER BY created_at DESC, rowid DESC LIMIT 1", CONTINUABLE)
+        return rows[0] if rows else None
+
+    def with_prefix(self, prefix: str) -> list[Entry]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return self.select("WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT 10", (escaped + "%",))
+
+    def thread(self, response_id: str) -> list[Entry]:
+        """The chain of turns from the first to `response_id`, as far back as this history knows it."""
+        chain: list[Entry] = []
+        seen: set[str] = set()
+        entry = self.get(response_id)
+        while entry is not None and entry.id not in seen:
+            chain.append(entry)
+            seen.add(entry.id)
+            entry = self.get(entry.parent_id) if entry.parent_id else None
+        return chain[::-1]
+
+    def clear(self, older_than: float | None = None) -> int:
+        cutoff = time.time() - older_than if older_than is not None else None
+        with self.connection() as db:
+            if cutoff is None:
+                return db.execute("DELETE FROM responses").rowcount
+            return db.execute("DELETE FROM responses WHERE created_at < ?", (cutoff,)).rowcount
+
+    def select(self, clause: str, parameters: tuple[Any, ...]) -> list[Entry]:
+        if self._connection is None and not self.path.exists():
+            return []  # reading must not create the file
+        rows = self.connection().execute(f"SELECT {', '.join(COLUMNS)} FROM responses {clause}", parameters)
+        return [entry_of(row) for row in rows]
+
+
+def resolve(history: History, reference: str) -> Entry | None:
+    """`last`, a full id or an unambiguous prefix of one: the recorded entry, or None when history has none."""
+    if reference == "last":
+        entry = history.last_continuable()
+        if entry is None:
+            raise UsageError("there is no earlier response in the local history to continue; ask something first")
+        return entry
+    exact = history.get(reference)
+    if exact is not None:
+        return exact
+    matches = history.with_prefix(reference)
+    if len(matches) > 1:
+        shown = ", ".join(entry.id for entry in matches[:3])
+        raise UsageError(f"'{reference}' matches several responses in the history ({shown}, ...); give more of the id")
+    return matches[0] if matches else None
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    create_private(path)
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.executescript(SCHEMA)
+    connection.isolation_level = ""  # back to implicit transactions, committed by `with connection`
+    return connection
+
+
+def create_private(path: Path) -> None:
+    """The folder and the file are created readable by their owner only: prompts and answers are private."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def entry_of(row: tuple[Any, ...]) -> Entry:
+    values = dict(zip(COLUMNS, row))
+    values["usage"] = loads(values["usage"])
+    values["options"] = loads(values["options"])
+    return Entry(**values)
+
+
+def dumps(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def loads(text: str | None) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def parse_age(text: str) -> float:
+    """`30d`, `12h`, `90m`, `2w` or `45s` as seconds, for `history clear --older-than`."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    number, unit = text[:-1], text[-1:].lower()
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if unit not in units or value < 0:
+        raise UsageError(f"--older-than takes a number and a unit (s, m, h, d or w), like 30d; got '{text}'")
+    return value * units[unit]

@@ -1,0 +1,126 @@
+"""The local history store: what it records, how ids resolve, threads, clearing, privacy and concurrency."""
+
+from __future__ import annotations
+
+import multiprocessing
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from qwen_cli.errors import UsageError
+from qwen_cli.history import Entry, History, history_path, parse_age, resolve
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    store = History(tmp_path / "qwen" / "history.db")
+    yield store
+    store.close()
+
+
+def test_a_recorded_entry_reads_back_whole(history: History) -> None:
+    entry = Entry(
+        id="resp_1", parent_id=None, created_at=1000.0, model="qwen-plus", prompt="hi", answer="hello",
+        reasoning="thinking", status="completed", usage={"input_tokens": 1}, options={"temperature": 0.5},
+    )
+    history.record(entry)
+    assert history.get("resp_1") == entry
+
+
+def test_reading_an_absent_history_creates_no_file(tmp_path: Path) -> None:
+    store = History(tmp_path / "none" / "history.db")
+    assert store.latest(5) == [] and store.get("x") is None
+    assert not (tmp_path / "none").exists()
+
+
+def test_latest_is_newest_first(history: History) -> None:
+    for n in range(5):
+        history.record(Entry(id=f"resp_{n}", created_at=1000.0 + n, status="completed"))
+    assert [entry.id for entry in history.latest(3)] == ["resp_4", "resp_3", "resp_2"]
+
+
+def test_last_is_the_newest_response_that_can_be_continued(history: History) -> None:
+    history.record(Entry(id="resp_ok", created_at=1.0, status="completed"))
+    history.record(Entry(id="resp_failed", created_at=2.0, status="failed"))
+    assert resolve(history, "last").id == "resp_ok"
+
+
+def test_last_with_an_empty_history_says_what_to_do(history: History) -> None:
+    with pytest.raises(UsageError, match="no earlier response in the local history"):
+        resolve(history, "last")
+
+
+def test_a_unique_prefix_resolves_and_an_ambiguous_one_is_refused(history: History) -> None:
+    history.record(Entry(id="resp_abc111", status="completed"))
+    history.record(Entry(id="resp_abc222", status="completed"))
+    assert resolve(history, "resp_abc2").id == "resp_abc222"
+    with pytest.raises(UsageError, match="matches several responses"):
+        resolve(history, "resp_abc")
+    assert resolve(history, "resp_zzz") is None
+
+
+def test_prefix_matching_treats_sql_wildcards_literally(history: History) -> None:
+    history.record(Entry(id="resp_a_b", status="completed"))
+    history.record(Entry(id="resp_axb", status="completed"))
+    assert resolve(history, "resp_a_").id == "resp_a_b"
+    assert resolve(history, "resp_%") is None
+
+
+def test_thread_runs_from_the_first_turn_to_the_given_one_and_forks_keep_their_own_chain(history: History) -> None:
+    history.record(Entry(id="r1", created_at=1, status="completed"))
+    history.record(Entry(id="r2", parent_id="r1", created_at=2, status="completed"))
+    history.record(Entry(id="r3", parent_id="r2", created_at=3, status="completed"))
+    history.record(Entry(id="r2b", parent_id="r1", created_at=4, status="completed"))  # a fork from r1
+    assert [entry.id for entry in history.thread("r3")] == ["r1", "r2", "r3"]
+    assert [entry.id for entry in history.thread("r2b")] == ["r1", "r2b"]
+
+
+def test_clear_all_or_only_older_entries(history: History) -> None:
+    now = time.time()
+    history.record(Entry(id="old", created_at=now - 40 * 86400))
+    history.record(Entry(id="new", created_at=now))
+    assert history.clear(older_than=30 * 86400) == 1
+    assert [entry.id for entry in history.latest(10)] == ["new"]
+    assert history.clear() == 1 and history.latest(10) == []
+
+
+def test_files_are_private_to_their_owner(history: History) -> None:
+    history.record(Entry(id="resp_1"))
+    assert stat.S_IMODE(history.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(history.path.parent.stat().st_mode) == 0o700
+
+
+def test_history_path_follows_xdg_data_home() -> None:
+    assert history_path({"XDG_DATA_HOME": "/data"}) == Path("/data/qwen/history.db")
+    assert history_path({"HOME": "/home/ada"}) == Path("/home/ada/.local/share/qwen/history.db")
+
+
+@pytest.mark.parametrize("text, seconds", [("30d", 30 * 86400), ("12h", 43200), ("90m", 5400), ("2w", 1209600), ("45s", 45)])
+def test_ages(text: str, seconds: int) -> None:
+    assert parse_age(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["30", "d", "-1d", "3y", ""])
+def test_bad_ages_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError, match="--older-than takes a number and a unit"):
+        parse_age(text)
+
+
+def write_many(path: str, worker: int) -> None:
+    store = History(Path(path))
+    for n in range(25):
+        store.record(Entry(id=f"resp_{worker}_{n}", prompt=f"p{n}", status="completed"))
+    store.close()
+
+
+def test_several_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = str(tmp_path / "history.db")
+    workers = [multiprocessing.Process(target=write_many, args=(path, worker)) for worker in range(8)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(60)
+    assert [process.exitcode for process in workers] == [0] * 8
+    assert len(History(Path(path)).latest(1000)) == 8 * 25
