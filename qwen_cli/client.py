@@ -197,6 +197,8 @@ def http_failure(reply: httpx.Response, read: bool = False) -> Failure | None:
 
 
 def auth_message(status: int, message: str) -> str:
+    # The advice follows as a second sentence, so the server's text (or a proxy page's title) must end as one.
+    message = message if message.endswith((".", "!", "?")) else f"{message}."
     if status == 401:
         return f"the API key was refused: {message} Check DASHSCOPE_API_KEY, and that the key belongs to this region"
     return f"permission denied: {message} Check that the model is activated for your account"
@@ -251,6 +253,9 @@ def transport_failure(exc: httpx.TransportError, request: PreparedRequest, timeo
         return Failure(TransientError(connect_message(host, str(exc))), retryable=True)
     if isinstance(exc, httpx.RemoteProtocolError):
         return Failure(TransientError(f"{host} closed the connection without a reply"), retryable=True)
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        # A reset connection is a connection error too; a stream reaches here only if nothing was received.
+        return Failure(TransientError(f"the connection to {host} was lost: {exc or type(exc).__name__}"), retryable=True)
     return Failure(TransientError(f"network error talking to {host}: {exc or type(exc).__name__}"))
 
 

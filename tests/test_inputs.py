@@ -173,12 +173,27 @@ def pipe() -> Iterator[tuple[io.BufferedReader, int]]:
         pass  # the test closed it already
 
 
-def test_an_idle_pipe_gives_none_once_the_wait_is_over(pipe: tuple[io.BufferedReader, int]) -> None:
-    reader, _ = pipe
+def read_in_thread(reader: io.BufferedReader, wait: float, write_end: int) -> tuple[bytes | None, float]:
+    """`read_piped_stdin` with a deadline: a reader that hangs is unblocked (by closing the pipe) and fails the test."""
+    result: list[bytes | None] = []
     started = time.monotonic()
+    worker = threading.Thread(target=lambda: result.append(read_piped_stdin(reader, wait)))
+    worker.start()
+    worker.join(timeout=5)
+    elapsed = time.monotonic() - started
+    if worker.is_alive():
+        os.close(write_end)
+        worker.join()
+        pytest.fail(f"read_piped_stdin({wait}) still waited on an idle pipe after {elapsed:.1f} s")
+    return result[0], elapsed
 
-    assert read_piped_stdin(reader, 0.2) is None
-    assert 0.15 <= time.monotonic() - started < 2
+
+def test_an_idle_pipe_gives_none_once_the_wait_is_over(pipe: tuple[io.BufferedReader, int]) -> None:
+    reader, write_end = pipe
+    data, elapsed = read_in_thread(reader, 0.2, write_end)
+
+    assert data is None
+    assert 0.15 <= elapsed < 2
 
 
 def test_a_pipe_with_data_is_read_to_the_end(pipe: tuple[io.BufferedReader, int]) -> None:
