@@ -8,7 +8,6 @@ Re-rendering the whole answer on every delta (rich's Live(Markdown(all))) grows 
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -18,15 +17,16 @@ REFRESH_SECONDS = 1 / 12
 
 
 class MarkdownStream:
-    def __init__(self, console: Any) -> None:
+    def __init__(self, console: Any, notes_share_the_terminal: bool = False) -> None:
         self.console = console
+        # rich prints stderr's notes above the live tail through stdout: only right when both are one terminal.
+        self.notes_share_the_terminal = notes_share_the_terminal
         self.lines: list[str] = []  # complete lines of the unfinished block
         self.partial: list[str] = []  # pieces of the line being written (joined only when it ends)
         self.fence: str | None = None  # the opening fence while inside a code block
         self.fence_line = ""
         self.blocks_printed = 0
         self.live: Any = None
-        self.last_refresh = 0.0
 
     def feed(self, text: str) -> None:
         first, *rest = text.split("\n")
@@ -64,22 +64,21 @@ class MarkdownStream:
     def redraw(self) -> None:
         if not self.console.is_terminal:
             return  # a file or pipe gets finished blocks only
-        now = time.monotonic()
-        if now - self.last_refresh < REFRESH_SECONDS:
-            return
-        self.last_refresh = now
-        self.live_region().update(self.tail_view(), refresh=True)
-
-    def live_region(self) -> Any:
         if self.live is None:
             from rich.live import Live
 
-            self.live = Live(console=self.console, auto_refresh=False, transient=True, vertical_overflow="crop")
-            self.live.start()
-        return self.live
+            # rich redraws the tail on its own clock, so the screen catches up even while the stream pauses.
+            self.live = Live(
+                console=self.console, get_renderable=self.tail_view, refresh_per_second=1 / REFRESH_SECONDS,
+                transient=True, vertical_overflow="crop", redirect_stderr=self.notes_share_the_terminal,
+            )
+            self.live.start(refresh=True)
 
     def tail_view(self) -> Any:
-        """The last screenful of the unfinished block, rendered as Markdown (inside its code fence if open)."""
+        """The last screenful of the unfinished block, rendered as Markdown (inside its code fence if open).
+
+        Called from rich's refresh thread while `feed` goes on: a frame caught mid-change is redrawn on the next tick.
+        """
         from rich.markdown import Markdown
 
         room = max(1, self.console.size.height - 2)
@@ -88,7 +87,7 @@ class MarkdownStream:
         lines = self.lines[-room:] + ([partial] if partial else [])
         if self.fence is not None and self.fence_line not in lines[:1]:
             lines = [self.fence_line, *lines]
-        return Markdown("\n".join(lines))
+        return LastRows(Markdown("\n".join(lines)), room)
 
     def close(self) -> None:
         if self.live is not None:
@@ -98,6 +97,23 @@ class MarkdownStream:
             self.lines.append("".join(self.partial))
         self.partial = []
         self.print_block()
+
+
+class LastRows:
+    """The last rows of a rendering: a tall tail shows its newest lines, and the live region never outgrows
+    the screen (rich cannot erase what scrolled above it, so that would be printed twice)."""
+
+    def __init__(self, renderable: Any, rows: int) -> None:
+        self.renderable, self.rows = renderable, rows
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.segment import Segment
+
+        lines = console.render_lines(self.renderable, options, pad=False)[-self.rows :]
+        for index, line in enumerate(lines):
+            if index:
+                yield Segment.line()
+            yield from line
 
 
 def last_characters(pieces: list[str], limit: int) -> str:

@@ -151,7 +151,7 @@ class PrettyRenderer:
 
         self.console = Console(file=out, highlight=False)
         self.err_console = Console(file=err, highlight=False)
-        self.markdown = MarkdownStream(self.console)
+        self.markdown = MarkdownStream(self.console, notes_share_the_terminal=err.isatty())
         self.spinner: Any = None
         self.thinking = False
 

@@ -9,6 +9,7 @@ import os
 import pty
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -127,3 +128,9 @@ def read_until_closed(fd: int, deadline: float) -> bytes:
             break
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def answer_ctrl_c() -> None:
+    """In the child: SIGINT as at an interactive shell, even when pytest itself runs as a background job
+    (a shell starts those with SIGINT ignored, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import API_KEY, qwen_executable
+from conftest import API_KEY, answer_ctrl_c, qwen_executable
 from qwen_cli.emulator import Emulator
 
 PNG = base64.b64decode(
@@ -469,7 +469,7 @@ def test_ctrl_c_while_waiting_is_exit_130(qwen_env, emulator) -> None:
     emulator.set_faults(first_event_delay=10)
     process = subprocess.Popen(
         [qwen_executable(), "ask", "hi"], env=qwen_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE, text=True, preexec_fn=answer_ctrl_c,
     )
     deadline = time.monotonic() + 10
     while not created(emulator) and time.monotonic() < deadline:
