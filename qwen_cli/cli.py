@@ -1,4 +1,5 @@
-"""The Typer app: the only module that knows flags, stdin/stdout/stderr, terminals and exit codes.
+"""The Typer app and its request commands; with `flags` and `terminal`, the cli layer: the only code that
+knows flags, stdin/stdout/stderr, terminals and exit codes.
 
 Commands are short recipes: resolve settings -> gather input -> build the request -> send -> render.
 httpx, rich and yaml are imported only inside the commands that need them, so `--help` stays fast.
@@ -6,20 +7,21 @@ httpx, rich and yaml are imported only inside the commands that need them, so `-
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Annotated, Any, Optional
 
 import typer
 
 from qwen_cli import __version__
+from qwen_cli.cli_stored import conversation_app, history_app, response_app
 from qwen_cli.errors import AuthError, ExitCode, QwenError, UsageError
 from qwen_cli.flags import PromptArgument, RequestFlags, with_request_flags
+from qwen_cli.terminal import choose_mode, error_boundary, note, silence_stdout
 
 STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
+ContinueLast = Annotated[bool, typer.Option("-c", "--continue", help="Continue the last response in the local history.")]
 
 app = typer.Typer(
     name="qwen",
@@ -58,7 +60,7 @@ def main_options(
 
 @app.command()
 @with_request_flags
-def ask(prompt: PromptArgument = None, *, flags: RequestFlags) -> None:
+def ask(prompt: PromptArgument = None, continue_last: ContinueLast = False, *, flags: RequestFlags) -> None:
     """Send one prompt and print the answer once it is complete.
 
     The prompt is the words given, joined by spaces. Text piped into qwen is sent too, as material
@@ -73,13 +75,14 @@ def ask(prompt: PromptArgument = None, *, flags: RequestFlags) -> None:
       qwen ask -m qwen3.8-max --effort high "prove that sqrt(2) is irrational"
       qwen ask --json "hi" | jq .usage
       qwen ask --dry-run -s "answer in French" "hello"
+      qwen ask -c "and in Go?"
     """
-    run_request(prompt, flags, stream=False)
+    run_request(prompt, flags, stream=False, continue_from="last" if continue_last else None)
 
 
 @app.command()
 @with_request_flags
-def stream(prompt: PromptArgument = None, *, flags: RequestFlags) -> None:
+def stream(prompt: PromptArgument = None, continue_last: ContinueLast = False, *, flags: RequestFlags) -> None:
     """Send one prompt and print the answer as it arrives.
 
     \b
@@ -88,8 +91,39 @@ def stream(prompt: PromptArgument = None, *, flags: RequestFlags) -> None:
       cat notes.md | qwen stream "summarise these notes"
       qwen stream --think "how many r's are in strawberry?"
       qwen stream -o jsonl "hi" | jq -c .type
+      qwen stream -c "go on"
     """
-    run_request(prompt, flags, stream=True)
+    run_request(prompt, flags, stream=True, continue_from="last" if continue_last else None)
+
+
+@app.command("continue")
+@with_request_flags
+def continue_command(
+    response: Annotated[str, typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False)],
+    prompt: PromptArgument = None,
+    stream: Annotated[Optional[bool], typer.Option("--stream", help="Print the answer as it arrives (as does -o jsonl).")] = None,
+    *,
+    flags: RequestFlags,
+) -> None:
+    """Continue an earlier response: the server supplies the context (previous_response_id).
+
+    ID is a response id, an unambiguous prefix of one from the local history, or 'last' (the newest).
+    The parent's model is kept unless -m names another, and its instructions are sent again, since the
+    server does not carry instructions from turn to turn. Continuing an older id forks the thread.
+
+    \b
+    Examples:
+      qwen continue last "and in Go?"
+      qwen continue resp_4ca7 "shorter, please"
+      git diff | qwen continue last --stream "and now review this"
+      qwen continue last -m qwen3.8-max --effort high "think harder"
+    """
+    run_request(prompt, flags, stream=stream, continue_from=response)
+
+
+app.add_typer(history_app, name="history")
+app.add_typer(response_app, name="response")
+app.add_typer(conversation_app, name="conversation")
 
 
 @app.command()
@@ -116,14 +150,22 @@ def emulator(
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
-def run_request(words: list[str] | None, flags: RequestFlags, stream: bool) -> None:
+def run_request(words: list[str] | None, flags: RequestFlags, stream: bool | None, continue_from: str | None = None) -> None:
+    from qwen_cli import continuation
     from qwen_cli.request import build_request
 
     with error_boundary(flags.debug, json_errors=flags.wants_json()):
         settings = flags.settings(os.environ)
+        history = open_history(settings.history and not flags.no_history)
+        options = flags.options(settings.model)
+        if continue_from is not None:
+            continuation.check_exclusive(options, continuing=True)
+            parent = continuation.find_parent(history, continue_from)
+            options = continuation.inherit(options, parent, model_from_flag=flags.model is not None)
         mode = choose_mode(settings.output)
         user_input = gather_input(words or [], flags)
-        request = build_request(settings.base_url, settings.api_key, flags.options(settings.model), user_input, stream)
+        streaming = stream if stream is not None else mode == "jsonl"
+        request = build_request(settings.base_url, settings.api_key, options, user_input, streaming)
         if flags.dry_run:
             print(json.dumps(request.redacted(), ensure_ascii=False, indent=2))
             return
@@ -132,14 +174,30 @@ def run_request(words: list[str] | None, flags: RequestFlags, stream: bool) -> N
         from qwen_cli import session  # httpx and rich load only once a request is really sent
 
         output = session.Output(mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note)
-        session.run(settings, request, output, debug=note if flags.debug else None)
+        try:
+            session.run(settings, request, output, debug=note if flags.debug else None, record=recorder(history, request, user_input))
+        except QwenError as error:
+            raise continuation.explain_unknown_parent(error, options.previous_response_id, history) from None
 
 
-def choose_mode(output: str) -> str:
-    """`auto` is pretty on a terminal and plain text anywhere else: pipes never get colour or wrapping."""
-    if output != "auto":
-        return output
-    return "pretty" if sys.stdout.isatty() else "text"
+def open_history(enabled: bool) -> Any:
+    from qwen_cli.history import History, history_path
+
+    return History(history_path(os.environ)) if enabled else None
+
+
+def recorder(history: Any, request: Any, user_input: Any) -> Any:
+    """Record each response in the history; a history that cannot be written only warns."""
+    if history is None:
+        return None
+    from qwen_cli.continuation import entry_for
+
+    def record(outcome: Any) -> None:
+        problem = history.record_or_explain(entry_for(outcome, request, user_input))
+        if problem:
+            note(f"warning: {problem}")
+
+    return record
 
 
 def gather_input(words: list[str], flags: RequestFlags) -> Any:
@@ -170,48 +228,6 @@ def read_stdin(stdin: Any, has_other_input: bool) -> str:
         return ""
     text = inputs.decode_text(data, "stdin")
     return text if text.strip() else ""
-
-
-def note(message: str) -> None:
-    print(f"qwen: {message}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def error_boundary(debug: bool, json_errors: bool) -> Iterator[None]:
-    """The one place where failures become a line on stderr and an exit code; no traceback unless --debug."""
-    try:
-        yield
-    except QwenError as exc:
-        fail(exc, json_errors)
-    except KeyboardInterrupt:
-        fail(QwenError("interrupted"), json_errors, ExitCode.INTERRUPTED)
-    except BrokenPipeError:
-        silence_stdout()
-        raise typer.Exit(0) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        if debug:
-            raise
-        fail(QwenError(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)"), json_errors)
-
-
-def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> NoReturn:
-    code = exit_code if exit_code is not None else int(error.exit_code)
-    with contextlib.suppress(BrokenPipeError):
-        if json_errors:
-            document = error.to_json()
-            document["error"]["exit_code"] = code
-            print(json.dumps(document, ensure_ascii=False), flush=True)
-        print(f"qwen: error: {error.line()}", file=sys.stderr, flush=True)
-    raise typer.Exit(code)
-
-
-def silence_stdout() -> None:
-    """After the reader of stdout went away, point stdout at /dev/null so the final flush stays quiet."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 300.0,
     "max_retries": 2,
     "output": "auto",
+    "history": True,
 }
 # The environment variables that set a setting (the API key is handled apart: it is never a "setting").
 ENVIRONMENT: dict[str, str] = {"QWEN_MODEL": "model", "QWEN_BASE_URL": "base_url"}
@@ -42,6 +43,7 @@ CONFIG_KEYS: dict[str, tuple[type, ...]] = {
     "timeout": (int, float),
     "max_retries": (int,),
     "output": (str,),
+    "history": (bool,),
 }
 
 
@@ -56,6 +58,7 @@ class Settings:
     timeout: float
     max_retries: int
     output: str
+    history: bool = True
     sources: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -147,7 +150,7 @@ def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str], preset: M
     layers.append(config_file_layer(config_path(env)))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for key in ("model", "connect_timeout", "timeout", "max_retries", "output"):
+    for key in ("model", "connect_timeout", "timeout", "max_retries", "output", "history"):
         values[key], sources[key] = first_set(key, layers)
     values["base_url"], sources["base_url"] = resolve_base_url(layers)
     check_settings(values, sources)

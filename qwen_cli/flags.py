@@ -1,6 +1,7 @@
-"""The request flags shared by `ask`, `stream` (and later `continue`), declared once; part of the cli layer.
+"""The flags commands share, declared once; part of the cli layer.
 
-`with_request_flags` gives a command every flag below and hands them to it gathered in one `RequestFlags`.
+`with_request_flags` gives `ask`, `stream` and `continue` every request flag, gathered in one `RequestFlags`;
+`with_api_flags` gives the commands that read or delete stored things the connection and output flags.
 Every default is None, meaning "not set": the precedence rule in `config` decides what applies.
 """
 
@@ -27,6 +28,7 @@ MODEL = "Model"
 INPUT = "Input"
 OUTPUT = "Output"
 CONNECTION = "Connection"
+PANELS = (MODEL, INPUT, OUTPUT, CONNECTION)
 
 
 def option(*names: str, help: str, panel: str, **extra: Any) -> Any:
@@ -34,7 +36,37 @@ def option(*names: str, help: str, panel: str, **extra: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class RequestFlags:
+class ApiFlags:
+    """What every command that talks to the API takes: where to send, how long to wait, how to show."""
+
+    output: Annotated[Optional[OutputMode], option("-o", "--output", metavar="MODE", help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.", panel=OUTPUT)] = None
+    json_output: Annotated[Optional[bool], option("--json", help="Short for -o json.", panel=OUTPUT)] = None
+    debug: Annotated[Optional[bool], option("--debug", help="Log the HTTP exchange (secrets redacted) and show tracebacks.", panel=OUTPUT)] = None
+    region: Annotated[Optional[Region], option("--region", metavar="REGION", help="Endpoint region: intl (default), cn or us.", panel=CONNECTION)] = None
+    base_url: Annotated[Optional[str], option("--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION)] = None
+    timeout: Annotated[Optional[float], option("--timeout", metavar="SECONDS", help="Seconds to wait for the server to send something (default 300).", panel=CONNECTION)] = None
+    max_retries: Annotated[Optional[int], option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION)] = None
+
+    def wants_json(self) -> bool:
+        return bool(self.json_output) or value_of(self.output) == "json"
+
+    def setting_values(self) -> dict[str, Any]:
+        return {
+            "region": value_of(self.region),
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "output": "json" if self.json_output else value_of(self.output),
+        }
+
+    def settings(self, env: Mapping[str, str]) -> Settings:
+        return resolve_settings(self.setting_values(), env)
+
+
+@dataclass(frozen=True)
+class RequestFlags(ApiFlags):
+    """The flags of a request: `ask`, `stream` and `continue` share them all."""
+
     model: Annotated[Optional[str], option("-m", "--model", metavar="MODEL", help="Model id (default qwen-plus, or QWEN_MODEL).", panel=MODEL)] = None
     instructions: Annotated[Optional[str], option("-s", "--instructions", "--system", metavar="TEXT", help="System instructions for this turn.", panel=MODEL)] = None
     temperature: Annotated[Optional[float], option("-t", "--temperature", metavar="T", help="Sampling temperature, in [0, 2).", panel=MODEL)] = None
@@ -51,36 +83,18 @@ class RequestFlags:
     images: Annotated[Optional[list[str]], option("--image", metavar="PATH|URL", help="Attach an image file or URL (repeatable).", panel=INPUT)] = None
     messages: Annotated[Optional[str], option("--messages", metavar="PATH", help="A JSON or YAML file holding the complete input array.", panel=INPUT)] = None
     no_stdin: Annotated[Optional[bool], option("--no-stdin", help="Do not read piped stdin.", panel=INPUT)] = None
-    output: Annotated[Optional[OutputMode], option("-o", "--output", metavar="MODE", help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.", panel=OUTPUT)] = None
-    json_output: Annotated[Optional[bool], option("--json", help="Short for -o json.", panel=OUTPUT)] = None
     show_reasoning: Annotated[Optional[bool], option("--show-reasoning", help="In text mode, print the thinking to stderr.", panel=OUTPUT)] = None
     verbose: Annotated[Optional[bool], option("-v", "--verbose", help="Print id, model, token usage and timing to stderr.", panel=OUTPUT)] = None
     dry_run: Annotated[Optional[bool], option("--dry-run", help="Print the request that would be sent (key redacted) and exit.", panel=OUTPUT)] = None
-    debug: Annotated[Optional[bool], option("--debug", help="Log the HTTP exchange (secrets redacted) and show tracebacks.", panel=OUTPUT)] = None
-    region: Annotated[Optional[Region], option("--region", metavar="REGION", help="Endpoint region: intl (default), cn or us.", panel=CONNECTION)] = None
-    base_url: Annotated[Optional[str], option("--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION)] = None
-    timeout: Annotated[Optional[float], option("--timeout", metavar="SECONDS", help="Seconds to wait for the server to send something (default 300).", panel=CONNECTION)] = None
-    max_retries: Annotated[Optional[int], option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION)] = None
+    no_history: Annotated[Optional[bool], option("--no-history", help="Do not record this response in the local history.", panel=OUTPUT)] = None
 
     def __post_init__(self) -> None:
         # Typer hands over None for repeatable options not given; the commands want empty lists.
         object.__setattr__(self, "files", list(self.files or []))
         object.__setattr__(self, "images", list(self.images or []))
 
-    def wants_json(self) -> bool:
-        return bool(self.json_output) or value_of(self.output) == "json"
-
-    def settings(self, env: Mapping[str, str]) -> Settings:
-        output = "json" if self.json_output else value_of(self.output)
-        values = {
-            "model": self.model,
-            "region": value_of(self.region),
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "output": output,
-        }
-        return resolve_settings(values, env)
+    def setting_values(self) -> dict[str, Any]:
+        return {**super().setting_values(), "model": self.model}
 
     def options(self, model: str) -> RequestOptions:
         return RequestOptions(
@@ -103,17 +117,33 @@ def value_of(choice: Enum | None) -> Any:
     return None if choice is None else choice.value
 
 
-def with_request_flags(command: Callable[..., None]) -> Callable[..., None]:
-    """Give `command` every request flag; it receives them as one keyword argument `flags`."""
-    hints = get_type_hints(RequestFlags, include_extras=True)
-    names = [field.name for field in fields(RequestFlags)]
-    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
-    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hints[name]) for name in names]
+def with_flags(kind: type[ApiFlags]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command every flag of `kind`; it receives them as one keyword argument `flags`."""
+    hints = get_type_hints(kind, include_extras=True)
+    names = sorted((field.name for field in fields(kind)), key=lambda name: PANELS.index(panel_of(hints[name])))
 
-    @functools.wraps(command)
-    def wrapper(**kwargs: Any) -> None:
-        flags = RequestFlags(**{name: kwargs.pop(name) for name in names})
-        command(**kwargs, flags=flags)
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
+        shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hints[name]) for name in names]
 
-    wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
-    return wrapper
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> None:
+            command(**kwargs_without(kwargs, names), flags=kind(**{name: kwargs[name] for name in names}))
+
+        wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def kwargs_without(kwargs: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    return {key: value for key, value in kwargs.items() if key not in names}
+
+
+def panel_of(annotation: Any) -> str:
+    """The help panel of an Annotated option: help lists model options first, connection options last."""
+    return next(info.rich_help_panel for info in annotation.__metadata__ if hasattr(info, "rich_help_panel"))
+
+
+with_request_flags = with_flags(RequestFlags)
+with_api_flags = with_flags(ApiFlags)

@@ -88,6 +88,14 @@ class History:
         with self.connection() as db:
             db.execute(f"INSERT OR REPLACE INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values)
 
+    def record_or_explain(self, entry: Entry) -> str | None:
+        """Record, or say why not: a history that cannot be written must never fail a request."""
+        try:
+            self.record(entry)
+        except (sqlite3.Error, OSError) as exc:
+            return f"the history at {self.path} could not be written ({exc}); the answer is not affected"
+        return None
+
     def get(self, response_id: str) -> Entry | None:
         rows = self.select("WHERE id = ?", (response_id,))
         return rows[0] if rows else None

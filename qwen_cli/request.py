@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
+from urllib.parse import quote, urlencode
 
 from qwen_cli import __version__
 from qwen_cli.errors import UsageError
@@ -207,4 +208,15 @@ def build_request(
         body=build_body(options, user_input, stream),
         stream=stream,
         secrets=(api_key,) if api_key else (),
+    )
+
+
+def build_api_request(
+    base_url: str, api_key: str | None, method: str, path: str, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+) -> PreparedRequest:
+    """A request to the companion endpoints: stored responses and conversations."""
+    pairs = {key: value for key, value in (query or {}).items() if value is not None}
+    url = f"{base_url}/{path}" + ("?" + urlencode(pairs) if pairs else "")
+    return PreparedRequest(
+        method=method, url=url, headers=build_headers(api_key), body=body, secrets=(api_key,) if api_key else ()
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 # Part types that carry answer text: `output_text` on the wire; `text` in a DashScope doc example (`msg_final`).
 _TEXT_PARTS = frozenset({"output_text", "text"})
+_INPUT_AND_OUTPUT_TEXT = frozenset({"input_text", "output_text", "text"})
 
 # Rate limits that clear by themselves, so a retry after a pause can succeed (§12.2). Compared in lower case.
 _RATE_LIMIT_CODES = frozenset({
@@ -154,3 +155,16 @@ def incomplete_reason(response: dict[str, Any]) -> str | None:
 def function_calls(response: dict[str, Any]) -> list[dict[str, Any]]:
     """The `function_call` output items, in output order."""
     return [item for item in _output(response) if item.get("type") == "function_call"]
+
+
+def item_text(item: dict[str, Any]) -> str:
+    """One input or conversation item as a line of text: a message's text, a call, or a call's output."""
+    kind = item.get("type")
+    if kind == "function_call":
+        return f"{item.get('name', '?')}({item.get('arguments', '')})"
+    if kind == "function_call_output":
+        return str(item.get("output", ""))
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    return "\n".join(_texts(content, _INPUT_AND_OUTPUT_TEXT))

@@ -1,7 +1,8 @@
 """One request from start to finish: send it through the client, feed the renderer, judge the outcome.
 
 Knows no flags and no exit codes: problems leave as QwenError for `cli` to report. Partial answers are
-always ended cleanly on screen before an error leaves.
+always ended cleanly on screen before an error leaves, and every response that got an id is handed to the
+recorder (the local history), finished or not.
 """
 
 from __future__ import annotations
@@ -32,40 +33,92 @@ class Output:
     note: Callable[[str], None]
 
 
-def run(settings: Settings, request: PreparedRequest, output: Output, debug: Callable[[str], None] | None = None) -> Response:
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one response, for the history: finished, failed, interrupted or cut off."""
+
+    response_id: str
+    status: str
+    answer: str
+    reasoning: str
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+
+
+Recorder = Callable[[Outcome], None]
+
+
+def run(
+    settings: Settings,
+    request: PreparedRequest,
+    output: Output,
+    debug: Callable[[str], None] | None = None,
+    record: Recorder | None = None,
+) -> Response:
     renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning)
     stopwatch = Stopwatch()
-    client = Client(
-        connect_timeout=settings.connect_timeout,
-        timeout=settings.timeout,
-        max_retries=settings.max_retries,
-        notify=output.note,
-        debug=debug,
-    )
-    with client:
+    with client_for(settings, output.note, debug) as client:
         receive = stream_answer if request.stream else wait_for_answer
-        response = receive(client, request, renderer, output.note)
+        response = receive(client, request, renderer, output.note, record or ignore)
     judge(response, renderer, output.note)
     report(response, output, stopwatch.elapsed())
     return response
 
 
-def wait_for_answer(client: Client, request: PreparedRequest, renderer: Renderer, note: Callable[[str], None]) -> Response:
-    renderer.begin(f"Waiting for {request.body.get('model') if request.body else 'the server'}…")
+def ignore(outcome: Outcome) -> None:
+    pass
+
+
+def wait_for_answer(
+    client: Client, request: PreparedRequest, renderer: Renderer, note: Callable[[str], None], record: Recorder
+) -> Response:
+    renderer.begin(waiting_label(request))
     try:
         response = client.send(request)
     except BaseException:
         renderer.abort()
         raise
-    for delta in (Delta("reasoning", reasoning_text(response)), Delta("text", answer_text(response))):
-        if delta.text:
-            renderer.delta(delta)
+    record_response(record, response)
+    render_whole(renderer, response)
     return response
 
 
-def stream_answer(client: Client, request: PreparedRequest, renderer: Renderer, note: Callable[[str], None]) -> Response:
+def render_whole(renderer: Renderer, response: Response) -> None:
+    """A one-shot answer goes through the same renderer calls as a stream: thinking, then the answer."""
+    for delta in (Delta("reasoning", reasoning_text(response)), Delta("text", answer_text(response))):
+        if delta.text:
+            renderer.delta(delta)
+
+
+def show(response: Response, output: Output) -> None:
+    """Show a response fetched from the server (`qwen response get`) exactly as `ask` shows its answer."""
+    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning)
+    render_whole(renderer, response)
+    judge(response, renderer, output.note)
+    report(response, output, None)
+
+
+def call(settings: Settings, request: PreparedRequest, debug: Callable[[str], None] | None, notify: Callable[[str], None]) -> Response:
+    """Send one request to a companion endpoint (stored responses, conversations) and return its JSON."""
+    with client_for(settings, notify, debug) as client:
+        return client.send(request)
+
+
+def client_for(settings: Settings, notify: Callable[[str], None], debug: Callable[[str], None] | None) -> Client:
+    return Client(
+        connect_timeout=settings.connect_timeout,
+        timeout=settings.timeout,
+        max_retries=settings.max_retries,
+        notify=notify,
+        debug=debug,
+    )
+
+
+def stream_answer(
+    client: Client, request: PreparedRequest, renderer: Renderer, note: Callable[[str], None], record: Recorder
+) -> Response:
     accumulator = StreamAccumulator()
-    renderer.begin(f"Waiting for {request.body.get('model') if request.body else 'the server'}…")
+    renderer.begin(waiting_label(request))
     try:
         for event in client.stream(request):
             renderer.event(event)
@@ -73,17 +126,43 @@ def stream_answer(client: Client, request: PreparedRequest, renderer: Renderer, 
             if delta is not None:
                 renderer.delta(delta)
     except BrokenPipeError:
+        record_partial(record, accumulator, "interrupted")
         raise  # the reader of stdout has gone: nothing more to show anyone
-    except BaseException:
+    except BaseException as exc:
         # Ctrl-C or a cut stream: keep what was shown, end it cleanly, and say which response it was.
         renderer.abort()
+        record_partial(record, accumulator, "interrupted" if isinstance(exc, KeyboardInterrupt) else "cut")
         if accumulator.response_id:
             note(f"response id {accumulator.response_id} (incomplete)")
         raise
+    final = accumulator.final_response() or {}
+    record_response(record, final)
     tail = accumulator.unshown_tail()
     if tail:
         renderer.delta(Delta("text", tail))
-    return accumulator.final_response() or {}
+    return final
+
+
+def waiting_label(request: PreparedRequest) -> str:
+    return f"Waiting for {request.body.get('model') if request.body else 'the server'}…"
+
+
+def record_response(record: Recorder, response: Response) -> None:
+    if response.get("id"):
+        outcome = Outcome(
+            response_id=str(response["id"]),
+            status=str(response.get("status") or "completed"),
+            answer=answer_text(response),
+            reasoning=reasoning_text(response),
+            model=response.get("model") or None,
+            usage=response.get("usage") if isinstance(response.get("usage"), dict) else None,
+        )
+        record(outcome)
+
+
+def record_partial(record: Recorder, accumulator: StreamAccumulator, status: str) -> None:
+    if accumulator.response_id:
+        record(Outcome(accumulator.response_id, status, accumulator.text, accumulator.reasoning))
 
 
 def judge(response: Response, renderer: Renderer, note: Callable[[str], None]) -> None:
@@ -100,7 +179,7 @@ def judge(response: Response, renderer: Renderer, note: Callable[[str], None]) -
         note(warning)
 
 
-def report(response: Response, output: Output, elapsed: float) -> None:
+def report(response: Response, output: Output, elapsed: float | None) -> None:
     """The response id and token usage on stderr: always in pretty mode, in every mode with -v."""
     if output.mode != "pretty" and not output.verbose:
         return

@@ -16,7 +16,7 @@ OWNERS = {
     "httpx": {"client"},
     "rich": {"render", "markdown_stream"},
     "yaml": {"yamlfile"},
-    "typer": {"cli", "flags"},
+    "typer": {"cli", "cli_stored", "flags", "terminal"},
 }
 PURE = {"errors", "request", "stream", "responses"}
 

@@ -1,0 +1,95 @@
+"""What continuing a response means: finding the parent in the local history, what it passes on to the next
+turn, what a turn leaves in the history, and explaining an id the server no longer knows.
+
+No printing and no HTTP; the history is handed in.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from qwen_cli.errors import ApiError, QwenError, UsageError
+from qwen_cli.history import Entry, History, resolve
+from qwen_cli.request import PreparedRequest, RequestOptions, UserInput
+
+SERVER_KEEPS_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The response a turn continues: its id, and what the history remembers of it (None: nothing)."""
+
+    response_id: str
+    entry: Entry | None
+
+
+def find_parent(history: History | None, reference: str) -> Parent:
+    """`last`, an id or an unambiguous prefix of one; an id the history does not know is sent as it is."""
+    if history is None:
+        if reference == "last":
+            raise UsageError("'last' needs the local history, which is turned off (--no-history or history: false)")
+        return Parent(reference, None)
+    entry = resolve(history, reference)
+    return Parent(entry.id if entry else reference, entry)
+
+
+def check_exclusive(options: RequestOptions, continuing: bool) -> None:
+    if continuing and options.previous_response_id:
+        raise UsageError("--previous and continuing (-c or qwen continue) both name the turn to continue; give one")
+    if continuing and options.conversation:
+        raise UsageError("--conversation cannot be combined with -c or qwen continue: a turn continues one or the other")
+
+
+def inherit(options: RequestOptions, parent: Parent, model_from_flag: bool) -> RequestOptions:
+    """The parent's model is kept unless a flag names another; its instructions are sent again, since the
+    server does not carry instructions from one turn to the next."""
+    recorded = (parent.entry.options or {}) if parent.entry else {}
+    model = options.model if model_from_flag or not (parent.entry and parent.entry.model) else parent.entry.model
+    instructions = options.instructions if options.instructions is not None else recorded.get("instructions")
+    return replace(options, model=model, instructions=instructions, previous_response_id=parent.response_id)
+
+
+def explain_unknown_parent(error: QwenError, parent_id: str | None, history: History | None) -> QwenError:
+    """The server's `Not found previous_response_id` becomes a line that says why, and when it was made."""
+    if parent_id is None or not isinstance(error, ApiError) or "previous_response_id" not in error.message:
+        return error
+    known = history.get(parent_id) if history is not None else None
+    message = (
+        f"the server does not know response {parent_id}: it keeps responses {SERVER_KEEPS_DAYS} days, never those "
+        "sent with --no-store or deleted, and the id may be mistyped"
+    )
+    if known is not None:
+        message += f"; your history has it from {time.strftime('%Y-%m-%d %H:%M', time.localtime(known.created_at))}"
+        message += f" ({age_text(time.time() - known.created_at)} ago)"
+    return ApiError(message, code=error.code, request_id=error.request_id, status=error.status)
+
+
+def age_text(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} seconds"
+
+
+def entry_for(outcome: Any, request: PreparedRequest, user_input: UserInput, preset: str | None = None) -> Entry:
+    """The history entry of one turn: what was asked, what came back, and the options sent (never a header)."""
+    body = request.body or {}
+    options = {key: value for key, value in body.items() if key not in ("model", "input", "stream")}
+    if user_input.attachments:
+        options["attachments"] = [attachment.name for attachment in user_input.attachments]
+    if user_input.images:
+        options["images"] = len(user_input.images)
+    return Entry(
+        id=outcome.response_id,
+        parent_id=body.get("previous_response_id"),
+        model=outcome.model or body.get("model"),
+        preset=preset,
+        prompt=user_input.prompt,
+        answer=outcome.answer,
+        reasoning=outcome.reasoning,
+        status=outcome.status,
+        usage=outcome.usage,
+        options=options,
+    )
