@@ -54,9 +54,11 @@ def test_with_nothing_set_the_built_in_defaults_apply(env: dict[str, str]) -> No
         timeout=300.0,
         max_retries=2,
         output="auto",
+        history=True,
         sources=settings.sources,
     )
     assert dict(settings.sources) == {
+        "history": "default",
         "model": "default",
         "connect_timeout": "default",
         "timeout": "default",
@@ -104,7 +106,7 @@ def test_a_config_file_under_home_is_read_when_xdg_is_unset(tmp_path: Path) -> N
 def test_the_config_file_sets_every_setting_it_may_hold(env: dict[str, str]) -> None:
     path = write_config(
         env,
-        "model: qwen3.8-max\nregion: cn\ntimeout: 60\nconnect_timeout: 2.5\nmax_retries: 0\noutput: json\n",
+        "model: qwen3.8-max\nregion: cn\ntimeout: 60\nconnect_timeout: 2.5\nmax_retries: 0\noutput: json\nhistory: false\n",
     )
     settings = resolve(env)
 
@@ -229,7 +231,7 @@ def test_an_unknown_key_with_no_close_match_lists_the_valid_keys(env: dict[str, 
     path = config_path(env)
 
     assert config_error(env, "colour: blue\n") == (
-        f"{path}:1: unknown key 'colour'; valid keys: model, region, base_url, connect_timeout, timeout, max_retries, output"
+        f"{path}:1: unknown key 'colour'; valid keys: model, region, base_url, connect_timeout, timeout, max_retries, output, history"
     )
 
 
@@ -305,3 +307,9 @@ def test_a_bad_value_in_the_config_file_names_the_file(env: dict[str, str]) -> N
     assert config_error(env, "connect_timeout: 0\n") == (
         f"connect_timeout must be a positive number of seconds, got 0 (config file {config_path(env)})"
     )
+
+
+def test_the_config_file_can_turn_the_history_off(env: dict[str, str]) -> None:
+    write_config(env, "history: false\n")
+    assert resolve(env).history is False
+    assert "'history' must be bool" in config_error(env, "history: sometimes\n")

@@ -14,15 +14,31 @@ ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+COMMANDS = [
+    "ask", "stream", "continue", "emulator", "history list", "history show", "history thread", "history clear",
+    "response get", "response delete", "response items", "conversation create", "conversation items",
+    "conversation delete",
+]
+
+
 def long_options(command: str) -> set[str]:
-    help_text = subprocess.run([qwen_executable(), command, "--help"], capture_output=True, text=True, timeout=30).stdout
+    help_text = subprocess.run([qwen_executable(), *command.split(), "--help"], capture_output=True, text=True, timeout=30).stdout
+    assert "Usage:" in help_text
     return set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", help_text)) - {"--help"}
 
 
-@pytest.mark.parametrize("command", ["ask", "stream", "emulator"])
+def documented(option: str) -> bool:
+    return any(form in README for form in (f"`{option}", f"{option}/", f"/{option}", f" {option} ", f"[{option}"))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_option_of_the_command_is_documented(command: str) -> None:
-    undocumented = sorted(option for option in long_options(command) if f"`{option}" not in README and f"{option}/" not in README and f"/{option}" not in README)
-    assert undocumented == []
+    assert sorted(option for option in long_options(command) if not documented(option)) == []
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_in_the_readme(command: str) -> None:
+    assert f"qwen {command}" in README
 
 
 def fenced_commands(section: str) -> list[str]:

@@ -1,0 +1,491 @@
+"""YAML presets: saved ways of asking, found by name or path, checked into frozen dataclasses, `extends` resolved.
+
+Reads preset files and nothing more: no printing, no typer, no httpx; yaml only through `yamlfile`, lazily.
+Every problem is a UsageError (exit 2) that names the file, the line and the key. A preset never holds a key.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qwen_cli.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_path, load_yaml_mapping
+from qwen_cli.errors import UsageError
+from qwen_cli.request import EFFORTS
+
+SUFFIX = ".yaml"
+MAX_CHAIN = 10  # presets in one `extends` chain, the preset itself included
+PLACEHOLDER = "{input}"
+ESCAPED_PLACEHOLDER = "{{input}}"  # written in a template, it stands for a literal {input}
+SETTINGS_KEYS = ("model", "region", "base_url", "output")
+REQUEST_KEYS = (
+    "instructions", "temperature", "top_p", "think", "effort",
+    "max_output_tokens", "store", "session_cache", "tools", "tool_choice",
+)
+ENDPOINT_KEYS = frozenset({"region", "base_url"})
+# Top-level names that could only mean a credential. Nested names are not refused: a function's
+# parameters may well have a property called "key" or "token"; nested values are scanned instead.
+SECRET_NAMES = frozenset({"key", "api_key", "apikey", "dashscope_api_key", "authorization", "token", "access_token", "secret"})
+SECRET_SUFFIXES = ("_api_key", "_token", "_secret")
+KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9]{16,}")
+# What people write from habit (the wire names, other tools' names) and the key that means it here.
+ALIASES = {
+    "enable_thinking": "think",
+    "reasoning": "effort",
+    "reasoning_effort": "effort",
+    "system": "instructions",
+    "system_prompt": "instructions",
+    "template": "prompt",
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A preset after `extends`: None means "not set here", so a lower layer (or the server) decides."""
+
+    name: str
+    source: Path
+    description: str | None = None
+    model: str | None = None
+    instructions: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    think: bool | None = None
+    effort: str | None = None
+    max_output_tokens: int | None = None
+    store: bool | None = None
+    session_cache: bool | None = None
+    tools: tuple[str | dict[str, Any], ...] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    output: str | None = None
+    region: str | None = None
+    base_url: str | None = None
+    prompt: str | None = None
+    extends: str | None = None
+    sources: Mapping[str, Path] = field(default_factory=dict, compare=False, repr=False)  # key -> the file that set it
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """One line of `qwen presets list`: a broken file is listed with its error instead of its description."""
+
+    name: str
+    description: str | None
+    source: Path
+    scope: str  # "project" or "user"
+    shadowed: bool = False  # True for a user preset hidden by a project preset of the same name
+    error: str | None = None
+
+
+# --- checking values -----------------------------------------------------------------------------------------
+
+
+class Invalid(Exception):
+    """A value broke a rule; `check_entry` adds the file, the line and the key (`subkey` points inside it)."""
+
+    def __init__(self, rule: str, subkey: str = "") -> None:
+        super().__init__(rule)
+        self.rule = rule
+        self.subkey = subkey
+
+
+def kind(value: Any) -> str:
+    names = {bool: "true/false", int: "an integer", float: "a decimal number", str: "text", list: "a list", dict: "a mapping"}
+    return names.get(type(value), type(value).__name__)
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"must be text, not {kind(value)}")
+    return value
+
+
+def name_text(value: Any) -> str:
+    if not text(value).strip():
+        raise Invalid("must not be empty")
+    return value
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, not {kind(value)}")
+    return value
+
+
+def number(value: Any) -> float:
+    # bool is a subclass of int in Python, but `temperature: true` is a mistake, not 1.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(f"must be a number, not {kind(value)}")
+    return float(value)
+
+
+def temperature(value: Any) -> float:
+    value = number(value)
+    if not 0 <= value < 2:
+        raise Invalid(f"must be in [0, 2), got {value:g}")
+    return value
+
+
+def top_p(value: Any) -> float:
+    value = number(value)
+    if not 0 < value <= 1:
+        raise Invalid(f"must be in (0, 1], got {value:g}")
+    return value
+
+
+def max_output_tokens(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"must be an integer, not {kind(value)}")
+    if value < 16:
+        raise Invalid(f"must be at least 16, got {value}")
+    return value
+
+
+def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if text(value) not in choices:
+            raise Invalid(f"must be one of {', '.join(choices)}, got '{value}'")
+        return value
+
+    return check
+
+
+def base_url(value: Any) -> str:
+    if not text(value).startswith(("http://", "https://")):
+        raise Invalid(f"must start with http:// or https://, got '{value}'")
+    return value
+
+
+def tools(value: Any) -> tuple[str | dict[str, Any], ...]:
+    """Only the outer shape: names of built-in tools, or mappings with a `type` or `name` (the tools module checks the rest)."""
+    if isinstance(value, str):
+        raise Invalid(f"must be a list, not text; write one tool as a list: [{value}]")
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list, not {kind(value)}")
+    return tuple(tool(item, index) for index, item in enumerate(value))
+
+
+def tool(item: Any, index: int) -> str | dict[str, Any]:
+    if isinstance(item, str):
+        if not item.strip():
+            raise Invalid("must not be empty", f"[{index}]")
+        return item
+    if not isinstance(item, dict):
+        raise Invalid(f"must be a tool name or a mapping with a 'type', not {kind(item)}", f"[{index}]")
+    if "type" not in item and "name" not in item:
+        raise Invalid("must have a 'type' (or a 'name')", f"[{index}]")
+    for key in ("type", "name"):
+        if key in item and not (isinstance(item[key], str) and item[key].strip()):
+            raise Invalid(f"must be non-empty text, not {kind(item[key])}", f"[{index}].{key}")
+    return item
+
+
+def tool_choice(value: Any) -> str | dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        raise Invalid(f"must be text or a mapping, not {kind(value)}")
+    return name_text(value)
+
+
+CHECKS: dict[str, Callable[[Any], Any]] = {
+    "description": text,
+    "model": name_text,
+    "instructions": text,
+    "temperature": temperature,
+    "top_p": top_p,
+    "think": boolean,
+    "effort": one_of(EFFORTS),
+    "max_output_tokens": max_output_tokens,
+    "store": boolean,
+    "session_cache": boolean,
+    "tools": tools,
+    "tool_choice": tool_choice,
+    "output": one_of(OUTPUT_MODES),
+    "region": one_of(tuple(REGIONS)),
+    "base_url": base_url,
+    "prompt": text,
+    "extends": name_text,
+}
+
+
+def location(path: Path, line: int | None) -> str:
+    return f"{path}:{line}" if line else str(path)
+
+
+def suggestion(key: str) -> str:
+    name = key.lower().replace("-", "_")
+    close = [ALIASES[name]] if name in ALIASES else difflib.get_close_matches(name, list(CHECKS), n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(CHECKS)}"
+
+
+def check_entry(where: str, key: Any, value: Any) -> Any:
+    """One top-level entry, checked in order: no secret, a known key, then the key's own rule."""
+    refuse_secrets(where, key, value)
+    if key not in CHECKS:
+        raise UsageError(f"{where}: unknown key '{key}'{suggestion(str(key))}")
+    if value is None:  # `model:` with nothing after it: not set, as if the line were absent
+        return None
+    try:
+        return CHECKS[key](value)
+    except Invalid as exc:
+        raise UsageError(f"{where}: '{key}{exc.subkey}' {exc.rule}") from None
+
+
+# --- the API key never lives in a preset ------------------------------------------------------------------------
+
+
+def refuse_secrets(where: str, key: Any, value: Any) -> None:
+    name = str(key).lower().replace("-", "_")
+    if name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES):
+        raise UsageError(f"{where}: '{key}': a preset can never hold the API key; set {API_KEY_ENV} in the environment instead")
+    if KEY_PATTERN.search(str(key)):  # never echo it: the message names no such key
+        raise UsageError(f"{where}: a key of this file looks like an API key; a preset can never hold one")
+    for path, found in strings_in(value, str(key)):
+        if KEY_PATTERN.search(found):
+            raise UsageError(f"{where}: '{path}' holds what looks like an API key (sk-...); {secret_advice(str(key))}")
+
+
+def secret_advice(key: str) -> str:
+    if key in ("tools", "tool_choice"):
+        return "a preset can never hold one: for an MCP header write the value as env:VAR, read from the environment variable VAR"
+    return f"a preset can never hold one: set {API_KEY_ENV} in the environment instead"
+
+
+def strings_in(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every text inside a YAML value (mapping keys too), with the path that leads to it."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path}.{key}", str(key)
+            yield from strings_in(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings_in(item, f"{path}[{index}]")
+
+
+# --- one file ----------------------------------------------------------------------------------------------------
+
+
+def read_preset_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """One file's own values, each checked (`extends` is not followed here), and the line of each key."""
+    raw, lines = load_yaml_mapping(path)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        checked = check_entry(location(path, lines.get(str(key))), key, value)
+        if checked is not None:
+            values[key] = checked
+    if ENDPOINT_KEYS <= values.keys():
+        where = location(path, max(lines.get("region", 0), lines.get("base_url", 0)))
+        raise UsageError(f"{where}: set 'region' or 'base_url', not both: base_url is a whole endpoint and wins over any region")
+    return values, lines
+
+
+# --- where presets live ------------------------------------------------------------------------------------------
+
+
+def user_presets_dir(env: Mapping[str, str]) -> Path:
+    return config_path(env).parent / "presets"
+
+
+def project_presets_dir(cwd: Path, env: Mapping[str, str], uid: int | None = None) -> Path | None:
+    """The nearest `.qwen/presets` from `cwd` upwards, as git finds `.git`, so a project's presets work from
+    any of its subdirectories. The walk ends at a repository root (a directory holding `.git`) or at the home
+    directory; a directory owned by another user is ignored (git refuses those too since CVE-2022-24765):
+    a preset can set base_url, and the key goes wherever base_url points."""
+    home = Path(env.get("HOME") or Path.home()).absolute()
+    cwd = cwd.absolute()
+    for directory in (cwd, *cwd.parents):
+        candidate = directory / ".qwen" / "presets"
+        if candidate.is_dir():
+            return candidate if owned_by_user(candidate, uid) else None
+        if directory == home or (directory / ".git").exists():
+            return None
+    return None
+
+
+def owned_by_user(path: Path, uid: int | None) -> bool:
+    if uid is None and not hasattr(os, "getuid"):
+        return True  # Windows: no POSIX owners to compare
+    return path.stat().st_uid == (os.getuid() if uid is None else uid)
+
+
+def presets_dirs(cwd: Path, env: Mapping[str, str]) -> list[Path]:
+    """For `qwen presets path`: the project directory in use (or `./.qwen/presets`, where one would go), then the user's."""
+    return [project_presets_dir(cwd, env) or cwd / ".qwen" / "presets", user_presets_dir(env)]
+
+
+def search_dirs(cwd: Path, env: Mapping[str, str]) -> list[tuple[str, Path]]:
+    project = project_presets_dir(cwd, env)
+    return [*([("project", project)] if project else []), ("user", user_presets_dir(env))]
+
+
+def preset_files(cwd: Path, env: Mapping[str, str]) -> list[tuple[str, Path]]:
+    return [
+        (scope, path)
+        for scope, directory in search_dirs(cwd, env)
+        for path in sorted(directory.glob(f"*{SUFFIX}"))
+        if path.is_file()
+    ]
+
+
+def preset_names(cwd: Path, env: Mapping[str, str]) -> list[str]:
+    """The names `-p` accepts, sorted; reads no file and imports no yaml, so shell completion stays fast."""
+    return sorted({path.stem for _, path in preset_files(cwd, env)})
+
+
+def is_path(ref: str) -> bool:
+    separators = {"/", os.sep, os.altsep} - {None}
+    return any(sep in ref for sep in separators) or ref.endswith((".yaml", ".yml"))
+
+
+def find_preset(ref: str, cwd: Path, env: Mapping[str, str], skip: Path | None = None) -> Path:
+    """The file `-p REF` means: a path (relative to `cwd`) or a name looked up in the project, then the user's presets."""
+    if not ref.strip():
+        raise UsageError("a preset name cannot be empty")
+    if is_path(ref):
+        path = cwd / ref
+        if not path.is_file():
+            raise UsageError(f"no such preset file: {path}")
+        return path
+    for _, directory in search_dirs(cwd, env):
+        path = directory / f"{ref}{SUFFIX}"
+        if path.is_file() and not (skip is not None and path.resolve() == skip.resolve()):
+            return path
+    raise UsageError(missing_message(ref, cwd, env, skip))
+
+
+def missing_message(ref: str, cwd: Path, env: Mapping[str, str], skip: Path | None) -> str:
+    names = preset_names(cwd, env)
+    if skip is not None and ref == skip.stem and ref in names:
+        return f"no other preset named '{ref}' to extend (a preset cannot extend itself)"
+    if not names:
+        project, user = presets_dirs(cwd, env)
+        return f"no preset named '{ref}', and there are none yet: create {project / (ref + SUFFIX)} or {user / (ref + SUFFIX)}"
+    close = difflib.get_close_matches(ref, names, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"no preset named '{ref}'{hint}; available: {', '.join(names)}"
+
+
+# --- extends -----------------------------------------------------------------------------------------------------
+
+
+def load_preset(ref: str, cwd: Path, env: Mapping[str, str]) -> Preset:
+    """The preset `-p REF` names, with its `extends` chain resolved: REF is a name or a path."""
+    path = find_preset(ref, cwd, env)
+    return load_preset_file(path, cwd, env, name=path.stem if is_path(ref) else ref)
+
+
+def load_preset_file(path: Path, cwd: Path, env: Mapping[str, str], name: str | None = None) -> Preset:
+    values, sources = merge_chain(read_chain(path, cwd, env))
+    return Preset(name=name or path.stem, source=path, sources=sources, **values)
+
+
+def read_chain(path: Path, cwd: Path, env: Mapping[str, str]) -> list[tuple[Path, dict[str, Any]]]:
+    """The preset's own values, then its parent's, and so on up the `extends` chain."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    while True:
+        values, lines = read_preset_file(path)
+        chain.append((path, values))
+        if "extends" not in values:
+            return chain
+        where = location(path, lines.get("extends"))
+        path = find_parent(values["extends"], path, cwd, env, where)
+        check_chain(path, [link for link, _ in chain], where)
+
+
+def find_parent(ref: str, child: Path, cwd: Path, env: Mapping[str, str], where: str) -> Path:
+    """A path is relative to the child's file; a name is looked up as `-p` does, skipping the child itself,
+    so a project preset can extend the user's preset of the same name."""
+    try:
+        return find_preset(ref, child.parent, env) if is_path(ref) else find_preset(ref, cwd, env, skip=child)
+    except UsageError as exc:
+        raise UsageError(f"{where}: 'extends': {exc.message}") from None
+
+
+def check_chain(parent: Path, chain: list[Path], where: str) -> None:
+    seen = [link.resolve() for link in chain]
+    if parent.resolve() in seen:
+        cycle = " -> ".join(str(link) for link in [*chain, parent])
+        raise UsageError(f"{where}: 'extends' makes a cycle: {cycle}")
+    if len(chain) >= MAX_CHAIN:
+        raise UsageError(f"{where}: 'extends' goes deeper than {MAX_CHAIN} presets, starting at {chain[0]}")
+
+
+def merge_chain(chain: list[tuple[Path, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, Path]]:
+    """From the farthest ancestor down, each preset's set values win over its parent's."""
+    values: dict[str, Any] = {}
+    sources: dict[str, Path] = {}
+    for path, own in reversed(chain):
+        if own.keys() & ENDPOINT_KEYS:  # region and base_url are one setting: a child's region drops a parent's URL
+            for key in ENDPOINT_KEYS:
+                values.pop(key, None)
+                sources.pop(key, None)
+        values.update(own)
+        sources.update(dict.fromkeys(own, path))
+    return values, sources
+
+
+# --- listing -----------------------------------------------------------------------------------------------------
+
+
+def list_presets(cwd: Path, env: Mapping[str, str]) -> list[PresetInfo]:
+    """Every preset file, sorted by name with the project's first; a user preset the project shadows says so."""
+    files = preset_files(cwd, env)
+    project_names = {path.stem for scope, path in files if scope == "project"}
+    infos = [describe(path, scope, scope == "user" and path.stem in project_names, cwd, env) for scope, path in files]
+    return sorted(infos, key=lambda info: (info.name, info.scope != "project"))
+
+
+def describe(path: Path, scope: str, shadowed: bool, cwd: Path, env: Mapping[str, str]) -> PresetInfo:
+    try:
+        preset = load_preset_file(path, cwd, env)
+    except UsageError as exc:
+        return PresetInfo(path.stem, None, path, scope, shadowed, error=exc.message)
+    return PresetInfo(path.stem, preset.description, path, scope, shadowed)
+
+
+# --- what a preset gives the rest of qwen ------------------------------------------------------------------------
+
+
+def set_values(preset: Preset, keys: tuple[str, ...]) -> dict[str, Any]:
+    values = {key: copy.deepcopy(getattr(preset, key)) for key in keys if getattr(preset, key) is not None}
+    if "tools" in values:
+        values["tools"] = list(values["tools"])
+    return values
+
+
+def preset_settings(preset: Preset) -> dict[str, Any]:
+    """The preset layer of `config.resolve_settings`: model, region, base_url, output (only those set)."""
+    return set_values(preset, SETTINGS_KEYS)
+
+
+def preset_request_values(preset: Preset) -> dict[str, Any]:
+    """The request body options the preset sets, keyed like `RequestOptions` (plus tools, tool_choice), for flag > preset."""
+    return set_values(preset, REQUEST_KEYS)
+
+
+def resolved_view(preset: Preset) -> dict[str, dict[str, Any]]:
+    """For `qwen presets show NAME --resolved`: each set value after `extends`, with the file that set it."""
+    keys = tuple(key for key in CHECKS if key != "extends")
+    return {key: {"value": value, "source": str(preset.sources[key])} for key, value in set_values(preset, keys).items()}
+
+
+def apply_template(template: str, user_text: str) -> str:
+    """Put the user's words where the template says `{input}` (every occurrence); nothing else in it changes,
+    other braces included. `{{input}}` writes a literal `{input}`. A template without `{input}` comes first
+    and the user's words follow after a blank line; with no words, the template is the whole prompt."""
+    parts = template.split(ESCAPED_PLACEHOLDER)
+    if any(PLACEHOLDER in part for part in parts):
+        return PLACEHOLDER.join(part.replace(PLACEHOLDER, user_text) for part in parts)
+    literal = PLACEHOLDER.join(parts)
+    if not user_text:
+        return literal
+    return f"{literal.rstrip()}\n\n{user_text}" if literal.strip() else user_text
