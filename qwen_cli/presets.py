@@ -31,7 +31,9 @@ REQUEST_KEYS = (
 ENDPOINT_KEYS = frozenset({"region", "base_url"})
 # Top-level names that could only mean a credential. Nested names are not refused: a function's
 # parameters may well have a property called "key" or "token"; nested values are scanned instead.
-SECRET_NAMES = frozenset({"key", "api_key", "apikey", "dashscope_api_key", "authorization", "token", "access_token", "secret"})
+SECRET_NAMES = frozenset(
+    {"key", "api_key", "apikey", "dashscope_api_key", "authorization", "token", "access_token", "secret"}
+)
 SECRET_SUFFIXES = ("_api_key", "_token", "_secret")
 KEY_PATTERN = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9]{16,}")
 # What people write from habit (the wire names, other tools' names) and the key that means it here.
@@ -96,7 +98,8 @@ class Invalid(Exception):
 
 
 def kind(value: Any) -> str:
-    names = {bool: "true/false", int: "an integer", float: "a decimal number", str: "text", list: "a list", dict: "a mapping"}
+    names = {bool: "true/false", int: "an integer", float: "a decimal number", str: "text", list: "a list"}
+    names[dict] = "a mapping"
     return names.get(type(value), type(value).__name__)
 
 
@@ -163,7 +166,7 @@ def base_url(value: Any) -> str:
 
 
 def tools(value: Any) -> tuple[str | dict[str, Any], ...]:
-    """Only the outer shape: names of built-in tools, or mappings with a `type` or `name` (the tools module checks the rest)."""
+    """Only the outer shape: built-in tool names, or mappings with a `type` or `name` (the tools module does the rest)."""
     if isinstance(value, str):
         raise Invalid(f"must be a list, not text; write one tool as a list: [{value}]")
     if not isinstance(value, list):
@@ -244,9 +247,10 @@ def check_entry(where: str, key: Any, value: Any) -> Any:
 def refuse_secrets(where: str, key: Any, value: Any) -> None:
     name = str(key).lower().replace("-", "_")
     if name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES):
-        raise UsageError(f"{where}: '{key}': a preset can never hold the API key; set {API_KEY_ENV} in the environment instead")
+        advice = f"a preset can never hold the API key; set {API_KEY_ENV} in the environment instead"
+        raise UsageError(f"{where}: '{key}': {advice}")
     if KEY_PATTERN.search(str(key)):  # never echo it: the message names no such key
-        raise UsageError(f"{where}: a key of this file looks like an API key; a preset can never hold one")
+        raise UsageError(f"{where}: a name in this file looks like an API key (sk-...); a preset can never hold one")
     for path, found in strings_in(value, str(key)):
         if KEY_PATTERN.search(found):
             raise UsageError(f"{where}: '{path}' holds what looks like an API key (sk-...); {secret_advice(str(key))}")
@@ -254,17 +258,20 @@ def refuse_secrets(where: str, key: Any, value: Any) -> None:
 
 def secret_advice(key: str) -> str:
     if key in ("tools", "tool_choice"):
-        return "a preset can never hold one: for an MCP header write the value as env:VAR, read from the environment variable VAR"
+        return (
+            "a preset can never hold one: for an MCP header write the value as env:VAR, read from the environment variable VAR"
+        )
     return f"a preset can never hold one: set {API_KEY_ENV} in the environment instead"
 
 
 def strings_in(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every text inside a YAML value (mapping keys too), with the path that leads to it."""
+    """Every text inside a YAML value, with the path that leads to it; a mapping's own keys come with the
+    mapping's path, so a message about a key that is a secret never spells the secret out."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield f"{path}.{key}", str(key)
+            yield path, str(key)
             yield from strings_in(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -284,7 +291,8 @@ def read_preset_file(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
             values[key] = checked
     if ENDPOINT_KEYS <= values.keys():
         where = location(path, max(lines.get("region", 0), lines.get("base_url", 0)))
-        raise UsageError(f"{where}: set 'region' or 'base_url', not both: base_url is a whole endpoint and wins over any region")
+        rule = "set 'region' or 'base_url', not both: base_url is a whole endpoint and wins over any region"
+        raise UsageError(f"{where}: {rule}")
     return values, lines
 
 
@@ -318,7 +326,7 @@ def owned_by_user(path: Path, uid: int | None) -> bool:
 
 
 def presets_dirs(cwd: Path, env: Mapping[str, str]) -> list[Path]:
-    """For `qwen presets path`: the project directory in use (or `./.qwen/presets`, where one would go), then the user's."""
+    """For `qwen presets path`: the project directory in use (or `./.qwen/presets`, where one would go), the user's."""
     return [project_presets_dir(cwd, env) or cwd / ".qwen" / "presets", user_presets_dir(env)]
 
 
@@ -347,7 +355,7 @@ def is_path(ref: str) -> bool:
 
 
 def find_preset(ref: str, cwd: Path, env: Mapping[str, str], skip: Path | None = None) -> Path:
-    """The file `-p REF` means: a path (relative to `cwd`) or a name looked up in the project, then the user's presets."""
+    """The file `-p REF` means: a path (relative to `cwd`), or a name looked up in the project, then the user's."""
     if not ref.strip():
         raise UsageError("a preset name cannot be empty")
     if is_path(ref):
@@ -368,7 +376,8 @@ def missing_message(ref: str, cwd: Path, env: Mapping[str, str], skip: Path | No
         return f"no other preset named '{ref}' to extend (a preset cannot extend itself)"
     if not names:
         project, user = presets_dirs(cwd, env)
-        return f"no preset named '{ref}', and there are none yet: create {project / (ref + SUFFIX)} or {user / (ref + SUFFIX)}"
+        file = ref + SUFFIX
+        return f"no preset named '{ref}', and there are none yet: create {project / file} or {user / file}"
     close = difflib.get_close_matches(ref, names, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"no preset named '{ref}'{hint}; available: {', '.join(names)}"
@@ -468,14 +477,15 @@ def preset_settings(preset: Preset) -> dict[str, Any]:
 
 
 def preset_request_values(preset: Preset) -> dict[str, Any]:
-    """The request body options the preset sets, keyed like `RequestOptions` (plus tools, tool_choice), for flag > preset."""
+    """The body options the preset sets, keyed like `RequestOptions` (plus tools, tool_choice), for flag > preset."""
     return set_values(preset, REQUEST_KEYS)
 
 
 def resolved_view(preset: Preset) -> dict[str, dict[str, Any]]:
     """For `qwen presets show NAME --resolved`: each set value after `extends`, with the file that set it."""
     keys = tuple(key for key in CHECKS if key != "extends")
-    return {key: {"value": value, "source": str(preset.sources[key])} for key, value in set_values(preset, keys).items()}
+    values = set_values(preset, keys)
+    return {key: {"value": value, "source": str(preset.sources[key])} for key, value in values.items()}
 
 
 def apply_template(template: str, user_text: str) -> str:
