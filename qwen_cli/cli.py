@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -155,15 +156,17 @@ def run_request(words: list[str] | None, flags: RequestFlags, stream: bool | Non
     from qwen_cli.request import build_request
 
     with error_boundary(flags.debug, json_errors=flags.wants_json()):
-        settings = flags.settings(os.environ)
-        history = open_history(settings.history and not flags.no_history)
-        options = flags.options(settings.model)
-        if continue_from is not None:
-            continuation.check_exclusive(options, continuing=True)
-            parent = continuation.find_parent(history, continue_from)
-            options = continuation.inherit(options, parent, model_from_flag=flags.model is not None)
+        history = open_history(flags.settings(os.environ).history and not flags.no_history)
+        parent = find_continued(flags, history, continue_from)
+        preset_ref, preset = choose_preset(flags.preset, parent)
+        settings = flags.settings(os.environ, preset_layer(preset))
+        options = flags.options(settings.model, preset_options(preset))
+        if parent is not None:
+            model_chosen = flags.model is not None or bool(flags.preset and preset and preset.model)
+            options = continuation.inherit(options, parent, model_from_flag=model_chosen)
         mode = choose_mode(settings.output)
-        user_input = gather_input(words or [], flags)
+        # A preset's template shapes the turn it was asked for, not the later turns that inherit the preset.
+        user_input = gather_input(words or [], flags, template=preset.prompt if preset and flags.preset else None)
         streaming = stream if stream is not None else mode == "jsonl"
         request = build_request(settings.base_url, settings.api_key, options, user_input, streaming)
         if flags.dry_run:
@@ -174,10 +177,54 @@ def run_request(words: list[str] | None, flags: RequestFlags, stream: bool | Non
         from qwen_cli import session  # httpx and rich load only once a request is really sent
 
         output = session.Output(mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note)
+        record = recorder(history, request, user_input, preset_ref)
         try:
-            session.run(settings, request, output, debug=note if flags.debug else None, record=recorder(history, request, user_input))
+            session.run(settings, request, output, debug=note if flags.debug else None, record=record)
         except QwenError as error:
             raise continuation.explain_unknown_parent(error, options.previous_response_id, history) from None
+
+
+def find_continued(flags: RequestFlags, history: Any, continue_from: str | None) -> Any:
+    from qwen_cli import continuation
+
+    if continue_from is None:
+        return None
+    continuation.check_exclusive(previous=flags.previous, conversation=flags.conversation)
+    return continuation.find_parent(history, continue_from)
+
+
+def choose_preset(reference: str | None, parent: Any) -> tuple[str | None, Any]:
+    """The preset named with -p, else the one the continued response was asked with (if it still loads)."""
+    from qwen_cli.presets import load_preset
+
+    inherited = parent.entry.preset if parent is not None and parent.entry is not None else None
+    chosen = reference or inherited
+    if chosen is None:
+        return None, None
+    try:
+        return chosen, load_preset(chosen, Path.cwd(), os.environ)
+    except UsageError as error:
+        if reference:
+            raise
+        note(f"warning: the earlier turn's preset no longer loads, so it is not used: {error.message}")
+        return None, None
+
+
+def preset_layer(preset: Any) -> dict[str, Any] | None:
+    from qwen_cli.presets import preset_settings
+
+    return preset_settings(preset) if preset is not None else None
+
+
+def preset_options(preset: Any) -> dict[str, Any] | None:
+    from qwen_cli.presets import preset_request_values
+
+    if preset is None:
+        return None
+    values = preset_request_values(preset)
+    values.pop("tools", None)  # tools arrive with the tools module
+    values.pop("tool_choice", None)
+    return values
 
 
 def open_history(enabled: bool) -> Any:
@@ -186,21 +233,21 @@ def open_history(enabled: bool) -> Any:
     return History(history_path(os.environ)) if enabled else None
 
 
-def recorder(history: Any, request: Any, user_input: Any) -> Any:
+def recorder(history: Any, request: Any, user_input: Any, preset: str | None) -> Any:
     """Record each response in the history; a history that cannot be written only warns."""
     if history is None:
         return None
     from qwen_cli.continuation import entry_for
 
     def record(outcome: Any) -> None:
-        problem = history.record_or_explain(entry_for(outcome, request, user_input))
+        problem = history.record_or_explain(entry_for(outcome, request, user_input, preset))
         if problem:
             note(f"warning: {problem}")
 
     return record
 
 
-def gather_input(words: list[str], flags: RequestFlags) -> Any:
+def gather_input(words: list[str], flags: RequestFlags, template: str | None = None) -> Any:
     from qwen_cli import inputs
     from qwen_cli.request import Attachment, UserInput
 
@@ -216,6 +263,10 @@ def gather_input(words: list[str], flags: RequestFlags) -> Any:
             prompt = piped.rstrip()  # with no prompt the piped text is the prompt itself
         elif piped:
             attachments.insert(0, Attachment(name="stdin", text=piped))
+    if template is not None:
+        from qwen_cli.presets import apply_template
+
+        prompt = apply_template(template, prompt)
     return UserInput(prompt=prompt, attachments=tuple(attachments), images=images, messages=messages)
 
 

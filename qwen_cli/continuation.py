@@ -35,10 +35,11 @@ def find_parent(history: History | None, reference: str) -> Parent:
     return Parent(entry.id if entry else reference, entry)
 
 
-def check_exclusive(options: RequestOptions, continuing: bool) -> None:
-    if continuing and options.previous_response_id:
+def check_exclusive(previous: str | None, conversation: str | None) -> None:
+    """Continuing names the turn to continue; --previous and --conversation would name another."""
+    if previous:
         raise UsageError("--previous and continuing (-c or qwen continue) both name the turn to continue; give one")
-    if continuing and options.conversation:
+    if conversation:
         raise UsageError("--conversation cannot be combined with -c or qwen continue: a turn continues one or the other")
 
 

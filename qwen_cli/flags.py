@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import Annotated, Any, Optional, get_type_hints
 
@@ -59,14 +59,15 @@ class ApiFlags:
             "output": "json" if self.json_output else value_of(self.output),
         }
 
-    def settings(self, env: Mapping[str, str]) -> Settings:
-        return resolve_settings(self.setting_values(), env)
+    def settings(self, env: Mapping[str, str], preset: Mapping[str, Any] | None = None) -> Settings:
+        return resolve_settings(self.setting_values(), env, preset)
 
 
 @dataclass(frozen=True)
 class RequestFlags(ApiFlags):
     """The flags of a request: `ask`, `stream` and `continue` share them all."""
 
+    preset: Annotated[Optional[str], option("-p", "--preset", metavar="NAME|PATH", help="Ask the way a saved YAML preset says (see qwen presets list).", panel=MODEL)] = None
     model: Annotated[Optional[str], option("-m", "--model", metavar="MODEL", help="Model id (default qwen-plus, or QWEN_MODEL).", panel=MODEL)] = None
     instructions: Annotated[Optional[str], option("-s", "--instructions", "--system", metavar="TEXT", help="System instructions for this turn.", panel=MODEL)] = None
     temperature: Annotated[Optional[float], option("-t", "--temperature", metavar="T", help="Sampling temperature, in [0, 2).", panel=MODEL)] = None
@@ -96,8 +97,9 @@ class RequestFlags(ApiFlags):
     def setting_values(self) -> dict[str, Any]:
         return {**super().setting_values(), "model": self.model}
 
-    def options(self, model: str) -> RequestOptions:
-        return RequestOptions(
+    def options(self, model: str, preset_values: Mapping[str, Any] | None = None) -> RequestOptions:
+        """The body options: a flag wins over the preset's value for the same option."""
+        flagged = RequestOptions(
             model=model,
             instructions=self.instructions,
             temperature=self.temperature,
@@ -111,6 +113,8 @@ class RequestFlags(ApiFlags):
             previous_response_id=self.previous,
             extra=parse_extra(self.extra) if self.extra is not None else None,
         )
+        unset = {key: value for key, value in (preset_values or {}).items() if getattr(flagged, key, None) is None}
+        return replace(flagged, **unset)
 
 
 def value_of(choice: Enum | None) -> Any:

@@ -48,6 +48,8 @@ class RequestOptions:
     session_cache: bool | None = None
     conversation: str | None = None
     previous_response_id: str | None = None
+    tools: tuple[dict[str, Any], ...] | None = None
+    tool_choice: str | dict[str, Any] | None = None
     extra: dict[str, Any] | None = None
 
 
@@ -163,6 +165,8 @@ def build_body(options: RequestOptions, user_input: UserInput, stream: bool) -> 
         "store": options.store,
         "conversation": options.conversation,
         "previous_response_id": options.previous_response_id,
+        "tools": list(options.tools) if options.tools else None,
+        "tool_choice": options.tool_choice,
     }
     body.update({key: value for key, value in optional.items() if value is not None})
     if options.effort is not None:

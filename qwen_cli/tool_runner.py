@@ -72,7 +72,9 @@ class _Capture:
         return not self._thread.is_alive()
 
 
-def run_tool(argv: tuple[str, ...], arguments_json: str, timeout: float = DEFAULT_TIMEOUT, output_cap: int = DEFAULT_OUTPUT_CAP) -> ToolResult:
+def run_tool(
+    argv: tuple[str, ...], arguments_json: str, timeout: float = DEFAULT_TIMEOUT, output_cap: int = DEFAULT_OUTPUT_CAP
+) -> ToolResult:
     """Run one bound program for one call. Never raises for the program's failures: they become the output."""
     if not argv:
         return failure("error: no program is bound to this function", "no program")
@@ -101,6 +103,8 @@ def start(argv: tuple[str, ...]) -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # qwen's own environment as Python sees it, nothing added: a library (readline) may have added to the C one.
+        env=dict(os.environ),
         start_new_session=posix,
         creationflags=0 if posix else getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),
     )

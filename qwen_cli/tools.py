@@ -76,10 +76,14 @@ BUILTINS: dict[str, BuiltinTool] = {
         ),
         BuiltinTool(
             "web_extractor", "web_extractor_call", "Reads the pages web_search found and extracts what the question needs.",
-            ("needs web_search in the same request (--web adds both)", "qwen3-max and qwen3-max-2026-01-23 need thinking on"),
+            (
+                "needs web_search in the same request (--web adds both)",
+                "qwen3-max and qwen3-max-2026-01-23 need thinking on",
+            ),
         ),
         BuiltinTool(
-            "code_interpreter", "code_interpreter_call", "Writes and runs Python code in a sandbox; shows the code and its logs.",
+            "code_interpreter", "code_interpreter_call",
+            "Writes and runs Python code in a sandbox; shows the code and its logs.",
             ("needs thinking on for qwen3.8-max, qwen3.8-max-0902, qwen3.8-flash, qwen3-max, qwen3-max-2026-01-23, "
              "qwen3.7-max, qwen3.7-max-2026-05-20 and qwen3.7-max-2026-06-08",),
         ),
@@ -218,12 +222,14 @@ def secrets_of(tools: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
 
 def collect(spec: ToolSpec) -> Collected:
     preset = read_preset_tools(spec.preset_tools, spec.preset_source, spec.preset_dir)
-    names = [*preset.builtins, *(WEB if spec.web else ()), *(check_builtin(name, f"--tool {name}") for name in spec.builtins)]
+    flagged = [check_builtin(name, f"--tool {name}") for name in spec.builtins]
+    names = [*preset.builtins, *(WEB if spec.web else ()), *flagged]
     vector_stores = (*preset.vector_stores, *spec.vector_stores)
     if vector_stores:
         names.append("file_search")  # --vector-store means file_search: the id is useless to anything else
     servers = apply_headers((*preset.servers, *(parse_mcp(value) for value in spec.mcp)), spec.mcp_headers)
-    functions = (*preset.functions, *(tool for path in spec.tools_files for tool in load_tools_file(path)))
+    paths = dict.fromkeys(spec.tools_files)  # the same file given twice is read once, not a clash with itself
+    functions = (*preset.functions, *(tool for path in paths for tool in load_tools_file(path)))
     check_unique_functions(functions)
     return Collected(tuple(dict.fromkeys(names)), vector_stores, servers, functions)
 
@@ -286,8 +292,11 @@ def parse_mcp(value: str) -> McpServer:
     """`--mcp LABEL=URL`."""
     label, equals, url = value.partition("=")
     if not equals or not label or not url:
-        raise UsageError(f"--mcp takes LABEL=URL (e.g. amap=https://dashscope.aliyuncs.com/api/v1/mcps/amap-maps/sse), got '{value}'")
-    return McpServer(label=check_label(label, f"--mcp {value}"), url=check_url(url, f"--mcp {value}"), source=f"--mcp {label}")
+        raise UsageError(
+            f"--mcp takes LABEL=URL (e.g. amap=https://dashscope.aliyuncs.com/api/v1/mcps/amap-maps/sse), got '{value}'"
+        )
+    where = f"--mcp {value}"
+    return McpServer(label=check_label(label, where), url=check_url(url, where), source=f"--mcp {label}")
 
 
 def check_label(label: str, where: str) -> str:
@@ -307,13 +316,17 @@ def apply_headers(servers: tuple[McpServer, ...], values: tuple[str, ...]) -> tu
     by_label: dict[str, McpServer] = {}
     for server in servers:
         if server.label in by_label:
-            raise UsageError(f"MCP server label '{server.label}' is used twice ({by_label[server.label].source} and {server.source}): labels must be unique")
+            first = by_label[server.label].source
+            raise UsageError(f"MCP server label '{server.label}' is used twice ({first} and {server.source}): labels must be unique")
         by_label[server.label] = server
     for value in values:
         label, name, written = parse_header(value)
         if label not in by_label:
             known = f"; MCP servers: {', '.join(by_label)}" if by_label else ""
-            raise UsageError(f"--mcp-header {label}:{name}: no MCP server is labelled '{label}'{suggestion(label, by_label)}{known}; add one with --mcp {label}=URL")
+            raise UsageError(
+                f"--mcp-header {label}:{name}: no MCP server is labelled '{label}'{suggestion(label, by_label)}{known}; "
+                f"add one with --mcp {label}=URL"
+            )
         server = by_label[label]
         by_label[label] = replace(server, headers=(*server.headers, (name, written)))
     return tuple(by_label.values())
@@ -337,7 +350,9 @@ def header_value(label: str, name: str, written: str, env: Mapping[str, str]) ->
     value = env.get(variable)
     if not value:
         state = "is not set" if value is None else "is empty"
-        raise UsageError(f"the {name} header of MCP server '{label}' reads the environment variable {variable}, which {state}")
+        raise UsageError(
+            f"the {name} header of MCP server '{label}' reads the environment variable {variable}, which {state}"
+        )
     return value
 
 
@@ -353,7 +368,9 @@ def load_tools_file(path: str) -> list[FunctionTool]:
         document = document["tools"]  # `tools: [...]`, as in a preset, is accepted too
     if not isinstance(document, list) or not document:
         found = "an empty list" if isinstance(document, list) else type(document).__name__.replace("NoneType", "nothing")
-        raise UsageError(f"{path}: expected a list of function tools (entries with name, description, parameters), found {found}")
+        raise UsageError(
+            f"{path}: expected a list of function tools (entries with name, description, parameters), found {found}"
+        )
     base = os.path.dirname(path)
     functions = [read_function(entry, path, f"entry {index}", base) for index, entry in enumerate(document, start=1)]
     check_unique_functions(functions)
@@ -368,7 +385,10 @@ def check_tools_file(path: str) -> list[FunctionTool]:
 def read_function(entry: Any, source: str, entry_label: str, base: str | None) -> FunctionTool:
     """One function entry; `source: entry_label` (`tools.yaml: entry 2`) starts every message about it."""
     if not isinstance(entry, Mapping):
-        raise UsageError(f"{source}: {entry_label}: expected a mapping with name, description and parameters, found {type(entry).__name__}")
+        raise UsageError(
+            f"{source}: {entry_label}: expected a mapping with name, description and parameters, "
+            f"found {type(entry).__name__}"
+        )
     name = entry.get("name")
     where = f"{source}: {entry_label}" + (f" ('{name}')" if isinstance(name, str) and name else "")
     check_entry_keys(entry, where)
@@ -382,20 +402,33 @@ def read_function(entry: Any, source: str, entry_label: str, base: str | None) -
 
 
 def check_entry_keys(entry: Mapping[str, Any], where: str) -> None:
-    for key in entry:
-        if key == "function":
-            raise UsageError(f"{where}: unknown key 'function': that is the Chat Completions shape; put name, description and parameters at the top level of the entry")
-        if key not in ENTRY_KEYS:
-            raise UsageError(f"{where}: unknown key '{key}'{suggestion(str(key), ENTRY_KEYS)}; valid keys: {', '.join(ENTRY_KEYS)}")
+    if "function" in entry:
+        raise UsageError(
+            f"{where}: unknown key 'function': that is the Chat Completions shape; "
+            "put name, description and parameters at the top level of the entry"
+        )
+    check_keys(entry, ENTRY_KEYS, where)
     if entry.get("type", "function") != "function":
-        raise UsageError(f"{where}: 'type' must be 'function' here (built-in tools are added with --tool, MCP servers with --mcp)")
+        raise UsageError(
+            f"{where}: 'type' must be 'function' here (built-in tools are added with --tool, MCP servers with --mcp)"
+        )
+
+
+def check_keys(entry: Mapping[str, Any], allowed: tuple[str, ...], where: str, kind: str = "") -> None:
+    for key in entry:
+        if key not in allowed:
+            hint = suggestion(str(key), allowed)
+            raise UsageError(f"{where}: unknown key '{key}'{kind}{hint}; valid keys: {', '.join(allowed)}")
 
 
 def function_name(name: Any, where: str) -> str:
     if name is None:
         raise UsageError(f"{where}: 'name' is missing")
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise UsageError(f"{where}: 'name' must use only letters, digits, '_' and '-' (at most 64 characters), got {json.dumps(name, ensure_ascii=False)}")
+        raise UsageError(
+            f"{where}: 'name' must use only letters, digits, '_' and '-' (at most 64 characters), "
+            f"got {json.dumps(name, ensure_ascii=False)}"
+        )
     if name in BUILTINS:
         raise UsageError(f"{where}: 'name' '{name}' is the name of a built-in tool; give the function another name")
     return name
@@ -416,7 +449,10 @@ def check_parameters(parameters: Any, where: str) -> Mapping[str, Any] | None:
     if not isinstance(parameters, Mapping):
         raise UsageError(f"{where}: 'parameters' must be a mapping (a JSON Schema object)")
     if parameters.get("type") != "object":
-        raise UsageError(f"{where}: 'parameters.type' must be 'object' (the arguments are one JSON object), got {json.dumps(parameters.get('type'))}")
+        raise UsageError(
+            f"{where}: 'parameters.type' must be 'object' (the arguments are one JSON object), "
+            f"got {json.dumps(parameters.get('type'))}"
+        )
     properties = parameters.get("properties", {})
     if not isinstance(properties, Mapping):
         raise UsageError(f"{where}: 'parameters.properties' must be a mapping of argument names to their schemas")
@@ -425,11 +461,16 @@ def check_parameters(parameters: Any, where: str) -> Mapping[str, Any] | None:
         raise UsageError(f"{where}: 'parameters.required' must be a list of argument names")
     for item in required:
         if item not in properties:
-            raise UsageError(f"{where}: 'parameters.required' names '{item}', which is not in 'parameters.properties'{suggestion(item, properties)}")
+            raise UsageError(
+                f"{where}: 'parameters.required' names '{item}', which is not in 'parameters.properties'"
+                f"{suggestion(item, properties)}"
+            )
     try:
         json.dumps(parameters)
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"{where}: 'parameters' holds a value JSON cannot carry ({exc}); quote dates and similar values") from exc
+        raise UsageError(
+            f"{where}: 'parameters' holds a value JSON cannot carry ({exc}); quote dates and similar values"
+        ) from exc
     return parameters
 
 
@@ -438,9 +479,14 @@ def check_run(run: Any, where: str, base: str | None) -> tuple[str, ...] | None:
     if run is None:
         return None
     if isinstance(run, str):
-        raise UsageError(f"{where}: 'run' must be a list (the program and its arguments, run without a shell), e.g. run: [{json.dumps(run)}] or split into words")
+        raise UsageError(
+            f"{where}: 'run' must be a list (the program and its arguments, run without a shell), "
+            f"e.g. run: [{json.dumps(run)}] or split into words"
+        )
     if not isinstance(run, list) or not run or not all(isinstance(word, str) for word in run) or not run[0]:
-        raise UsageError(f"{where}: 'run' must be a non-empty list of strings: the program and its arguments, run without a shell")
+        raise UsageError(
+            f"{where}: 'run' must be a non-empty list of strings: the program and its arguments, run without a shell"
+        )
     program = run[0]
     # Only a path with a separator is anchored to the file; a bare name is looked up on PATH as usual.
     if base and os.sep in program and not os.path.isabs(program):
@@ -460,7 +506,7 @@ class PresetTools:
 
 
 def read_preset_tools(entries: Iterable[Any], source: str, base: str | None) -> PresetTools:
-    """A preset's `tools:` list: names of built-in tools, `{type: mcp, ...}`, `{type: file_search, ...}` or function entries."""
+    """A preset's `tools:` list: built-in tool names, `{type: mcp, ...}`, `{type: file_search, ...}`, functions."""
     builtins: list[str] = []
     vector_stores: list[str] = []
     servers: list[McpServer] = []
@@ -482,9 +528,7 @@ def read_preset_tools(entries: Iterable[Any], source: str, base: str | None) -> 
 
 def read_preset_builtin(entry: Mapping[str, Any], where: str) -> list[str]:
     allowed = ("type", "vector_store_ids") if entry["type"] == "file_search" else ("type",)
-    for key in entry:
-        if key not in allowed:
-            raise UsageError(f"{where}: unknown key '{key}' for {entry['type']}{suggestion(str(key), allowed)}; valid keys: {', '.join(allowed)}")
+    check_keys(entry, allowed, where, kind=f" for {entry['type']}")
     ids = entry.get("vector_store_ids", [])
     if not isinstance(ids, list) or not all(isinstance(item, str) and item for item in ids):
         raise UsageError(f"{where}: 'vector_store_ids' must be a list of knowledge-base ids")
@@ -492,9 +536,7 @@ def read_preset_builtin(entry: Mapping[str, Any], where: str) -> list[str]:
 
 
 def read_preset_mcp(entry: Mapping[str, Any], where: str) -> McpServer:
-    for key in entry:
-        if key not in MCP_KEYS:
-            raise UsageError(f"{where}: unknown key '{key}'{suggestion(str(key), MCP_KEYS)}; valid keys: {', '.join(MCP_KEYS)}")
+    check_keys(entry, MCP_KEYS, where)
     for key in ("server_label", "server_url"):
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise UsageError(f"{where}: '{key}' is missing or not a string")
@@ -518,14 +560,18 @@ def read_preset_mcp(entry: Mapping[str, Any], where: str) -> McpServer:
 TOOL_CHOICES = ("auto", "none", "required")
 
 
-def tool_choice(value: str | None, tools: Iterable[Mapping[str, Any]]) -> str | AllowedTools | None:
-    """`--tool-choice auto|none|required|NAME`; None (not set) lets the server decide.
+def tool_choice(
+    value: str | Mapping[str, Any] | None, tools: Iterable[Mapping[str, Any]]
+) -> str | AllowedTools | dict[str, Any] | None:
+    """`--tool-choice auto|none|required|NAME`; None (not set) lets the server decide; a preset's mapping is sent as written.
 
     NAME sends `allowed_tools` with mode `required`: the model may call only that function, and must call it.
     Mode `auto` would merely allow it, which `auto` with the function sent already does; forcing it is what
     naming a function means in every OpenAI-style API. A loop must not force it again on later rounds
     (see `choice_after_calls`).
     """
+    if isinstance(value, Mapping):
+        return dict(value)
     if value is None or value in ("auto", "none"):
         return value
     tools = list(tools)
@@ -542,18 +588,25 @@ def tool_choice(value: str | None, tools: Iterable[Mapping[str, Any]]) -> str | 
 def required_message(tools: list[Mapping[str, Any]]) -> str:
     names = [str(tool.get("name") or tool.get("server_label") or tool.get("type")) for tool in tools]
     sent = f"{len(tools)} are sent ({', '.join(names)})" if tools else "no tool is sent"
-    hint = "; to force one function, give its name: --tool-choice NAME" if any(t.get("type") == "function" for t in tools) else ""
+    has_function = any(tool.get("type") == "function" for tool in tools)
+    hint = "; to force one function, give its name: --tool-choice NAME" if has_function else ""
     return f"--tool-choice required needs exactly one tool (the API allows it only then), but {sent}{hint}"
 
 
 def unknown_choice_message(value: str, functions: list[str]) -> str:
     if value in BUILTINS:
-        return f"--tool-choice {value}: only a function tool can be chosen by name, and {value} is a built-in tool; use auto, none or required"
+        return (
+            f"--tool-choice {value}: only a function tool can be chosen by name, and {value} is a built-in tool; "
+            "use auto, none or required"
+        )
     known = f"; functions sent: {', '.join(functions)}" if functions else "; no function tool is sent (add one with --tools-file)"
-    return f"--tool-choice takes auto, none, required or the name of a function tool; '{value}' is none of these{suggestion(value, functions)}{known}"
+    return (
+        f"--tool-choice takes auto, none, required or the name of a function tool; '{value}' is none of these"
+        f"{suggestion(value, functions)}{known}"
+    )
 
 
-def choice_after_calls(choice: str | AllowedTools | None) -> str | AllowedTools | None:
+def choice_after_calls(choice: str | Mapping[str, Any] | None) -> str | Mapping[str, Any] | None:
     """The tool_choice for a round that sends function outputs back: a forced choice would force another call."""
     return "auto" if choice == "required" or isinstance(choice, Mapping) else choice
 
@@ -567,14 +620,18 @@ def parse_tool_outputs(values: Iterable[str], read_file: Callable[[str], str]) -
     for value in values:
         call_id, equals, text = value.partition("=")
         if not equals or not call_id or any(c.isspace() for c in call_id):
-            raise UsageError(f"--tool-output takes CALL_ID=TEXT or CALL_ID=@FILE (the call ids are printed with the calls), got '{value}'")
+            raise UsageError(
+                f"--tool-output takes CALL_ID=TEXT or CALL_ID=@FILE (the call ids are printed with the calls), got '{value}'"
+            )
         if any(output["call_id"] == call_id for output in outputs):
             raise UsageError(f"--tool-output {call_id} is given twice: send one output per call")
         if text.startswith("@@"):
             text = text[1:]
         elif text.startswith("@"):
             if not text[1:]:
-                raise UsageError(f"--tool-output {call_id}=@ names no file; write CALL_ID=@PATH, or CALL_ID=@@TEXT for a text starting with @")
+                raise UsageError(
+                    f"--tool-output {call_id}=@ names no file; write CALL_ID=@PATH, or CALL_ID=@@TEXT for a text starting with @"
+                )
             text = read_file(text[1:])
         outputs.append(FunctionCallOutput(type="function_call_output", call_id=call_id, output=text))
     return outputs
@@ -695,7 +752,8 @@ def describe_image_search(item: Mapping[str, Any]) -> str:
 
 
 def describe_function_call(item: Mapping[str, Any]) -> str:
-    return f"function call {item.get('name') or '?'} ({item.get('call_id') or 'no call_id'}): {_arguments(item)}".rstrip(": ")
+    name, call_id = item.get("name") or "?", item.get("call_id") or "no call_id"
+    return f"function call {name} ({call_id}): {_arguments(item)}".rstrip(": ")
 
 
 DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], str]] = {

@@ -395,6 +395,11 @@ def test_tools_file_syntax_and_reading_errors(tmp_path: Path) -> None:
     assert usage_message(lambda: check_tools_file(bad_yaml)).startswith(f"{bad_yaml}:")
 
 
+def test_a_tools_file_given_twice_is_read_once(tmp_path: Path) -> None:
+    path = write(tmp_path / "tools.yaml", WEATHER_YAML)
+    assert build(tools_files=(path, path)) == build(tools_files=(path,))
+
+
 def test_function_names_are_unique_across_files(tmp_path: Path) -> None:
     a = write(tmp_path / "a.yaml", "- {name: f, description: F}\n")
     b = write(tmp_path / "b.yaml", "- {name: g, description: G}\n- {name: f, description: F2}\n")
@@ -472,6 +477,8 @@ def test_plain_tool_choices_pass_through_and_unset_stays_unset() -> None:
     assert tool_choice("auto", FUNCTIONS) == "auto"
     assert tool_choice("none", []) == "none"
     assert tool_choice("required", [{"type": "web_search"}]) == "required"
+    preset_choice = {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "function", "name": "get_time"}]}
+    assert tool_choice(preset_choice, FUNCTIONS) == preset_choice
 
 
 def test_a_function_name_forces_that_function() -> None:
