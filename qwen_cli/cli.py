@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -19,7 +20,10 @@ from qwen_cli import __version__
 from qwen_cli.cli_stored import conversation_app, history_app, response_app
 from qwen_cli.errors import AuthError, ExitCode, QwenError, UsageError
 from qwen_cli.flags import PromptArgument, RequestFlags, with_request_flags
-from qwen_cli.terminal import choose_mode, error_boundary, note, silence_stdout
+from qwen_cli.terminal import choose_mode, error_boundary, fail, json_requested, note, silence_stdout
+
+if TYPE_CHECKING:
+    from qwen_cli.request import UserInput
 
 STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
 ContinueLast = Annotated[bool, typer.Option("-c", "--continue", help="Continue the last response in the local history.")]
@@ -155,11 +159,12 @@ def run_request(words: list[str] | None, flags: RequestFlags, stream: bool | Non
     from qwen_cli import continuation
     from qwen_cli.request import build_request
 
-    with error_boundary(flags.debug, json_errors=flags.wants_json()):
+    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
         history = open_history(flags.settings(os.environ).history and not flags.no_history)
         parent = find_continued(flags, history, continue_from)
         preset_ref, preset = choose_preset(flags.preset, parent)
         settings = flags.settings(os.environ, preset_layer(preset))
+        boundary.json_errors = settings.output == "json"
         options = flags.options(settings.model, preset_options(preset))
         if parent is not None:
             model_chosen = flags.model is not None or bool(flags.preset and preset and preset.model)
@@ -247,38 +252,17 @@ def recorder(history: Any, request: Any, user_input: Any, preset: str | None) ->
     return record
 
 
-def gather_input(words: list[str], flags: RequestFlags, template: str | None = None) -> Any:
+def gather_input(words: list[str], flags: RequestFlags, template: str | None = None) -> UserInput:
     from qwen_cli import inputs
-    from qwen_cli.request import Attachment, UserInput
 
-    prompt = " ".join(words)
     stdin = None if flags.no_stdin or sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
-    attachments = [inputs.read_attachment(path, stdin) for path in flags.files]
-    images = tuple(inputs.load_image(ref) for ref in flags.images)
-    messages = inputs.load_messages(flags.messages) if flags.messages else None
-    if stdin is not None and "-" not in flags.files:
-        has_other_input = bool(prompt.strip() or attachments or images or messages)
-        piped = read_stdin(stdin, has_other_input)
-        if piped and not prompt.strip():
-            prompt = piped.rstrip()  # with no prompt the piped text is the prompt itself
-        elif piped:
-            attachments.insert(0, Attachment(name="stdin", text=piped))
-    if template is not None:
-        from qwen_cli.presets import apply_template
+    sources = inputs.Sources(" ".join(words), tuple(flags.files), tuple(flags.images), flags.messages)
+    user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, note)
+    if template is None:
+        return user_input
+    from qwen_cli.presets import apply_template
 
-        prompt = apply_template(template, prompt)
-    return UserInput(prompt=prompt, attachments=tuple(attachments), images=images, messages=messages)
-
-
-def read_stdin(stdin: Any, has_other_input: bool) -> str:
-    from qwen_cli import inputs
-
-    data = inputs.read_piped_stdin(stdin, STDIN_WAIT_SECONDS if has_other_input else None)
-    if data is None:
-        note(f"stdin sent nothing within {STDIN_WAIT_SECONDS:g} s; going on without it (--no-stdin skips the wait)")
-        return ""
-    text = inputs.decode_text(data, "stdin")
-    return text if text.strip() else ""
+    return replace(user_input, prompt=apply_template(template, user_input.prompt))
 
 
 def main() -> None:
@@ -300,6 +284,9 @@ def show_usage_error(exc: Any) -> int:
     if type(exc).__name__ == "NoArgsIsHelpError" or context is None:
         exc.show()
         return int(getattr(exc, "exit_code", ExitCode.USAGE))
-    print(f"qwen: error: {exc.format_message()} (see '{context.command_path} --help')", file=sys.stderr)
-    return int(ExitCode.USAGE)
+    error = UsageError(f"{exc.format_message()} (see '{context.command_path} --help')")
+    try:
+        fail(error, json_requested(sys.argv[1:]))
+    except typer.Exit as exit_:
+        return int(exit_.exit_code)
 

@@ -234,8 +234,9 @@ def call_api(flags: ApiFlags, method: str, path: str, show: Any, query: dict[str
     """Resolve settings, send one request to a companion endpoint, and show the reply in the chosen mode."""
     from qwen_cli.request import build_api_request
 
-    with error_boundary(flags.debug, json_errors=flags.wants_json()):
+    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
         settings = flags.settings(os.environ)
+        boundary.json_errors = settings.output == "json"
         if not settings.api_key:
             raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
         request = build_api_request(settings.base_url, settings.api_key, method, path, query=query, body=body)

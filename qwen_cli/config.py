@@ -7,12 +7,13 @@ Knows nothing of flags' spelling or of HTTP; yaml is imported only when a config
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qwen_cli.errors import UsageError
+from qwen_cli.errors import AuthError, UsageError
 
 REGIONS: dict[str, str] = {
     "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -154,12 +155,24 @@ def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str], preset: M
         values[key], sources[key] = first_set(key, layers)
     values["base_url"], sources["base_url"] = resolve_base_url(layers)
     check_settings(values, sources)
-    return Settings(api_key=env.get(API_KEY_ENV) or None, sources=sources, **values)
+    return Settings(api_key=api_key_from(env), sources=sources, **values)
+
+
+def api_key_from(env: Mapping[str, str]) -> str | None:
+    """The key as the environment holds it, less surrounding white space (a key file's trailing newline).
+
+    Anything else that is not plain printable ASCII would end up in an HTTP error message that quotes the
+    header, so it is refused here, without ever showing the value.
+    """
+    key = (env.get(API_KEY_ENV) or "").strip()
+    if key and not all("!" <= character <= "~" for character in key):
+        raise AuthError(f"{API_KEY_ENV} holds spaces, control characters or non-ASCII characters; set it to the key alone")
+    return key or None
 
 
 def check_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
     for key in ("connect_timeout", "timeout"):
-        if values[key] <= 0:
+        if not math.isfinite(values[key]) or values[key] <= 0:
             raise UsageError(f"{key} must be a positive number of seconds, got {values[key]} ({sources[key]})")
     if values["max_retries"] < 0:
         raise UsageError(f"max_retries must be 0 or more, got {values['max_retries']} ({sources['max_retries']})")

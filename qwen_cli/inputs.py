@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-import mimetypes
 import os
 import select
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from qwen_cli.errors import UsageError
-from qwen_cli.request import Attachment
+from qwen_cli.request import Attachment, UserInput
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's documented limit for an image
 IMAGE_SIGNATURES = {
@@ -24,6 +25,8 @@ IMAGE_SIGNATURES = {
     b"GIF87a": "image/gif",
     b"GIF89a": "image/gif",
     b"BM": "image/bmp",
+    b"II*\x00": "image/tiff",
+    b"MM\x00*": "image/tiff",
 }
 
 
@@ -57,6 +60,47 @@ def read_attachment(path: str, stdin: BinaryIO | None) -> Attachment:
             raise UsageError("-f - reads stdin, but stdin is turned off (--no-stdin) or is a terminal")
         return Attachment(name="stdin", text=decode_text(stdin.read(), "stdin"))
     return Attachment(name=path, text=decode_text(read_bytes(path), path))
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a request's input comes from, as the user named it."""
+
+    prompt: str = ""
+    files: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    messages: str | None = None
+
+
+def collect(sources: Sources, stdin: BinaryIO | None, stdin_wait: float, note: Callable[[str], None]) -> UserInput:
+    """Read everything the user attached; piped text is the material, or the prompt itself when there is none.
+
+    `stdin` is None when it is a terminal or turned off. With other input given, an open stdin that stays
+    silent for `stdin_wait` seconds is left alone (CI runners leave one open); `-f -` always waits for it.
+    """
+    if sources.files.count("-") > 1:
+        raise UsageError("-f - is given twice: stdin can be read only once")
+    attachments = [read_attachment(path, stdin) for path in sources.files]
+    images = tuple(load_image(ref) for ref in sources.images)
+    messages = load_messages(sources.messages) if sources.messages else None
+    prompt = sources.prompt
+    if stdin is not None and "-" not in sources.files:
+        has_other_input = bool(prompt.strip() or attachments or images or messages)
+        piped = piped_text(stdin, stdin_wait if has_other_input else None, note)
+        if piped and not prompt.strip():
+            prompt = piped.rstrip()
+        elif piped:
+            attachments.insert(0, Attachment(name="stdin", text=piped))
+    return UserInput(prompt=prompt, attachments=tuple(attachments), images=images, messages=messages)
+
+
+def piped_text(stdin: BinaryIO, wait: float | None, note: Callable[[str], None]) -> str:
+    data = read_piped_stdin(stdin, wait)
+    if data is None:
+        note(f"stdin sent nothing within {wait:g} s; going on without it (-f - waits for slow input, --no-stdin skips stdin)")
+        return ""
+    text = decode_text(data, "stdin")
+    return text if text.strip() else ""
 
 
 def read_piped_stdin(stdin: BinaryIO, wait: float | None) -> bytes | None:
@@ -96,10 +140,13 @@ def image_type(data: bytes, name: str) -> str:
             return mime
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
-    guessed, _ = mimetypes.guess_type(name)
-    if guessed and guessed.startswith("image/"):
-        return guessed
-    raise UsageError(f"{name} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP); pass a URL instead")
+    brand = data[4:12]
+    if brand in (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1"):
+        return "image/heic"
+    if brand == b"ftypavif":
+        return "image/avif"
+    # The bytes decide, not the name: a text file called x.png must not be sent as an image.
+    raise UsageError(f"{name} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF); pass a URL instead")
 
 
 def load_messages(path: str) -> tuple[dict[str, Any], ...]:

@@ -113,7 +113,21 @@ class LastRows:
         for index, line in enumerate(lines):
             if index:
                 yield Segment.line()
-            yield from line
+            yield from without_trailing_blanks(line)
+
+
+def without_trailing_blanks(line: list[Any]) -> list[Any]:
+    """A row less its padding: a full-width row makes the terminal wrap the echo of ^C, and rich then erases
+    the wrong row, leaving the partial answer on screen twice."""
+    from rich.segment import Segment
+
+    segments = list(line)
+    while segments and not segments[-1].text.strip() and not segments[-1].control:
+        segments.pop()
+    if segments and not segments[-1].control:
+        last = segments[-1]
+        segments[-1] = Segment(last.text.rstrip(" "), last.style, last.control)
+    return segments
 
 
 def last_characters(pieces: list[str], limit: int) -> str:

@@ -25,6 +25,17 @@ class Renderer(Protocol):
     def delta(self, delta: Delta) -> None: ...
     def finish(self, response: dict[str, Any] | None) -> None: ...
     def abort(self) -> None: ...
+    def footer(self, line: str) -> None: ...
+
+
+class PlainFooter:
+    """The id-and-usage line on stderr as plain text: the footer of every mode but pretty."""
+
+    err: TextIO
+
+    def footer(self, line: str) -> None:
+        self.err.write(line + "\n")
+        self.err.flush()
 
 
 def neutralise_controls(text: str) -> str:
@@ -60,7 +71,7 @@ def incomplete_warning(response: dict[str, Any] | None) -> str | None:
     return f"warning: the answer is incomplete ({reason}){hint}"
 
 
-class TextRenderer:
+class TextRenderer(PlainFooter):
     """Exactly the answer and one newline on stdout; reasoning only on request, and then on stderr."""
 
     def __init__(self, out: TextIO, err: TextIO, show_reasoning: bool) -> None:
@@ -100,11 +111,11 @@ class TextRenderer:
             self.wrote_text = False
 
 
-class JsonRenderer:
+class JsonRenderer(PlainFooter):
     """The final Response object as one JSON document."""
 
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
 
     def begin(self, label: str) -> None:
         pass
@@ -127,8 +138,8 @@ class JsonRenderer:
 class JsonlRenderer(JsonRenderer):
     """Every server event as one compact line, flushed as it arrives; a one-shot answer is one line."""
 
-    def __init__(self, out: TextIO) -> None:
-        super().__init__(out)
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        super().__init__(out, err)
         self.saw_events = False
 
     def event(self, event: dict[str, Any]) -> None:
@@ -192,6 +203,9 @@ class PrettyRenderer:
         self.end_thinking()
         self.markdown.close()
 
+    def footer(self, line: str) -> None:
+        self.err_console.print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
+
     def stop_spinner(self) -> None:
         if self.spinner is not None:
             self.spinner.stop()
@@ -202,9 +216,9 @@ def make_renderer(mode: str, out: TextIO, err: TextIO, show_reasoning: bool) -> 
     if mode == "pretty":
         return PrettyRenderer(out, err)
     if mode == "json":
-        return JsonRenderer(out)
+        return JsonRenderer(out, err)
     if mode == "jsonl":
-        return JsonlRenderer(out)
+        return JsonlRenderer(out, err)
     return TextRenderer(out, err, show_reasoning)
 
 

@@ -69,7 +69,8 @@ class UserInput:
     messages: tuple[dict[str, Any], ...] | None = None  # a complete `input` array from --messages
 
     def is_empty(self) -> bool:
-        return not (self.prompt.strip() or self.attachments or self.images or self.messages)
+        material = any(attachment.text.strip() for attachment in self.attachments)
+        return not (self.prompt.strip() or material or self.images or self.messages)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,10 @@ def check_options(options: RequestOptions) -> None:
         raise UsageError("--conversation and --previous cannot be used together: a turn continues one or the other")
 
 
+# Fields a flag or the command decides: setting them through --extra would make qwen misread the reply.
+RESERVED_EXTRA = {"stream": "use qwen stream (or qwen ask) to choose streaming"}
+
+
 def parse_extra(text: str) -> dict[str, Any]:
     """`--extra` takes a JSON object of raw body fields, for parameters qwen has no flag for yet."""
     try:
@@ -123,6 +128,9 @@ def parse_extra(text: str) -> dict[str, Any]:
         raise UsageError(f"--extra is not valid JSON ({exc.msg} at column {exc.colno}); pass an object like '{{\"key\": 1}}'") from exc
     if not isinstance(value, dict):
         raise UsageError("--extra must be a JSON object, like '{\"key\": 1}'")
+    for key, advice in RESERVED_EXTRA.items():
+        if key in value:
+            raise UsageError(f"--extra cannot set '{key}': {advice}")
     return value
 
 
@@ -189,11 +197,12 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def build_headers(api_key: str | None, options: RequestOptions | None = None, stream: bool = False) -> dict[str, str]:
     headers = {
-        "Authorization": f"Bearer {api_key}" if api_key else "(not set: DASHSCOPE_API_KEY is empty)",
         "Content-Type": "application/json",
         "Accept": "text/event-stream" if stream else "application/json",
         "User-Agent": f"qwen-cli/{__version__}",
     }
+    if api_key:
+        headers = {"Authorization": f"Bearer {api_key}", **headers}
     if options is not None and options.session_cache is not None:
         headers["x-dashscope-session-cache"] = "enable" if options.session_cache else "disable"
     return headers

@@ -7,7 +7,6 @@ recorder (the local history), finished or not.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -58,10 +57,12 @@ def run(
     renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning)
     stopwatch = Stopwatch()
     with client_for(settings, output.note, debug) as client:
-        receive = stream_answer if request.stream else wait_for_answer
-        response = receive(client, request, renderer, output.note, record or ignore)
+        if request.stream:
+            response = stream_answer(client, request, renderer, output.note, record or ignore)
+        else:
+            response = wait_for_answer(client, request, renderer, record or ignore)
     judge(response, renderer, output.note)
-    report(response, output, stopwatch.elapsed())
+    report(response, renderer, output, stopwatch.elapsed())
     return response
 
 
@@ -69,9 +70,7 @@ def ignore(outcome: Outcome) -> None:
     pass
 
 
-def wait_for_answer(
-    client: Client, request: PreparedRequest, renderer: Renderer, note: Callable[[str], None], record: Recorder
-) -> Response:
+def wait_for_answer(client: Client, request: PreparedRequest, renderer: Renderer, record: Recorder) -> Response:
     renderer.begin(waiting_label(request))
     try:
         response = client.send(request)
@@ -95,7 +94,7 @@ def show(response: Response, output: Output) -> None:
     renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning)
     render_whole(renderer, response)
     judge(response, renderer, output.note)
-    report(response, output, None)
+    report(response, renderer, output, None)
 
 
 def call(settings: Settings, request: PreparedRequest, debug: Callable[[str], None] | None, notify: Callable[[str], None]) -> Response:
@@ -172,18 +171,15 @@ def judge(response: Response, renderer: Renderer, note: Callable[[str], None]) -
         renderer.abort()
         code, message = failure
         error_type = TransientError if is_rate_limited(code, message) else ApiError
-        raise error_type(f"the request failed: {message}", code=code)
+        named = f" (response {response['id']})" if response.get("id") else ""
+        raise error_type(f"the request failed: {message}{named}", code=code)
     renderer.finish(response)
     warning = incomplete_warning(response)
     if warning:
         note(warning)
 
 
-def report(response: Response, output: Output, elapsed: float | None) -> None:
+def report(response: Response, renderer: Renderer, output: Output, elapsed: float | None) -> None:
     """The response id and token usage on stderr: always in pretty mode, in every mode with -v."""
-    if output.mode != "pretty" and not output.verbose:
-        return
-    line = summary_line(response, elapsed, detailed=output.verbose)
-    dim = output.mode == "pretty" and output.err.isatty() and "NO_COLOR" not in os.environ
-    output.err.write(f"\x1b[2m{line}\x1b[0m\n" if dim else f"{line}\n")
-    output.err.flush()
+    if output.mode == "pretty" or output.verbose:
+        renderer.footer(summary_line(response, elapsed, detailed=output.verbose))

@@ -9,7 +9,8 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import NoReturn
 
 import typer
@@ -21,22 +22,30 @@ def choose_mode(output: str) -> str:
     """`auto` is pretty on a terminal and plain text anywhere else: pipes never get colour or wrapping."""
     if output != "auto":
         return output
-    return "pretty" if sys.stdout.isatty() else "text"
+    return "pretty" if sys.stdout is not None and sys.stdout.isatty() else "text"
 
 
 def note(message: str) -> None:
     print(f"qwen: {message}", file=sys.stderr, flush=True)
 
 
+@dataclass
+class Boundary:
+    """What the boundary must know about the command it guards; `json_errors` is settled once settings are."""
+
+    json_errors: bool
+
+
 @contextlib.contextmanager
-def error_boundary(debug: bool, json_errors: bool) -> Iterator[None]:
+def error_boundary(debug: bool, json_errors: bool) -> Iterator[Boundary]:
     """The one place where failures become a line on stderr and an exit code; no traceback unless --debug."""
+    boundary = Boundary(json_errors)
     try:
-        yield
+        yield boundary
     except QwenError as exc:
-        fail(exc, json_errors)
+        fail(exc, boundary.json_errors)
     except KeyboardInterrupt:
-        fail(QwenError("interrupted"), json_errors, ExitCode.INTERRUPTED)
+        fail(QwenError("interrupted"), boundary.json_errors, ExitCode.INTERRUPTED)
     except BrokenPipeError:
         silence_stdout()
         raise typer.Exit(0) from None
@@ -45,18 +54,27 @@ def error_boundary(debug: bool, json_errors: bool) -> Iterator[None]:
     except Exception as exc:
         if debug:
             raise
-        fail(QwenError(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)"), json_errors)
+        fail(QwenError(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)"), boundary.json_errors)
 
 
 def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> NoReturn:
     code = exit_code if exit_code is not None else int(error.exit_code)
-    with contextlib.suppress(BrokenPipeError):
+    with contextlib.suppress(OSError, ValueError):  # a closed or full stdout must not turn into a traceback
         if json_errors:
             document = error.to_json()
             document["error"]["exit_code"] = code
-            print(json.dumps(document, ensure_ascii=False), flush=True)
-        print(f"qwen: error: {error.line()}", file=sys.stderr, flush=True)
+            print(without_secrets(json.dumps(document, ensure_ascii=False)), flush=True)
+        print(without_secrets(f"qwen: error: {error.line()}"), file=sys.stderr, flush=True)
     raise typer.Exit(code)
+
+
+def without_secrets(text: str) -> str:
+    """The last line of defence: whatever an error quotes (a header, a URL), the key never reaches a screen."""
+    key = os.environ.get("DASHSCOPE_API_KEY", "")
+    for secret in {key, key.strip()}:
+        if len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
 
 
 def silence_stdout() -> None:
@@ -66,3 +84,8 @@ def silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+
+
+def json_requested(argv: Sequence[str]) -> bool:
+    """Whether the command line asked for JSON, for errors found before the flags could be parsed."""
+    return "--json" in argv or any(a in ("-o", "--output") and b == "json" for a, b in zip(argv, argv[1:])) or "--output=json" in argv

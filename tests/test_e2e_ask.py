@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import time
@@ -382,11 +383,11 @@ def test_a_failed_response_is_exit_1_and_json_mode_writes_the_error_to_stdout(qw
     text = qwen("ask", "@@fail")
     as_json = qwen("ask", "--json", "@@fail")
     assert (text.returncode, text.stdout) == (1, "")
-    assert "the request failed: Emulated failure. (code InternalError)" in text.stderr
+    assert re.search(r"the request failed: Emulated failure\. \(response resp_[0-9a-f-]+\) \(code InternalError\)", text.stderr)
     assert as_json.returncode == 1
-    assert json.loads(as_json.stdout) == {
-        "error": {"type": "api_error", "message": "the request failed: Emulated failure.", "code": "InternalError", "exit_code": 1}
-    }
+    error = json.loads(as_json.stdout)["error"]
+    assert error == {"type": "api_error", "message": error["message"], "code": "InternalError", "exit_code": 1}
+    assert error["message"].startswith("the request failed: Emulated failure. (response resp_")
 
 
 # --- transient failures: retried, then exit 4 ----------------------------------------------------------------

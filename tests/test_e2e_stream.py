@@ -393,7 +393,10 @@ def test_an_unknown_event_type_is_ignored_in_text_and_kept_in_jsonl(qwen, emulat
 def test_a_failed_response_is_exit_1_with_the_server_message(qwen, emulator) -> None:
     result = qwen("stream", "@@fail")
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == "qwen: error: the request failed: Emulated failure. (code InternalError)\n"
+    assert re.fullmatch(
+        r"qwen: error: the request failed: Emulated failure\. \(response resp_[0-9a-f-]+\) \(code InternalError\)\n",
+        result.stderr,
+    )
 
 
 def test_an_unknown_model_is_exit_1(qwen, emulator) -> None:
@@ -427,8 +430,14 @@ def test_json_mode_writes_the_error_to_stdout_too(qwen, emulator, faults: dict, 
     emulator.set_faults(**faults)
     result = qwen("stream", "--json", prompt)
     assert result.returncode == error["exit_code"]
-    assert json.loads(result.stdout) == {"error": error}
-    assert result.stderr.splitlines()[-1].startswith(f"qwen: error: {error['message']}")
+    shown = json.loads(result.stdout)["error"]
+    shown["message"] = without_response_id(shown["message"])  # the failed response names itself
+    assert shown == error
+    assert without_response_id(result.stderr.splitlines()[-1]).startswith(f"qwen: error: {error['message']}")
+
+
+def without_response_id(text: str) -> str:
+    return re.sub(r" \(response resp_[0-9a-f-]+\)", "", text)
 
 
 @pytest.mark.parametrize(

@@ -283,8 +283,13 @@ def test_a_file_that_is_not_an_image_is_a_usage_error(tmp_path: Path) -> None:
     path = write(tmp_path / "notes.txt", "just text")
 
     assert usage_message(lambda: load_image(path)) == (
-        f"{path} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP); pass a URL instead"
+        f"{path} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF); pass a URL instead"
     )
+
+
+def test_the_bytes_decide_not_the_file_name(tmp_path: Path) -> None:
+    path = write(tmp_path / "fake.png", "not an image at all")
+    assert "is not an image qwen recognises" in usage_message(lambda: load_image(path))
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def test_text_mode_passes_control_bytes_through_unchanged() -> None:
 
 def test_json_mode_prints_the_final_response_as_one_document() -> None:
     out = io.StringIO()
-    renderer = JsonRenderer(out)
+    renderer = JsonRenderer(out, io.StringIO())
     renderer.event({"type": "response.created"})
     renderer.delta(Delta("text", "ignored"))
     renderer.finish(RESPONSE)
@@ -83,7 +83,7 @@ def test_json_mode_prints_the_final_response_as_one_document() -> None:
 
 def test_jsonl_mode_prints_every_event_as_one_compact_line() -> None:
     out = io.StringIO()
-    renderer = JsonlRenderer(out)
+    renderer = JsonlRenderer(out, io.StringIO())
     events = [{"type": "response.created", "sequence_number": 0}, {"type": "response.output_text.delta", "delta": "你好"}]
     for event in events:
         renderer.event(event)
@@ -95,7 +95,7 @@ def test_jsonl_mode_prints_every_event_as_one_compact_line() -> None:
 
 def test_jsonl_mode_prints_a_one_shot_response_as_one_line() -> None:
     out = io.StringIO()
-    JsonlRenderer(out).finish(RESPONSE)
+    JsonlRenderer(out, io.StringIO()).finish(RESPONSE)
     assert out.getvalue().count("\n") == 1 and json.loads(out.getvalue()) == RESPONSE
 
 
