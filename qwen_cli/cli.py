@@ -195,7 +195,7 @@ def find_continued(flags: RequestFlags, history: Any, continue_from: str | None)
     if continue_from is None:
         return None
     continuation.check_exclusive(previous=flags.previous, conversation=flags.conversation)
-    return continuation.find_parent(history, continue_from)
+    return continuation.find_parent(history, continue_from, warn=note)
 
 
 def choose_preset(reference: str | None, parent: Any) -> tuple[str | None, Any]:

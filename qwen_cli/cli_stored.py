@@ -9,13 +9,14 @@ import json
 import os
 import sys
 import time
+from enum import Enum
 from typing import Annotated, Any, Optional
 from urllib.parse import quote
 
 import typer
 
 from qwen_cli.errors import AuthError, UsageError
-from qwen_cli.flags import ApiFlags, with_api_flags
+from qwen_cli.flags import ApiFlags, value_of, with_api_flags
 from qwen_cli.terminal import choose_mode, error_boundary, note
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
@@ -26,7 +27,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text."
 EntryId = Annotated[str, typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False)]
 ServerId = Annotated[str, typer.Argument(metavar="ID", help="The id on the server.", show_default=False)]
 Limit = Annotated[Optional[int], typer.Option("--limit", min=1, max=100, help="How many items (1-100; the server's default is 20).")]
-Order = Annotated[Optional[str], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")]
+SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)  # type: ignore[misc]
+Order = Annotated[Optional[SortOrder], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")]
 After = Annotated[Optional[str], typer.Option("--after", metavar="ITEM_ID", help="List the items after this item id.")]
 
 
@@ -177,7 +179,7 @@ def response_items(response: ServerId, limit: Limit = None, order: Order = None,
       qwen response items resp_4ca7fa5e-... --order asc
       qwen response items resp_4ca7fa5e-... --limit 5 --json
     """
-    query = {"limit": limit, "order": checked_order(order), "after": after}
+    query = {"limit": limit, "order": value_of(order), "after": after}
     call_api(flags, "GET", f"responses/{quote(response, safe='')}/input_items", query=query, show=show_items)
 
 
@@ -211,7 +213,7 @@ def conversation_items(conversation: ServerId, limit: Limit = None, order: Order
     Examples:
       qwen conversation items conv_123 --order asc
     """
-    query = {"limit": limit, "order": checked_order(order), "after": after}
+    query = {"limit": limit, "order": value_of(order), "after": after}
     call_api(flags, "GET", f"conversations/{quote(conversation, safe='')}/items", query=query, show=show_items)
 
 
@@ -264,12 +266,6 @@ def show_items(listing: dict[str, Any], mode: str) -> None:
             print(f"{item.get('id', '-')}  {item.get('role') or item.get('type', '-')}: {item_text(item)}")
     if listing.get("has_more"):
         note(f"more items follow; list them with --after {listing.get('last_id')}")
-
-
-def checked_order(order: str | None) -> str | None:
-    if order is not None and order not in ("asc", "desc"):
-        raise UsageError(f"--order takes asc or desc, not '{order}'")
-    return order
 
 
 def print_json(value: Any, compact: bool = False) -> None:

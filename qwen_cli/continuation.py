@@ -7,11 +7,12 @@ No printing and no HTTP; the history is handed in.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from qwen_cli.errors import ApiError, QwenError, UsageError
-from qwen_cli.history import Entry, History, resolve
+from qwen_cli.history import Entry, History, HistoryUnavailable, resolve
 from qwen_cli.request import PreparedRequest, RequestOptions, UserInput
 
 SERVER_KEEPS_DAYS = 7
@@ -25,13 +26,19 @@ class Parent:
     entry: Entry | None
 
 
-def find_parent(history: History | None, reference: str) -> Parent:
+def find_parent(history: History | None, reference: str, warn: Callable[[str], None]) -> Parent:
     """`last`, an id or an unambiguous prefix of one; an id the history does not know is sent as it is."""
     if history is None:
         if reference == "last":
             raise UsageError("'last' needs the local history, which is turned off (--no-history or history: false)")
         return Parent(reference, None)
-    entry = resolve(history, reference)
+    try:
+        entry = resolve(history, reference)
+    except HistoryUnavailable as error:
+        if reference == "last":
+            raise
+        warn(f"warning: {error.message}; sending the id as it was given")
+        return Parent(reference, None)
     return Parent(entry.id if entry else reference, entry)
 
 
@@ -56,7 +63,10 @@ def explain_unknown_parent(error: QwenError, parent_id: str | None, history: His
     """The server's `Not found previous_response_id` becomes a line that says why, and when it was made."""
     if parent_id is None or not isinstance(error, ApiError) or "previous_response_id" not in error.message:
         return error
-    known = history.get(parent_id) if history is not None else None
+    try:
+        known = history.get(parent_id) if history is not None else None
+    except HistoryUnavailable:
+        known = None
     message = (
         f"the server does not know response {parent_id}: it keeps responses {SERVER_KEEPS_DAYS} days, never those "
         "sent with --no-store or deleted, and the id may be mistyped"

@@ -38,6 +38,14 @@ BUSY_TIMEOUT_MS = 10_000
 CONTINUABLE = ("completed", "incomplete", "interrupted", "cut")
 
 
+class HistoryUnavailable(UsageError):
+    """The history file cannot be opened or read (damaged, unreadable): reading commands stop with this."""
+
+    def __init__(self, path: Path, doing: str, reason: object) -> None:
+        super().__init__(f"the history at {path} cannot be {doing} ({reason}); move it away to start anew")
+        self.reason = reason
+
+
 def history_path(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "share")
     return Path(base) / "qwen" / "history.db"
@@ -70,10 +78,15 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection: sqlite3.Connection | None = None
+        self.unavailable = False  # set once opening or reading failed: the user has been told already
 
     def connection(self) -> sqlite3.Connection:
         if self._connection is None:
-            self._connection = open_database(self.path)
+            try:
+                self._connection = open_database(self.path)
+            except (sqlite3.Error, OSError) as exc:
+                self.unavailable = True
+                raise HistoryUnavailable(self.path, "opened", exc) from exc
         return self._connection
 
     def close(self) -> None:
@@ -89,12 +102,18 @@ class History:
             db.execute(f"INSERT OR REPLACE INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values)
 
     def record_or_explain(self, entry: Entry) -> str | None:
-        """Record, or say why not: a history that cannot be written must never fail a request."""
+        """Record, or say why not (once): a history that cannot be written must never fail a request."""
+        if self.unavailable:
+            return None
         try:
             self.record(entry)
+        except HistoryUnavailable as exc:
+            reason: object = exc.reason
         except (sqlite3.Error, OSError) as exc:
-            return f"the history at {self.path} could not be written ({exc}); the answer is not affected"
-        return None
+            reason = exc
+        else:
+            return None
+        return f"the history at {self.path} could not be written ({reason}); the answer is not affected"
 
     def get(self, response_id: str) -> Entry | None:
         rows = self.select("WHERE id = ?", (response_id,))
@@ -133,7 +152,11 @@ class History:
     def select(self, clause: str, parameters: tuple[Any, ...]) -> list[Entry]:
         if self._connection is None and not self.path.exists():
             return []  # reading must not create the file
-        rows = self.connection().execute(f"SELECT {', '.join(COLUMNS)} FROM responses {clause}", parameters)
+        try:
+            rows = self.connection().execute(f"SELECT {', '.join(COLUMNS)} FROM responses {clause}", parameters).fetchall()
+        except sqlite3.Error as exc:
+            self.unavailable = True
+            raise HistoryUnavailable(self.path, "read", exc) from exc
         return [entry_of(row) for row in rows]
 
 
@@ -158,17 +181,22 @@ def open_database(path: Path) -> sqlite3.Connection:
     create_private(path)
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.executescript(SCHEMA)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.executescript(SCHEMA)
+    except sqlite3.OperationalError:
+        # A read-only file or folder can still be read: writing will fail later, and only warn.
+        connection.execute("SELECT count(*) FROM responses")
     connection.isolation_level = ""  # back to implicit transactions, committed by `with connection`
     return connection
 
 
 def create_private(path: Path) -> None:
     """The folder and the file are created readable by their owner only: prompts and answers are private."""
+    if path.exists():
+        return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def entry_of(row: tuple[Any, ...]) -> Entry:
