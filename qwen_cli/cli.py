@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -18,12 +18,16 @@ import typer
 
 from qwen_cli import __version__
 from qwen_cli.cli_stored import conversation_app, history_app, response_app
+from qwen_cli.cli_tools import tools_app
 from qwen_cli.errors import AuthError, ExitCode, QwenError, UsageError
 from qwen_cli.flags import PromptArgument, RequestFlags, with_request_flags
 from qwen_cli.terminal import choose_mode, error_boundary, fail, json_requested, note, silence_stdout
 
 if TYPE_CHECKING:
-    from qwen_cli.request import UserInput
+    from qwen_cli.config import Settings
+    from qwen_cli.history import History
+    from qwen_cli.request import PreparedRequest, RequestOptions, UserInput
+    from qwen_cli.tool_loop import ToolPlan
 
 STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
 ContinueLast = Annotated[bool, typer.Option("-c", "--continue", help="Continue the last response in the local history.")]
@@ -59,7 +63,7 @@ def main_options(
       qwen ask --json "hi" | jq -r .id
 
     The API key is read from DASHSCOPE_API_KEY. Exit codes: 0 ok, 1 API error, 2 bad usage or input,
-    3 authentication, 4 network or server trouble after retries, 130 interrupted.
+    3 authentication, 4 network or server trouble after retries, 5 function calls not run, 130 interrupted.
     """
 
 
@@ -107,6 +111,7 @@ def continue_command(
     response: Annotated[str, typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False)],
     prompt: PromptArgument = None,
     stream: Annotated[Optional[bool], typer.Option("--stream", help="Print the answer as it arrives (as does -o jsonl).")] = None,
+    tool_output: Annotated[Optional[list[str]], typer.Option("--tool-output", metavar="CALL_ID=TEXT", help="Answer a function call: TEXT, or @FILE for a file's text (repeatable).")] = None,
     *,
     flags: RequestFlags,
 ) -> None:
@@ -122,13 +127,15 @@ def continue_command(
       qwen continue resp_4ca7 "shorter, please"
       git diff | qwen continue last --stream "and now review this"
       qwen continue last -m qwen3.8-max --effort high "think harder"
+      qwen continue last --tools-file tools.yaml --tool-output call_abc='{"temp": 21}'
     """
-    run_request(prompt, flags, stream=stream, continue_from=response)
+    run_request(prompt, flags, stream=stream, continue_from=response, tool_outputs=tuple(tool_output or ()))
 
 
 app.add_typer(history_app, name="history")
 app.add_typer(response_app, name="response")
 app.add_typer(conversation_app, name="conversation")
+app.add_typer(tools_app, name="tools")
 
 
 @app.command()
@@ -155,38 +162,104 @@ def emulator(
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
-def run_request(words: list[str] | None, flags: RequestFlags, stream: bool | None, continue_from: str | None = None) -> None:
+@dataclass(frozen=True)
+class Turn:
+    """One request, prepared: everything sending it (and the tool rounds after it) needs."""
+
+    settings: Settings
+    mode: str
+    options: RequestOptions
+    user_input: UserInput
+    request: PreparedRequest
+    plan: ToolPlan
+    history: History | None
+    preset_ref: str | None
+
+
+def run_request(
+    words: list[str] | None, flags: RequestFlags, stream: bool | None, continue_from: str | None = None, tool_outputs: tuple[str, ...] = ()
+) -> None:
+    from qwen_cli import continuation
+
+    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
+        turn = prepare_turn(words or [], flags, stream, continue_from, tool_outputs, boundary)
+        if flags.dry_run:
+            print(json.dumps(turn.request.redacted(), ensure_ascii=False, indent=2))
+            return
+        if not turn.settings.api_key:
+            raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
+        try:
+            send_turn(turn, flags)
+        except QwenError as error:
+            raise continuation.explain_unknown_parent(error, turn.options.previous_response_id, turn.history) from None
+
+
+def prepare_turn(
+    words: list[str], flags: RequestFlags, stream: bool | None, continue_from: str | None, tool_outputs: tuple[str, ...], boundary: Any
+) -> Turn:
     from qwen_cli import continuation
     from qwen_cli.request import build_request
 
-    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
-        history = open_history(flags.settings(os.environ).history and not flags.no_history)
-        parent = find_continued(flags, history, continue_from)
-        preset_ref, preset = choose_preset(flags.preset, parent)
-        settings = flags.settings(os.environ, preset_layer(preset))
-        boundary.json_errors = settings.output == "json"
-        options = flags.options(settings.model, preset_options(preset))
-        if parent is not None:
-            model_chosen = flags.model is not None or bool(flags.preset and preset and preset.model)
-            options = continuation.inherit(options, parent, model_from_flag=model_chosen)
-        mode = choose_mode(settings.output)
-        # A preset's template shapes the turn it was asked for, not the later turns that inherit the preset.
-        user_input = gather_input(words or [], flags, template=preset.prompt if preset and flags.preset else None)
-        streaming = stream if stream is not None else mode == "jsonl"
-        request = build_request(settings.base_url, settings.api_key, options, user_input, streaming)
-        if flags.dry_run:
-            print(json.dumps(request.redacted(), ensure_ascii=False, indent=2))
-            return
-        if not settings.api_key:
-            raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
-        from qwen_cli import session  # httpx and rich load only once a request is really sent
+    history = open_history(flags.settings(os.environ).history and not flags.no_history)
+    parent = find_continued(flags, history, continue_from)
+    preset_ref, preset = choose_preset(flags.preset, parent)
+    settings = flags.settings(os.environ, preset_layer(preset))
+    boundary.json_errors = settings.output == "json"
+    options = flags.options(settings.model, preset_options(preset))
+    if parent is not None:
+        model_chosen = flags.model is not None or bool(flags.preset and preset and preset.model)
+        options = continuation.inherit(options, parent, model_from_flag=model_chosen)
+    mode = choose_mode(settings.output)
+    # A preset's template shapes the turn it was asked for, not the later turns that inherit the preset.
+    user_input = gather_input(words, flags, template=preset.prompt if preset and flags.preset else None, tool_outputs=tool_outputs)
+    plan = plan_request_tools(flags, preset, user_input)
+    options = replace(options, tools=plan.definitions(), tool_choice=plan.choice)
+    streaming = stream if stream is not None else mode == "jsonl"
+    request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
+    return Turn(settings, mode, options, user_input, request, plan, history, preset_ref)
 
-        output = session.Output(mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note)
-        record = recorder(history, request, user_input, preset_ref)
-        try:
-            session.run(settings, request, output, debug=note if flags.debug else None, record=record)
-        except QwenError as error:
-            raise continuation.explain_unknown_parent(error, options.previous_response_id, history) from None
+
+def send_turn(turn: Turn, flags: RequestFlags) -> None:
+    """Send the turn; while the model answers with function calls that qwen may run, run them and go on."""
+    from qwen_cli import session
+    from qwen_cli.request import UserInput, build_request
+    from qwen_cli.tool_loop import answer_calls
+
+    output = session.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note)
+
+    def send(request: PreparedRequest, user_input: UserInput) -> dict[str, Any]:
+        record = recorder(turn.history, request, user_input, turn.preset_ref)
+        return session.run(turn.settings, request, output, debug=note if flags.debug else None, record=record)
+
+    def ask_again(response_id: str, outputs: list[dict[str, Any]], choice: Any) -> dict[str, Any]:
+        options = replace(turn.options, previous_response_id=response_id, tool_choice=choice)
+        follow_up = UserInput(messages=tuple(outputs))
+        request = build_request(turn.settings.base_url, turn.settings.api_key, options, follow_up, turn.request.stream, turn.request.secrets)
+        return send(request, follow_up)
+
+    answer_calls(send(turn.request, turn.user_input), turn.plan, ask_again, note)
+
+
+def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) -> ToolPlan:
+    from qwen_cli.tool_loop import has_image, plan_tools
+    from qwen_cli.tools import ToolSpec
+
+    spec = ToolSpec(
+        builtins=tuple(flags.tool),
+        web=bool(flags.web),
+        vector_stores=tuple(flags.vector_store),
+        mcp=tuple(flags.mcp),
+        mcp_headers=tuple(flags.mcp_header),
+        tools_files=tuple(flags.tools_file),
+        preset_tools=tuple(preset.tools or ()) if preset is not None else (),
+        preset_source=f"preset '{preset.name}'" if preset is not None else "preset",
+        preset_dir=str(preset.source.parent) if preset is not None else None,
+    )
+    choice = flags.tool_choice if flags.tool_choice is not None else (preset.tool_choice if preset is not None else None)
+    if flags.run_tools and flags.store is False:
+        raise UsageError("--run-tools sends tool outputs with previous_response_id, which needs a stored response: drop --no-store")
+    images = has_image(user_input.messages, user_input.images)
+    return plan_tools(spec, choice, os.environ, images, bool(flags.run_tools), flags.tool_timeout, flags.max_tool_rounds)
 
 
 def find_continued(flags: RequestFlags, history: Any, continue_from: str | None) -> Any:
@@ -252,17 +325,27 @@ def recorder(history: Any, request: Any, user_input: Any, preset: str | None) ->
     return record
 
 
-def gather_input(words: list[str], flags: RequestFlags, template: str | None = None) -> UserInput:
+def gather_input(words: list[str], flags: RequestFlags, template: str | None = None, tool_outputs: tuple[str, ...] = ()) -> UserInput:
     from qwen_cli import inputs
 
     stdin = None if flags.no_stdin or sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
     sources = inputs.Sources(" ".join(words), tuple(flags.files), tuple(flags.images), flags.messages)
-    user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, note)
+    user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, note, answered_calls(tool_outputs))
     if template is None:
         return user_input
     from qwen_cli.presets import apply_template
 
     return replace(user_input, prompt=apply_template(template, user_input.prompt))
+
+
+def answered_calls(values: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+    """`--tool-output CALL_ID=TEXT` (or `=@file`) as function_call_output items, sent before any prompt."""
+    if not values:
+        return ()
+    from qwen_cli.inputs import decode_text, read_bytes
+    from qwen_cli.tools import parse_tool_outputs
+
+    return tuple(parse_tool_outputs(values, lambda path: decode_text(read_bytes(path), path)))
 
 
 def main() -> None:

@@ -4,8 +4,9 @@
      ├── UsageError                exit 2  bad flags, input, files, config; raised before any network
      ├── AuthError                 exit 3  missing key, 401, 403
      ├── ApiError                  exit 1  the API refused or failed the request (4xx, status failed, error event)
-     └── TransientError            exit 4  network, timeout, 429, 5xx, rate limit: after the retries ran out
-          └── StreamCutError       exit 4  a stream ended before its terminal event
+     ├── TransientError            exit 4  network, timeout, 429, 5xx, rate limit: after the retries ran out
+     │    └── StreamCutError       exit 4  a stream ended before its terminal event
+     └── ToolCallsPending          exit 5  the model asked for function calls that qwen did not run
 
 Every error carries one human line (`message`) and, when the server said so, its `code`, `request_id`
 and HTTP `status`. `cli` turns them into that one line on stderr and the exit code; nothing else does.
@@ -23,12 +24,15 @@ class ExitCode(IntEnum):
     USAGE = 2
     AUTH = 3
     TRANSIENT = 4
+    TOOL_CALLS = 5
     INTERRUPTED = 130
 
 
 class QwenError(Exception):
     exit_code: ExitCode = ExitCode.API_ERROR
     kind: str = "api_error"
+    # In -o json the error is written to stdout too, unless stdout already holds what the script needs.
+    json_on_stdout: bool = True
 
     def __init__(
         self,
@@ -87,3 +91,11 @@ class TransientError(QwenError):
 
 class StreamCutError(TransientError):
     kind = "stream_cut"
+
+
+class ToolCallsPending(QwenError):
+    """Not a failure of qwen's: the answer is function calls, printed so a script can answer them."""
+
+    exit_code = ExitCode.TOOL_CALLS
+    kind = "tool_calls"
+    json_on_stdout = False  # the response on stdout carries the calls

@@ -28,7 +28,8 @@ MODEL = "Model"
 INPUT = "Input"
 OUTPUT = "Output"
 CONNECTION = "Connection"
-PANELS = (MODEL, INPUT, OUTPUT, CONNECTION)
+TOOLS = "Tools"
+PANELS = (MODEL, INPUT, TOOLS, OUTPUT, CONNECTION)
 
 
 def option(*names: str, help: str, panel: str, **extra: Any) -> Any:
@@ -88,11 +89,21 @@ class RequestFlags(ApiFlags):
     verbose: Annotated[Optional[bool], option("-v", "--verbose", help="Print id, model, token usage and timing to stderr.", panel=OUTPUT)] = None
     dry_run: Annotated[Optional[bool], option("--dry-run", help="Print the request that would be sent (key redacted) and exit.", panel=OUTPUT)] = None
     no_history: Annotated[Optional[bool], option("--no-history", help="Do not record this response in the local history.", panel=OUTPUT)] = None
+    tool: Annotated[Optional[list[str]], option("--tool", metavar="NAME", help="A built-in tool: web_search, web_extractor, code_interpreter, web_search_image, image_search, file_search (repeatable).", panel=TOOLS)] = None
+    web: Annotated[Optional[bool], option("--web", help="Short for --tool web_search --tool web_extractor.", panel=TOOLS)] = None
+    vector_store: Annotated[Optional[list[str]], option("--vector-store", metavar="ID", help="The knowledge base file_search searches.", panel=TOOLS)] = None
+    mcp: Annotated[Optional[list[str]], option("--mcp", metavar="LABEL=URL", help="An MCP server (SSE) the model may call (repeatable).", panel=TOOLS)] = None
+    mcp_header: Annotated[Optional[list[str]], option("--mcp-header", metavar="LABEL:NAME=VALUE", help="A header for an MCP server; VALUE env:VAR reads the environment (repeatable).", panel=TOOLS)] = None
+    tools_file: Annotated[Optional[list[str]], option("--tools-file", metavar="PATH", help="Function tools from a YAML or JSON file (repeatable).", panel=TOOLS)] = None
+    tool_choice: Annotated[Optional[str], option("--tool-choice", metavar="auto|none|required|NAME", help="Whether and which tool the model must call.", panel=TOOLS)] = None
+    run_tools: Annotated[Optional[bool], option("--run-tools", help="Run the programs bound to function tools (run:) and send their output back.", panel=TOOLS)] = None
+    tool_timeout: Annotated[Optional[float], option("--tool-timeout", metavar="SECONDS", help="How long one tool program may run (default 60).", panel=TOOLS)] = None
+    max_tool_rounds: Annotated[Optional[int], option("--max-tool-rounds", metavar="N", help="Rounds of running tools before qwen stops (default 8).", panel=TOOLS)] = None
 
     def __post_init__(self) -> None:
         # Typer hands over None for repeatable options not given; the commands want empty lists.
-        object.__setattr__(self, "files", list(self.files or []))
-        object.__setattr__(self, "images", list(self.images or []))
+        for name in ("files", "images", "tool", "vector_store", "mcp", "mcp_header", "tools_file"):
+            object.__setattr__(self, name, list(getattr(self, name) or []))
 
     def setting_values(self) -> dict[str, Any]:
         return {**super().setting_values(), "model": self.model}

@@ -72,17 +72,20 @@ class Sources:
     messages: str | None = None
 
 
-def collect(sources: Sources, stdin: BinaryIO | None, stdin_wait: float, note: Callable[[str], None]) -> UserInput:
+def collect(
+    sources: Sources, stdin: BinaryIO | None, stdin_wait: float, note: Callable[[str], None], items: tuple[dict[str, Any], ...] = ()
+) -> UserInput:
     """Read everything the user attached; piped text is the material, or the prompt itself when there is none.
 
     `stdin` is None when it is a terminal or turned off. With other input given, an open stdin that stays
     silent for `stdin_wait` seconds is left alone (CI runners leave one open); `-f -` always waits for it.
+    `items` (answers to function calls) follow the --messages items and come before the prompt.
     """
     if sources.files.count("-") > 1:
         raise UsageError("-f - is given twice: stdin can be read only once")
     attachments = [read_attachment(path, stdin) for path in sources.files]
     images = tuple(load_image(ref) for ref in sources.images)
-    messages = load_messages(sources.messages) if sources.messages else None
+    messages = (load_messages(sources.messages) if sources.messages else ()) + items or None
     prompt = sources.prompt
     if stdin is not None and "-" not in sources.files:
         has_other_input = bool(prompt.strip() or attachments or images or messages)

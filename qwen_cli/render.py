@@ -26,16 +26,22 @@ class Renderer(Protocol):
     def finish(self, response: dict[str, Any] | None) -> None: ...
     def abort(self) -> None: ...
     def footer(self, line: str) -> None: ...
+    def activity(self, line: str) -> None: ...
 
 
 class PlainFooter:
-    """The id-and-usage line on stderr as plain text: the footer of every mode but pretty."""
+    """Lines on stderr as plain text: the footer of every mode but pretty; tool activity only with -v."""
 
     err: TextIO
+    verbose: bool = False
 
     def footer(self, line: str) -> None:
         self.err.write(line + "\n")
         self.err.flush()
+
+    def activity(self, line: str) -> None:
+        if self.verbose:
+            self.footer(line)
 
 
 def neutralise_controls(text: str) -> str:
@@ -74,8 +80,8 @@ def incomplete_warning(response: dict[str, Any] | None) -> str | None:
 class TextRenderer(PlainFooter):
     """Exactly the answer and one newline on stdout; reasoning only on request, and then on stderr."""
 
-    def __init__(self, out: TextIO, err: TextIO, show_reasoning: bool) -> None:
-        self.out, self.err, self.show_reasoning = out, err, show_reasoning
+    def __init__(self, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> None:
+        self.out, self.err, self.show_reasoning, self.verbose = out, err, show_reasoning, verbose
         self.wrote_text = self.wrote_reasoning = False
 
     def begin(self, label: str) -> None:
@@ -112,7 +118,7 @@ class TextRenderer(PlainFooter):
 
 
 class JsonRenderer(PlainFooter):
-    """The final Response object as one JSON document."""
+    """The final Response object as one JSON document (which carries the tool activity itself)."""
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
         self.out, self.err = out, err
@@ -206,20 +212,26 @@ class PrettyRenderer:
     def footer(self, line: str) -> None:
         self.err_console.print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
 
+    def activity(self, line: str) -> None:
+        """A tool call, as it happens, apart from the answer on stderr."""
+        self.stop_spinner()
+        self.end_thinking()
+        self.err_console.print(neutralise_controls(f"▸ {line}"), style="cyan", markup=False, highlight=False, soft_wrap=True)
+
     def stop_spinner(self) -> None:
         if self.spinner is not None:
             self.spinner.stop()
             self.spinner = None
 
 
-def make_renderer(mode: str, out: TextIO, err: TextIO, show_reasoning: bool) -> Renderer:
+def make_renderer(mode: str, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> Renderer:
     if mode == "pretty":
         return PrettyRenderer(out, err)
     if mode == "json":
         return JsonRenderer(out, err)
     if mode == "jsonl":
         return JsonlRenderer(out, err)
-    return TextRenderer(out, err, show_reasoning)
+    return TextRenderer(out, err, show_reasoning, verbose)
 
 
 class Stopwatch:

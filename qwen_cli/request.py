@@ -209,8 +209,14 @@ def build_headers(api_key: str | None, options: RequestOptions | None = None, st
 
 
 def build_request(
-    base_url: str, api_key: str | None, options: RequestOptions, user_input: UserInput, stream: bool
+    base_url: str,
+    api_key: str | None,
+    options: RequestOptions,
+    user_input: UserInput,
+    stream: bool,
+    secrets: tuple[str, ...] = (),
 ) -> PreparedRequest:
+    """The request to send; `secrets` (MCP header values, say) are redacted with the key wherever shown."""
     check_options(options)
     if user_input.is_empty():
         raise UsageError("nothing to send: give a prompt, pipe text into qwen, or attach a file with -f")
@@ -220,7 +226,7 @@ def build_request(
         headers=build_headers(api_key, options, stream),
         body=build_body(options, user_input, stream),
         stream=stream,
-        secrets=(api_key,) if api_key else (),
+        secrets=tuple(secret for secret in (api_key, *secrets) if secret),
     )
 
 

@@ -18,6 +18,7 @@ from qwen_cli.render import Renderer, Stopwatch, incomplete_warning, make_render
 from qwen_cli.request import PreparedRequest
 from qwen_cli.responses import answer_text, failure_of, is_rate_limited, reasoning_text
 from qwen_cli.stream import Delta, StreamAccumulator
+from qwen_cli.tools import describe_item, sources_of
 
 Response = dict[str, Any]
 
@@ -54,7 +55,7 @@ def run(
     debug: Callable[[str], None] | None = None,
     record: Recorder | None = None,
 ) -> Response:
-    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning)
+    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose)
     stopwatch = Stopwatch()
     with client_for(settings, output.note, debug) as client:
         if request.stream:
@@ -83,15 +84,26 @@ def wait_for_answer(client: Client, request: PreparedRequest, renderer: Renderer
 
 
 def render_whole(renderer: Renderer, response: Response) -> None:
-    """A one-shot answer goes through the same renderer calls as a stream: thinking, then the answer."""
-    for delta in (Delta("reasoning", reasoning_text(response)), Delta("text", answer_text(response))):
-        if delta.text:
-            renderer.delta(delta)
+    """A one-shot answer goes through the same renderer calls as a stream: thinking, tools, then the answer."""
+    if reasoning_text(response):
+        renderer.delta(Delta("reasoning", reasoning_text(response)))
+    for item in response.get("output") or []:
+        show_activity(renderer, item)
+    if answer_text(response):
+        renderer.delta(Delta("text", answer_text(response)))
+
+
+def show_activity(renderer: Renderer, item: Any) -> None:
+    if not isinstance(item, dict) or item.get("type") == "function_call":
+        return  # function calls are reported by the tool loop, which runs them or says they were not run
+    line = describe_item(item)
+    if line:
+        renderer.activity(line)
 
 
 def show(response: Response, output: Output) -> None:
     """Show a response fetched from the server (`qwen response get`) exactly as `ask` shows its answer."""
-    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning)
+    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose)
     render_whole(renderer, response)
     judge(response, renderer, output.note)
     report(response, renderer, output, None)
@@ -124,6 +136,8 @@ def stream_answer(
             delta = accumulator.add(event)
             if delta is not None:
                 renderer.delta(delta)
+            elif event.get("type") == "response.output_item.done":
+                show_activity(renderer, event.get("item"))
     except BrokenPipeError:
         record_partial(record, accumulator, "interrupted")
         raise  # the reader of stdout has gone: nothing more to show anyone
@@ -174,6 +188,9 @@ def judge(response: Response, renderer: Renderer, note: Callable[[str], None]) -
         named = f" (response {response['id']})" if response.get("id") else ""
         raise error_type(f"the request failed: {message}{named}", code=code)
     renderer.finish(response)
+    sources = sources_of(response)
+    if sources:
+        renderer.activity("sources: " + " ".join(sources))
     warning = incomplete_warning(response)
     if warning:
         note(warning)

@@ -60,7 +60,7 @@ def error_boundary(debug: bool, json_errors: bool) -> Iterator[Boundary]:
 def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> NoReturn:
     code = exit_code if exit_code is not None else int(error.exit_code)
     with contextlib.suppress(OSError, ValueError):  # a closed or full stdout must not turn into a traceback
-        if json_errors:
+        if json_errors and error.json_on_stdout:
             document = error.to_json()
             document["error"]["exit_code"] = code
             print(without_secrets(json.dumps(document, ensure_ascii=False)), flush=True)

@@ -17,7 +17,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = [
     "ask", "stream", "continue", "emulator", "history list", "history show", "history thread", "history clear",
     "response get", "response delete", "response items", "conversation create", "conversation items",
-    "conversation delete",
+    "conversation delete", "tools list", "tools show", "tools check",
 ]
 
 
@@ -60,4 +60,4 @@ def test_the_readme_install_command_installs_and_runs_qwen() -> None:
 
 def test_every_exit_code_is_documented() -> None:
     table = README.split("| exit code | meaning |", 1)[1]
-    assert re.findall(r"^\| (\d+) \|", table, re.MULTILINE) == ["0", "1", "2", "3", "4", "130"]
+    assert re.findall(r"^\| (\d+) \|", table, re.MULTILINE) == ["0", "1", "2", "3", "4", "5", "130"]

@@ -16,7 +16,7 @@ OWNERS = {
     "httpx": {"client"},
     "rich": {"render", "markdown_stream"},
     "yaml": {"yamlfile"},
-    "typer": {"cli", "cli_stored", "flags", "terminal"},
+    "typer": {"cli", "cli_stored", "cli_tools", "flags", "terminal"},
 }
 PURE = {"errors", "request", "stream", "responses"}
 
