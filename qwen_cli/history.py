@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from qwen_cli.errors import UsageError
 
@@ -185,9 +186,17 @@ def open_database(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.executescript(SCHEMA)
     except sqlite3.OperationalError:
-        # A read-only file or folder can still be read: writing will fail later, and only warn.
-        connection.execute("SELECT count(*) FROM responses")
+        connection.close()
+        return open_read_only(path)
     connection.isolation_level = ""  # back to implicit transactions, committed by `with connection`
+    return connection
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A history on a read-only disk or folder can still be read, so `continue last` works; writing then
+    fails and only warns. WAL mode needs a writable -shm file, which `immutable` does without."""
+    connection = sqlite3.connect(f"file:{quote(str(path))}?immutable=1", uri=True)
+    connection.execute("SELECT count(*) FROM responses")
     return connection
 
 
