@@ -173,8 +173,8 @@ def resolve(history: History, reference: str) -> Entry | None:
         return exact
     matches = history.with_prefix(reference)
     if len(matches) > 1:
-        shown = ", ".join(entry.id for entry in matches[:3])
-        raise UsageError(f"'{reference}' matches several responses in the history ({shown}, ...); give more of the id")
+        shown = ", ".join(entry.id for entry in matches[:3]) + (", ..." if len(matches) > 3 else "")
+        raise UsageError(f"'{reference}' matches several responses in the history ({shown}); give more of the id")
     return matches[0] if matches else None
 
 

@@ -53,7 +53,7 @@ def test_ci_runs_the_readme_test_command_exactly() -> None:
     assert test_command in ci_lines
 
 
-def test_the_readme_install_command_installs_and_runs_qwen() -> None:
+def test_the_readme_install_command_installs_from_the_checkout_and_asks() -> None:
     commands = fenced_commands("Install and run")
     assert any(line.startswith("python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/qwen ask ") for line in commands)
 
