@@ -99,7 +99,13 @@ def history_clear(
 
 @history_app.command("path")
 def history_path_command() -> None:
-    """Print where the history is kept."""
+    """Print where the history is kept.
+
+    \b
+    Examples:
+      qwen history path
+      sqlite3 "$(qwen history path)" 'select id, prompt from responses limit 5'
+    """
     from qwen_cli.history import history_path
 
     print(history_path(os.environ))
