@@ -6,6 +6,7 @@ No printing and no HTTP; the history is handed in.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -13,7 +14,7 @@ from typing import Any
 
 from qwen_cli.errors import ApiError, QwenError, UsageError
 from qwen_cli.history import Entry, History, HistoryUnavailable, resolve
-from qwen_cli.request import PreparedRequest, RequestOptions, UserInput
+from qwen_cli.request import REDACTED, PreparedRequest, RequestOptions, UserInput, redact
 
 SERVER_KEEPS_DAYS = 7
 
@@ -59,6 +60,20 @@ def inherit(options: RequestOptions, parent: Parent, model_from_flag: bool) -> R
     return replace(options, model=model, instructions=instructions, previous_response_id=parent.response_id)
 
 
+def parent_tools(parent: Parent | None, warn: Callable[[str], None]) -> tuple[dict[str, Any], ...] | None:
+    """The tools the continued turn sent, to send again (the server does not keep tools across turns).
+
+    A tool whose secrets the history did not keep (an MCP server's headers) cannot be rebuilt from it.
+    """
+    recorded = ((parent.entry.options or {}) if parent and parent.entry else {}).get("tools")
+    if not isinstance(recorded, list) or not recorded:
+        return None
+    kept = tuple(tool for tool in recorded if isinstance(tool, dict) and REDACTED not in json.dumps(tool))
+    if len(kept) < len(recorded):
+        warn("warning: the earlier turn's MCP servers had secret headers the history does not keep; pass --mcp and --mcp-header again")
+    return kept or None
+
+
 def explain_unknown_parent(error: QwenError, parent_id: str | None, history: History | None) -> QwenError:
     """The server's `Not found previous_response_id` becomes a line that says why, and when it was made."""
     if parent_id is None or not isinstance(error, ApiError) or "previous_response_id" not in error.message:
@@ -88,6 +103,7 @@ def entry_for(outcome: Any, request: PreparedRequest, user_input: UserInput, pre
     """The history entry of one turn: what was asked, what came back, and the options sent (never a header)."""
     body = request.body or {}
     options = {key: value for key, value in body.items() if key not in ("model", "input", "stream")}
+    options = redact(options, request.secrets)  # MCP header values stay out of the history like the key
     if user_input.attachments:
         options["attachments"] = [attachment.name for attachment in user_input.attachments]
     if user_input.images:

@@ -10,6 +10,7 @@ import json
 import time
 from typing import Any, Protocol, TextIO
 
+from qwen_cli.request import redact
 from qwen_cli.responses import Usage, incomplete_reason, usage_of
 from qwen_cli.stream import Delta
 
@@ -222,6 +223,34 @@ class PrettyRenderer:
         if self.spinner is not None:
             self.spinner.stop()
             self.spinner = None
+
+
+class RedactingRenderer:
+    """Wraps a renderer so that no secret the server echoed back (MCP header values) reaches the output."""
+
+    def __init__(self, inner: Renderer, secrets: tuple[str, ...]) -> None:
+        self.inner, self.secrets = inner, secrets
+
+    def begin(self, label: str) -> None:
+        self.inner.begin(label)
+
+    def event(self, event: dict[str, Any]) -> None:
+        self.inner.event(redact(event, self.secrets))
+
+    def delta(self, delta: Delta) -> None:
+        self.inner.delta(Delta(delta.kind, redact(delta.text, self.secrets)))
+
+    def finish(self, response: dict[str, Any] | None) -> None:
+        self.inner.finish(redact(response, self.secrets))
+
+    def abort(self) -> None:
+        self.inner.abort()
+
+    def footer(self, line: str) -> None:
+        self.inner.footer(line)
+
+    def activity(self, line: str) -> None:
+        self.inner.activity(redact(line, self.secrets))
 
 
 def make_renderer(mode: str, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> Renderer:

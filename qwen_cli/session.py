@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from qwen_cli.client import Client
 from qwen_cli.config import Settings
 from qwen_cli.errors import ApiError, TransientError
-from qwen_cli.render import Renderer, Stopwatch, incomplete_warning, make_renderer, summary_line
+from qwen_cli.render import RedactingRenderer, Renderer, Stopwatch, incomplete_warning, make_renderer, summary_line
 from qwen_cli.request import PreparedRequest
 from qwen_cli.responses import answer_text, failure_of, is_rate_limited, reasoning_text
 from qwen_cli.stream import Delta, StreamAccumulator
@@ -31,6 +31,8 @@ class Output:
     show_reasoning: bool
     verbose: bool
     note: Callable[[str], None]
+    # Values the server may echo back (MCP header values in `tools`): never shown, even in json and jsonl.
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,15 +56,23 @@ def run(
     output: Output,
     debug: Callable[[str], None] | None = None,
     record: Recorder | None = None,
+    continues: Callable[[Response], bool] | None = None,
 ) -> Response:
+    """Send, show and judge one request. When `continues(response)` says another round follows (tool calls
+    qwen will answer), this response is not shown as the final one: json mode prints only the last."""
     renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose)
+    if output.secrets:
+        renderer = RedactingRenderer(renderer, output.secrets)
     stopwatch = Stopwatch()
     with client_for(settings, output.note, debug) as client:
         if request.stream:
             response = stream_answer(client, request, renderer, output.note, record or ignore)
         else:
             response = wait_for_answer(client, request, renderer, record or ignore)
-    judge(response, renderer, output.note)
+    if continues is not None and continues(response):
+        renderer.abort()
+    else:
+        judge(response, renderer, output.note)
     report(response, renderer, output, stopwatch.elapsed())
     return response
 

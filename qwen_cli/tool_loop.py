@@ -30,6 +30,12 @@ class ToolPlan:
     def definitions(self) -> tuple[dict[str, Any], ...] | None:
         return tuple(self.tools.definitions()) or None
 
+    def would_run(self, response: Response, rounds_done: int) -> bool:
+        """Whether the loop will answer this response's calls and ask again (so it is not the last answer)."""
+        calls = function_calls(response)
+        bindings = self.tools.bindings
+        return self.run and bool(calls) and rounds_done < self.max_rounds and all(c.get("name") in bindings for c in calls)
+
 
 def plan_tools(
     spec: ToolSpec,
