@@ -234,6 +234,7 @@ class Command:
     pty: bool = False
     optional: bool = False  # a third-party tool: a failure skips it with a note instead of ending the bench
     ttft: TtftServer | None = None
+    env: tuple[tuple[str, str], ...] = ()  # variables added to the bench's environment for this command
 
 
 @dataclass
@@ -394,7 +395,7 @@ class Bench:
             samples.ttft.append(run.ttft)
 
     def execute(self, command: Command) -> Run:
-        run = (run_pty if command.pty else run_piped)(self.tools.python, list(command.argv), self.env)
+        run = (run_pty if command.pty else run_piped)(self.tools.python, list(command.argv), {**self.env, **dict(command.env)})
         if run.returncode != 0 or not command.check(run.out):
             detail = (run.err or run.out)[-400:].decode(errors="replace").strip()
             raise BenchError(f"`{command.label}` failed (exit {run.returncode}): {detail or 'unexpected output'}")
@@ -490,16 +491,39 @@ def isolated_env(workdir: Path) -> dict[str, str]:
 # -------------------------------------------------------------------------------------------- goals
 
 
-# SLOT (issue 6, later): shell completion requests join goal 1 with the same 6x limit as --version and --help.
-# When qwen ships completion, return its commands here, e.g.
-#   Command("qwen completion request (bash)", (qwen,), check) run with _QWEN_COMPLETE=complete_bash,
-#   COMP_WORDS="qwen stream --ou" and COMP_CWORD=2 in its environment.
+# Shell completion requests join goal 1 with the same 6x limit as --version and --help: one per shell, covering
+# option names, values shipped in the package, the local history (SQLite) and presets (the priciest: files on disk).
+COMPLETIONS = (
+    ("bash", "qwen stream --ou", b"--output\n"),
+    ("zsh", "qwen ask -m qwen3.8-m", b'"qwen3.8-max"'),
+    ("fish", "qwen continue ", b"\nresp_"),
+    ("zsh", "qwen ask -p ", b'"bench"'),
+)
+
+
 def completion_commands(bench: Bench) -> list[Command]:
-    return []
+    commands = []
+    for shell, line, expected in COMPLETIONS:
+        if shell == "bash":
+            env = (("COMP_WORDS", line), ("COMP_CWORD", str(len(line.split(" ")) - 1)))
+        else:
+            env = (("_TYPER_COMPLETE_ARGS", line), ("_TYPER_COMPLETE_FISH_ACTION", "get-args"))
+        label = f"qwen completion ({shell}): {line.strip()}"
+        commands.append(Command(label, (bench.tools.qwen,), contains(expected), env=(("_QWEN_COMPLETE", f"complete_{shell}"), *env)))
+    return commands
+
+
+def prepare_completions(bench: Bench) -> None:
+    """Something to complete: a user preset, and a response in the local history."""
+    presets = Path(bench.env["XDG_CONFIG_HOME"]) / "qwen" / "presets"
+    presets.mkdir(parents=True, exist_ok=True)
+    (presets / "bench.yaml").write_text("description: the bench's preset\nmodel: qwen-plus\n")
+    bench.execute(bench.qwen("ask", "-o", "text", ASK_PROMPT, check=contains(ASK_PROMPT.encode())))
 
 
 def goal_start(bench: Bench) -> None:
     tools = bench.tools
+    prepare_completions(bench)
     commands = [
         Command("python -c pass", (tools.python, "-c", "pass"), equals(b"")),
         bench.qwen("--version", check=contains(b"qwen ")),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from qwen_cli import __version__
+from qwen_cli.cli_settings import config_app, presets_app
 from qwen_cli.cli_stored import conversation_app, history_app, response_app
 from qwen_cli.cli_tools import tools_app
 from qwen_cli.errors import AuthError, ExitCode, QwenError, UsageError
@@ -136,6 +137,8 @@ app.add_typer(history_app, name="history")
 app.add_typer(response_app, name="response")
 app.add_typer(conversation_app, name="conversation")
 app.add_typer(tools_app, name="tools")
+app.add_typer(presets_app, name="presets")
+app.add_typer(config_app, name="config")
 
 
 @app.command()
@@ -213,7 +216,8 @@ def prepare_turn(
     # A preset's template shapes the turn it was asked for, not the later turns that inherit the preset.
     user_input = gather_input(words, flags, template=preset.prompt if preset and flags.preset else None, tool_outputs=tool_outputs)
     plan = plan_request_tools(flags, preset, user_input)
-    options = replace(options, tools=plan.definitions(), tool_choice=plan.choice)
+    tools = plan.definitions() or (continuation.parent_tools(parent, note) if parent is not None else None)
+    options = replace(options, tools=tools, tool_choice=plan.choice)
     streaming = stream if stream is not None else mode == "jsonl"
     request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
     return Turn(settings, mode, options, user_input, request, plan, history, preset_ref)
@@ -225,13 +229,18 @@ def send_turn(turn: Turn, flags: RequestFlags) -> None:
     from qwen_cli.request import UserInput, build_request
     from qwen_cli.tool_loop import answer_calls
 
-    output = session.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note)
+    echoed_secrets = tuple(secret for secret in turn.request.secrets if secret != turn.settings.api_key)
+    output = session.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, echoed_secrets)
+    rounds_done = 0
 
     def send(request: PreparedRequest, user_input: UserInput) -> dict[str, Any]:
         record = recorder(turn.history, request, user_input, turn.preset_ref)
-        return session.run(turn.settings, request, output, debug=note if flags.debug else None, record=record)
+        debug = note if flags.debug else None
+        return session.run(turn.settings, request, output, debug, record, lambda response: turn.plan.would_run(response, rounds_done))
 
     def ask_again(response_id: str, outputs: list[dict[str, Any]], choice: Any) -> dict[str, Any]:
+        nonlocal rounds_done
+        rounds_done += 1
         options = replace(turn.options, previous_response_id=response_id, tool_choice=choice)
         follow_up = UserInput(messages=tuple(outputs))
         request = build_request(turn.settings.base_url, turn.settings.api_key, options, follow_up, turn.request.stream, turn.request.secrets)
@@ -273,19 +282,21 @@ def find_continued(flags: RequestFlags, history: Any, continue_from: str | None)
 
 def choose_preset(reference: str | None, parent: Any) -> tuple[str | None, Any]:
     """The preset named with -p, else the one the continued response was asked with (if it still loads)."""
-    from qwen_cli.presets import load_preset
+    from qwen_cli.presets import is_path, load_preset
 
     inherited = parent.entry.preset if parent is not None and parent.entry is not None else None
     chosen = reference or inherited
     if chosen is None:
         return None, None
     try:
-        return chosen, load_preset(chosen, Path.cwd(), os.environ)
+        preset = load_preset(chosen, Path.cwd(), os.environ)
     except UsageError as error:
         if reference:
             raise
         note(f"warning: the earlier turn's preset no longer loads, so it is not used: {error.message}")
         return None, None
+    # A path is recorded whole, so a later `continue` from another folder finds the same file.
+    return (str(preset.source.resolve()) if is_path(chosen) else chosen), preset
 
 
 def preset_layer(preset: Any) -> dict[str, Any] | None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import json
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +40,31 @@ class Failure:
     retry_after: float | None = None
 
 
+class DeferredTLS(ssl.SSLContext):
+    """httpx's own verifying TLS context, built when a connection first needs TLS: loading its CA certificates costs
+    ~20 ms that a plain http:// base URL (the emulator, a gateway on localhost) never needs.
+
+    httpcore reaches a context only through the methods below. Anything that bypassed them would meet this bare
+    context, which holds no CA certificates yet still requires them: it fails closed, never open.
+    """
+
+    def __new__(cls) -> DeferredTLS:
+        return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+
+    @functools.cached_property
+    def verifying(self) -> ssl.SSLContext:
+        return httpx.create_ssl_context()  # certifi, or SSL_CERT_FILE / SSL_CERT_DIR, as httpx.Client() would load
+
+    def set_alpn_protocols(self, protocols: Any) -> None:
+        self.verifying.set_alpn_protocols(protocols)
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> Any:
+        return self.verifying.wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> Any:
+        return self.verifying.wrap_bio(*args, **kwargs)
+
+
 class Client:
     def __init__(
         self,
@@ -56,7 +83,7 @@ class Client:
         self.debug = debug
         self.sleep = sleep
         limits = httpx.Timeout(connect=connect_timeout, read=timeout, write=timeout, pool=connect_timeout)
-        self.http = httpx.Client(timeout=limits, transport=transport)
+        self.http = httpx.Client(timeout=limits, transport=transport, verify=DeferredTLS())
 
     def __enter__(self) -> Client:
         return self

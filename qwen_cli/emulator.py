@@ -77,6 +77,7 @@ import socket
 import threading
 import time
 import uuid
+import zlib
 from dataclasses import asdict, dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,7 +107,9 @@ EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 ROLES = ("user", "assistant", "system", "developer")
 CONTEXT_TYPES = ("message", "function_call", "function_call_output")
 TERMINAL_EVENTS = {"completed": "response.completed", "incomplete": "response.incomplete", "failed": "response.failed"}
-ERROR_BODIES = ("json", "html", "truncated", "invalid")
+ERROR_BODIES = ("json", "nested", "html", "truncated", "invalid")
+STREAM_BODIES = ("sse", "json", "html")
+FAIL_EVENTS = ("response.failed", "error")
 SSE_STYLES = ("dashscope", "openai", "crlf")
 ECHO_LIMIT = 200
 CACHE_MINIMUM = 1024
@@ -147,6 +150,8 @@ GATEWAY_ERRORS = {
     504: ("RequestTimeOut", "The request timed out, please try again later."),
 }
 RATE_LIMIT_MESSAGE = "Operation model request rate limit exceeded, please try again later."
+MID_STREAM_FAILURE = ("InternalError", "Emulated failure mid-stream.")
+NOT_JSON = b"upstream connect error or disconnect/reset before headers. reset reason: connection termination"
 WORDS_DIRECTIVE = re.compile(r"@@words=(\d{1,9})")
 BYTES_DIRECTIVE = re.compile(r"@@bytes=(\d{1,9})")
 MAX_WORDS = 100_000  # caps keep a typo from exhausting memory
@@ -166,9 +171,21 @@ class Faults:
         (code ``server_error``); a stream gets that Response as its single ``response.failed`` event.
     http_status / http_status_count / retry_after / error_body: the next ``http_status_count`` (default 1)
         creates answer HTTP ``http_status`` (0 = off) before validation, with ``error_body`` "json" (flat
-        envelope), "html" (a proxy page), "truncated" (the envelope cut in half) or "invalid" (non-JSON text,
-        still labelled JSON); ``Retry-After: retry_after`` when set.
+        envelope), "nested" (``{"error": {"message", "type"}}``, ``type`` holding the code), "html" (a proxy
+        page), "truncated" (the envelope cut in half) or "invalid" (non-JSON text, still labelled JSON);
+        ``Retry-After: retry_after`` when set.
     truncate_json: the next N successful non-stream creates send the JSON cut in half (Content-Length fits).
+    invalid_json: the next N successful non-stream creates answer HTTP 200 with non-JSON text labelled JSON.
+    stall_json: the next N successful non-stream creates send the headers (Content-Length of the whole body)
+        and the first half of the JSON, then hold the connection open as ``stall_after_events`` does.
+    stream_body: what a successful stream create answers with: "sse" (the event stream), "json" (the finished
+        Response as one ``application/json`` body, as gateways that do not stream send) or "html" (HTTP 200 with
+        a captive-portal page, ``text/html``). The response is generated and stored in every case.
+    fail_after_events / fail_event: streams send a failure event in place of event N (counted among the
+        events, an inserted unknown event included, the malformed frame not) and of all after it, then end
+        cleanly: ``fail_event`` "response.failed" (the response with status ``failed``, error
+        ``InternalError`` "Emulated failure mid-stream.", no output, no usage) or "error" (OpenAI's
+        top-level ``{"type": "error", "code", "message", "param"}``). The stored response is not changed.
     cut_after_events: streams close the TCP connection after that many frames (no terminal chunk).
     stall_after_events: streams stop after that many frames and hold the connection open until the client
         leaves, the emulator stops, or 120 s pass.
@@ -179,6 +196,9 @@ class Faults:
     sse_style: "dashscope" (``id:``/``event:``/``:HTTP_STATUS/200``/``data:``), "openai" (``event: ``/``data: ``
         and a final ``data: [DONE]``) or "crlf" (dashscope with CRLF line ends).
     split_writes: every frame is written as 7-byte chunks (splitting UTF-8 characters), flushed one by one.
+    gzip: API replies (not the control endpoints) are sent with ``Content-Encoding: gzip`` when the request's
+        ``Accept-Encoding`` allows gzip; a stream is compressed as one gzip body, flushed after every frame
+        (so events still arrive one by one, and cut/stall still apply).
     Frame counts for cut/stall include inserted frames.
     """
 
@@ -188,6 +208,11 @@ class Faults:
     retry_after: str | None = None
     error_body: str = "json"
     truncate_json: int = 0
+    invalid_json: int = 0
+    stall_json: int = 0
+    stream_body: str = "sse"
+    fail_after_events: int | None = None
+    fail_event: str = "response.failed"
     cut_after_events: int | None = None
     stall_after_events: int | None = None
     event_delay: float = 0.0
@@ -196,12 +221,17 @@ class Faults:
     unknown_event_at: int | None = None
     sse_style: str = "dashscope"
     split_writes: bool = False
+    gzip: bool = False
 
     def __post_init__(self) -> None:
         if self.error_body not in ERROR_BODIES:
             raise ValueError(f"error_body must be one of {ERROR_BODIES}, got {self.error_body!r}")
         if self.sse_style not in SSE_STYLES:
             raise ValueError(f"sse_style must be one of {SSE_STYLES}, got {self.sse_style!r}")
+        if self.stream_body not in STREAM_BODIES:
+            raise ValueError(f"stream_body must be one of {STREAM_BODIES}, got {self.stream_body!r}")
+        if self.fail_event not in FAIL_EVENTS:
+            raise ValueError(f"fail_event must be one of {FAIL_EVENTS}, got {self.fail_event!r}")
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Faults:
@@ -220,6 +250,8 @@ class Faults:
             "rate_limit_http200": self.rate_limit_http200,
             "http_status": self.http_status_count if self.http_status else 0,
             "truncate_json": self.truncate_json,
+            "invalid_json": self.invalid_json,
+            "stall_json": self.stall_json,
         }
 
 
@@ -311,6 +343,7 @@ class JsonReply:
     body: bytes
     content_type: str = JSON_TYPE
     headers: tuple[tuple[str, str], ...] = ()
+    stall: bool = False  # send the first half of the body, then hold the connection open
 
 
 @dataclass(frozen=True)
@@ -1129,6 +1162,8 @@ def build_frames(events: tuple[dict[str, Any], ...], faults: Faults) -> list[byt
     listed = list(events)
     if faults.unknown_event_at is not None and faults.unknown_event_at <= len(listed):
         listed.insert(faults.unknown_event_at, {"type": "response.emulator_unknown", "note": "ignore me"})
+    if faults.fail_after_events is not None and faults.fail_after_events < len(listed):
+        listed[faults.fail_after_events :] = [failure_event(listed, faults.fail_after_events, faults.fail_event)]
     numbered = [{**event, "sequence_number": number} for number, event in enumerate(listed)]
     frames = [frame_event(event, faults.sse_style) for event in numbered]
     if faults.malformed_at is not None and faults.malformed_at <= len(frames):
@@ -1136,6 +1171,16 @@ def build_frames(events: tuple[dict[str, Any], ...], faults: Faults) -> list[byt
     if faults.sse_style == "openai":
         frames.append(b"data: [DONE]\n\n")
     return frames
+
+
+def failure_event(events: list[dict[str, Any]], at: int, kind: str) -> dict[str, Any]:
+    """The event that fails a stream at index ``at``: a failed Response holding what was streamed, or an error."""
+    code, message = MID_STREAM_FAILURE
+    if kind == "error":
+        return {"type": "error", "code": code, "message": message, "param": None}
+    final = copy.deepcopy(events[-1]["response"])
+    final.update(status="failed", error={"code": code, "message": message}, output=[], usage=None)
+    return {"type": "response.failed", "response": final}
 
 
 def frame_event(event: dict[str, Any], style: str) -> bytes:
@@ -1192,8 +1237,17 @@ def answer_create(state: EmulatorState, call: Call, faults: Faults) -> Reply:
         return failure_reply(failed_shell(failure.code, failure.message), True, faults)
     response, deltas = execute(state, turn)
     if streaming:
-        return StreamReply(tuple(stream_events(response, deltas)), faults)
+        return stream_reply(response, deltas, faults)
     return finished_reply(state, response)
+
+
+def stream_reply(response: dict[str, Any], deltas: dict[str, tuple[str, ...]], faults: Faults) -> Reply:
+    """The events of a stream, or what a gateway that does not stream answers instead."""
+    if faults.stream_body == "json":
+        return JsonReply(200, dump(response))
+    if faults.stream_body == "html":
+        return JsonReply(200, portal_page(), "text/html")
+    return StreamReply(tuple(stream_events(response, deltas)), faults)
 
 
 def failure_reply(response: dict[str, Any], streaming: bool, faults: Faults) -> Reply:
@@ -1204,8 +1258,14 @@ def failure_reply(response: dict[str, Any], streaming: bool, faults: Faults) -> 
 
 def finished_reply(state: EmulatorState, response: dict[str, Any]) -> JsonReply:
     body = dump(response)
-    if response["status"] != "failed" and state.take("truncate_json"):
+    if response["status"] == "failed":
+        return JsonReply(200, body)
+    if state.take("truncate_json"):
         body = body[: len(body) // 2]
+    elif state.take("invalid_json"):
+        body = NOT_JSON
+    elif state.take("stall_json"):
+        return JsonReply(200, body, stall=True)
     return JsonReply(200, body)
 
 
@@ -1216,10 +1276,12 @@ def gateway_fault(faults: Faults, request_id: str) -> JsonReply:
     headers = (("Retry-After", faults.retry_after),) if faults.retry_after is not None else ()
     if faults.error_body == "html":
         return JsonReply(status, proxy_page(status), "text/html", headers)
-    if faults.error_body == "truncated":
+    if faults.error_body == "nested":
+        envelope = dump({"error": {"message": message, "type": code}})
+    elif faults.error_body == "truncated":
         envelope = envelope[: len(envelope) // 2]
     elif faults.error_body == "invalid":
-        envelope = b"upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+        envelope = NOT_JSON
     return JsonReply(status, envelope, JSON_TYPE, headers)
 
 
@@ -1228,6 +1290,14 @@ def status_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def portal_page() -> bytes:
+    """What a captive portal or a web filter answers, HTTP 200, in place of the API's reply."""
+    return (
+        "<!DOCTYPE html>\r\n<html>\r\n<head><title>Sign in to the network</title></head>\r\n"
+        "<body><p>Please accept the terms of use to continue.</p></body>\r\n</html>\r\n"
+    ).encode("utf-8")
 
 
 def proxy_page(status: int) -> bytes:
@@ -1501,6 +1571,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "qwen-emulator"
     chunked = False
+    gzip = False
+    compressor: Any = None
     timeout = 60  # idle keep-alive connections end instead of holding a thread forever
     server: _Server
 
@@ -1520,6 +1592,7 @@ class _Handler(BaseHTTPRequestHandler):
     def dispatch(self) -> None:
         call = self.read_call()
         reply = handle_call(self.server.state, call)
+        self.gzip, self.compressor = wants_gzip(self.server.state.faults, call), None  # a keep-alive handler serves many
         try:
             if isinstance(reply, StreamReply):
                 self.send_stream(reply, call.request_id)
@@ -1552,14 +1625,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline()
 
     def send_json(self, reply: JsonReply, request_id: str) -> None:
+        body = gzip_whole(reply.body) if self.gzip else reply.body
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("Content-Length", str(len(body)))
         self.send_header("x-request-id", request_id)
+        if self.gzip:
+            self.send_header("Content-Encoding", "gzip")
         for name, value in reply.headers:
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(reply.body)
+        if not reply.stall:
+            self.wfile.write(body)
+            return
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.hold_open()
 
     def send_stream(self, reply: StreamReply, request_id: str) -> None:
         faults = reply.faults
@@ -1568,13 +1649,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", SSE_TYPE)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("x-request-id", request_id)
+        if self.gzip:
+            self.send_header("Content-Encoding", "gzip")
+            self.compressor = zlib.compressobj(wbits=31)
         if self.chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:
             self.close_connection = True  # without chunks only the close can end the body
         self.end_headers()
-        if self.write_frames(build_frames(reply.events, faults), faults) and self.chunked:
-            self.write_chunk(b"")
+        if not self.write_frames(build_frames(reply.events, faults), faults):
+            return
+        if self.compressor is not None:
+            self.write_chunk(self.compressor.flush(), compressed=True)
+        if self.chunked:
+            self.write_chunk(b"", compressed=True)
 
     def write_frames(self, frames: list[bytes], faults: Faults) -> bool:
         """Write frames with the stream faults applied; False when the stream was cut or stalled."""
@@ -1592,7 +1680,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.write_chunk(piece)
         return True
 
-    def write_chunk(self, data: bytes) -> None:
+    def write_chunk(self, data: bytes, compressed: bool = False) -> None:
+        if self.compressor is not None and not compressed:
+            data = self.compressor.compress(data) + self.compressor.flush(zlib.Z_SYNC_FLUSH)
         if self.chunked:
             data = b"%x\r\n%s\r\n" % (len(data), data)
         self.wfile.write(data)
@@ -1622,6 +1712,18 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         time.sleep(0.1)  # the client sent bytes: keep waiting without spinning on them
         return False
+
+
+def wants_gzip(faults: Faults, call: Call) -> bool:
+    if not faults.gzip or call.path.startswith(CONTROL_PREFIX):
+        return False
+    accepted = [part.split(";")[0].strip().lower() for part in call.headers.get("accept-encoding", "").split(",")]
+    return "gzip" in accepted
+
+
+def gzip_whole(body: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=31)
+    return compressor.compress(body) + compressor.flush()
 
 
 class _Server(ThreadingHTTPServer):

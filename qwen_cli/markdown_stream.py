@@ -19,6 +19,8 @@ REFRESH_SECONDS = 1 / 12
 class MarkdownStream:
     def __init__(self, console: Any, notes_share_the_terminal: bool = False) -> None:
         self.console = console
+        # Asked once: rich's answer costs an isatty call and environment lookups, and a stream has thousands of deltas.
+        self.on_terminal = console.is_terminal
         # rich prints stderr's notes above the live tail through stdout: only right when both are one terminal.
         self.notes_share_the_terminal = notes_share_the_terminal
         self.lines: list[str] = []  # complete lines of the unfinished block
@@ -62,7 +64,7 @@ class MarkdownStream:
         self.blocks_printed += 1
 
     def redraw(self) -> None:
-        if not self.console.is_terminal:
+        if not self.on_terminal:
             return  # a file or pipe gets finished blocks only
         if self.live is None:
             from rich.live import Live

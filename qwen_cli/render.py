@@ -7,6 +7,7 @@ behaves alike for `ask` and `stream`. rich is imported here only, and only when 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any, Protocol, TextIO
 
@@ -18,6 +19,7 @@ from qwen_cli.stream import Delta
 CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in "\t\n"}
 CONTROL_PICTURES[0x7F] = "\u2421"
 CONTROL_PICTURES.update({code: "\ufffd" for code in range(0x80, 0xA0)})
+FLUSH_SECONDS = 0.005  # the longest streamed text waits for its flush (one system call per burst, not per delta)
 
 
 class Renderer(Protocol):
@@ -78,11 +80,79 @@ def incomplete_warning(response: dict[str, Any] | None) -> str | None:
     return f"warning: the answer is incomplete ({reason}){hint}"
 
 
+class PacedStream:
+    """Writes to a stream and flushes it soon after rather than after every write.
+
+    Text after a quiet spell is flushed at once, so the first token is never held back; text that follows within
+    `interval` waits for one flush that a helper thread makes when that time is up, so a stream that pauses
+    (the network, the model) still shows everything received before the pause. The stream is only touched under
+    the lock: TextIOWrapper is not thread-safe.
+    """
+
+    def __init__(self, stream: TextIO, interval: float = FLUSH_SECONDS) -> None:
+        self.stream, self.interval = stream, interval
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.flushed_at = float("-inf")
+        self.pending = False  # written but not flushed, and the helper thread is due to flush it
+        self.flusher: threading.Thread | None = None
+        self.closed = False
+
+    def write(self, text: str) -> None:
+        with self.lock:
+            self.stream.write(text)
+            if self.pending:
+                return
+            if self.closed or time.monotonic() - self.flushed_at >= self.interval:
+                self.flush_now()
+                return
+            self.pending = True
+        self.wake_flusher()
+
+    def flush(self) -> None:
+        with self.lock:
+            self.flush_now()
+
+    def close(self, tail: str = "") -> None:
+        """Write the last text, flush everything now, and let the helper thread end."""
+        with self.lock:
+            self.stream.write(tail)
+            self.closed = True
+            self.flush_now()
+        self.wake.set()
+
+    def flush_now(self) -> None:
+        self.pending = False
+        self.stream.flush()
+        self.flushed_at = time.monotonic()
+
+    def wake_flusher(self) -> None:
+        if self.flusher is None:
+            self.flusher = threading.Thread(target=self.run_flusher, name="qwen-flush", daemon=True)
+            self.flusher.start()
+        self.wake.set()
+
+    def run_flusher(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            if self.closed:
+                return
+            time.sleep(max(0.0, self.flushed_at + self.interval - time.monotonic()))
+            with self.lock:
+                if self.pending and not self.closed:
+                    try:
+                        self.flush_now()
+                    except (OSError, ValueError):
+                        pass  # the reader left: the writing thread meets the same error on its next flush
+
+
 class TextRenderer(PlainFooter):
     """Exactly the answer and one newline on stdout; reasoning only on request, and then on stderr."""
 
     def __init__(self, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> None:
         self.out, self.err, self.show_reasoning, self.verbose = out, err, show_reasoning, verbose
+        self.paced = PacedStream(out)
         self.wrote_text = self.wrote_reasoning = False
 
     def begin(self, label: str) -> None:
@@ -93,13 +163,17 @@ class TextRenderer(PlainFooter):
 
     def delta(self, delta: Delta) -> None:
         if delta.kind == "text":
-            self.out.write(delta.text)
-            self.out.flush()
+            self.paced.write(delta.text)
             self.wrote_text = self.wrote_text or bool(delta.text)
         elif self.show_reasoning and delta.text:
+            self.paced.flush()  # stdout and stderr may share a terminal: keep their order
             self.err.write(delta.text)
             self.err.flush()
             self.wrote_reasoning = True
+
+    def footer(self, line: str) -> None:
+        self.paced.flush()
+        super().footer(line)
 
     def finish(self, response: dict[str, Any] | None) -> None:
         self.end_lines()
@@ -109,13 +183,12 @@ class TextRenderer(PlainFooter):
 
     def end_lines(self) -> None:
         if self.wrote_reasoning:
+            self.paced.flush()
             self.err.write("\n")
             self.err.flush()
             self.wrote_reasoning = False
-        if self.wrote_text:
-            self.out.write("\n")
-            self.out.flush()
-            self.wrote_text = False
+        self.paced.close("\n" if self.wrote_text else "")
+        self.wrote_text = False
 
 
 class JsonRenderer(PlainFooter):
@@ -143,20 +216,28 @@ class JsonRenderer(PlainFooter):
 
 
 class JsonlRenderer(JsonRenderer):
-    """Every server event as one compact line, flushed as it arrives; a one-shot answer is one line."""
+    """Every server event as one compact line, flushed as it arrives (a burst in one flush); a one-shot answer is one line."""
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
         super().__init__(out, err)
+        self.paced = PacedStream(out)
         self.saw_events = False
 
     def event(self, event: dict[str, Any]) -> None:
         self.saw_events = True
-        self.out.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
-        self.out.flush()
+        self.paced.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def footer(self, line: str) -> None:
+        self.paced.flush()
+        super().footer(line)
 
     def finish(self, response: dict[str, Any] | None) -> None:
         if not self.saw_events and response is not None:
             self.event(response)
+        self.paced.close()
+
+    def abort(self) -> None:
+        self.paced.close()
 
 
 class PrettyRenderer:

@@ -11,9 +11,10 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -127,18 +128,22 @@ def stream(
     return result, [json.loads(frame["data"]) for frame in parse_frames(result.raw)]
 
 
-def raw_exchange(emu: Emulator, body: dict[str, Any], timeout: float = 5.0) -> tuple[bytes, bytes, bool]:
-    """POST over a bare socket; return (head, body bytes, timed_out) once the stream ends, closes or stalls."""
+def raw_exchange(
+    emu: Emulator, body: dict[str, Any], timeout: float = 5.0, extra_headers: str = "", until: Callable[[bytes], bool] | None = None
+) -> tuple[bytes, bytes, bool]:
+    """POST over a bare socket; return (head, body bytes, timed_out) once the stream ends, closes or stalls
+    (or, given `until`, once the bytes received satisfy it)."""
     host, port = address(emu)
     payload = json.dumps(body).encode()
     head = (
-        f"POST {PREFIX}/responses HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer sk-test\r\n"
+        f"POST {PREFIX}/responses HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer sk-test\r\n{extra_headers}"
         f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     )
     received, timed_out = b"", False
+    finished = until or (lambda data: data.endswith(b"\r\n0\r\n\r\n"))
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(head.encode() + payload)
-        while not received.endswith(b"\r\n0\r\n\r\n"):
+        while not finished(received):
             try:
                 data = sock.recv(65536)
             except socket.timeout:
@@ -1119,11 +1124,117 @@ def test_split_writes_split_utf8_characters(emu: Emulator) -> None:
     assert events[-1]["response"]["output"][0]["content"][0]["text"] == "You said: 你好，世界"
 
 
+def test_nested_error_body(emu: Emulator) -> None:
+    emu.set_faults(http_status=400, error_body="nested")
+    result = create(emu, input="hi")
+    assert result.status == 400 and result.headers["content-type"] == "application/json"
+    assert result.json == {"error": {"message": "Emulated invalid request.", "type": "InvalidParameter"}}
+    assert set(result.json["error"]) == set(fixture("error-not-found-nested.json")["error"])
+    assert result.headers["x-request-id"]
+
+
+def test_invalid_json(emu: Emulator) -> None:
+    emu.set_faults(invalid_json=1)
+    broken = create(emu, input="hi")
+    assert broken.status == 200 and broken.headers["content-type"] == "application/json"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(broken.raw)
+    assert create(emu, input="hi").json["status"] == "completed"
+
+
+def test_stall_json_sends_half_the_body_then_holds_the_connection(emu: Emulator) -> None:
+    emu.set_faults(stall_json=1)
+    started = time.monotonic()
+    head, body, timed_out = raw_exchange(emu, {"model": "qwen-plus", "input": "hi"}, timeout=0.8, until=lambda data: False)
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    assert timed_out and time.monotonic() - started >= 0.8
+    assert b" 200 " in head and body.startswith(b'{"id":"resp_') and len(body) == length // 2
+    assert create(emu, input="after the stall").json["status"] == "completed"
+
+
+def test_stream_body_json_and_html(emu: Emulator) -> None:
+    emu.set_faults(stream_body="json")
+    result = create(emu, input="hi", stream=True)
+    assert result.status == 200 and result.headers["content-type"] == "application/json"
+    assert result.json["status"] == "completed" and answer_of(result.json) == "You said: hi"
+    assert send(emu, "GET", f"responses/{result.json['id']}").json["id"] == result.json["id"]  # stored
+    emu.set_faults(stream_body="html")
+    page = create(emu, input="hi", stream=True)
+    assert page.status == 200 and page.headers["content-type"] == "text/html"
+    assert b"<title>Sign in to the network</title>" in page.raw
+    assert create(emu, input="hi").json["status"] == "completed"  # non-stream creates are not affected
+
+
+@pytest.mark.parametrize("kind", ["response.failed", "error"])
+def test_fail_after_events(emu: Emulator, kind: str) -> None:
+    emu.set_faults(fail_after_events=5, fail_event=kind)
+    result, events = stream(emu, input="@@words=4")
+    assert result.status == 200
+    assert [event["type"] for event in events] == [
+        "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
+        "response.output_text.delta", kind,
+    ]  # fmt: skip
+    assert [event["sequence_number"] for event in events] == list(range(6))
+    failure = events[-1]
+    if kind == "error":
+        assert failure == {"type": "error", "code": "InternalError", "message": "Emulated failure mid-stream.",
+                           "param": None, "sequence_number": 5}
+    else:
+        response = failure["response"]
+        assert (response["status"], response["output"], response["usage"]) == ("failed", [], None)
+        assert response["error"] == {"code": "InternalError", "message": "Emulated failure mid-stream."}
+        assert response["id"] == events[0]["response"]["id"]
+    stored = send(emu, "GET", f"responses/{events[0]['response']['id']}").json
+    assert stored["status"] == "completed"  # the stored response is not changed
+
+
+def test_fail_after_events_past_the_end_changes_nothing(emu: Emulator) -> None:
+    emu.set_faults(fail_after_events=50)
+    _, events = stream(emu, input="hi")
+    assert events[-1]["type"] == "response.completed" and len(events) == 11
+
+
+def test_gzip_only_when_the_client_accepts_it(emu: Emulator) -> None:
+    emu.set_faults(gzip=True)
+    plain = create(emu, input="hi")
+    assert "content-encoding" not in plain.headers and plain.json["status"] == "completed"
+    packed = create(emu, {"Accept-Encoding": "br, gzip;q=0.8"}, input="hi")
+    assert packed.headers["content-encoding"] == "gzip" and int(packed.headers["content-length"]) == len(packed.raw)
+    assert json.loads(zlib.decompress(packed.raw, wbits=31))["status"] == "completed"
+    faults = send(emu, "GET", "/__emulator/faults", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in faults.headers and faults.json["faults"]["gzip"] is True
+
+
+def test_a_gzip_stream_is_flushed_frame_by_frame(emu: Emulator) -> None:
+    emu.set_faults(gzip=True, stall_after_events=3)
+    head, body, timed_out = raw_exchange(
+        emu, {"model": "qwen-plus", "input": "hi", "stream": True}, timeout=0.8, extra_headers="Accept-Encoding: gzip\r\n"
+    )
+    assert timed_out and b"Content-Encoding: gzip" in head
+    chunks, complete = dechunk(body)
+    decoded = zlib.decompressobj(wbits=31).decompress(b"".join(chunks))
+    # Everything before the stall arrives decodable: each frame was flushed, none waits in the compressor.
+    assert not complete and [frame["event"] for frame in parse_frames(decoded)] == [
+        "response.created", "response.in_progress", "response.output_item.added",
+    ]  # fmt: skip
+    emu.set_faults(gzip=True)
+    head, body, _ = raw_exchange(
+        emu, {"model": "qwen-plus", "input": "hi", "stream": True}, extra_headers="Accept-Encoding: gzip\r\n"
+    )
+    chunks, complete = dechunk(body)
+    whole = zlib.decompress(b"".join(chunks), wbits=31)  # a complete gzip member, trailer included
+    assert complete and json.loads(parse_frames(whole)[-1]["data"])["type"] == "response.completed"
+
+
 def test_faults_dataclass_is_checked() -> None:
     with pytest.raises(ValueError):
         Faults(sse_style="xml")
     with pytest.raises(ValueError):
         Faults(error_body="pdf")
+    with pytest.raises(ValueError):
+        Faults(stream_body="xml")
+    with pytest.raises(ValueError):
+        Faults(fail_event="response.cancelled")
     with pytest.raises(ValueError):
         Faults.from_mapping({"nope": 1})
     with pytest.raises(ValueError):

@@ -17,7 +17,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = [
     "ask", "stream", "continue", "emulator", "history list", "history show", "history thread", "history clear",
     "response get", "response delete", "response items", "conversation create", "conversation items",
-    "conversation delete", "tools list", "tools show", "tools check",
+    "conversation delete", "tools list", "tools show", "tools check", "presets list", "presets show", "presets path",
+    "config show", "config path", "config init",
 ]
 
 

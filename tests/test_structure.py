@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,10 @@ OWNERS = {
     "httpx": {"client"},
     "rich": {"render", "markdown_stream"},
     "yaml": {"yamlfile"},
-    "typer": {"cli", "cli_stored", "cli_tools", "flags", "terminal"},
+    "typer": {"cli", "cli_settings", "cli_stored", "cli_tools", "flags", "terminal", "generate"},  # generate: dev-time only
 }
+# The fast entry point answers --version, --help and completion before typer loads: standard library only.
+FAST = {"launch", "completion", "_help_texts", "_completion_table"}
 PURE = {"errors", "request", "stream", "responses"}
 
 
@@ -57,22 +60,49 @@ def test_errors_imports_nothing_from_the_package() -> None:
     assert not [name for name in imports_of("errors") if name.startswith("qwen_cli")]
 
 
-def loaded_after(args: list[str]) -> list[str]:
-    """Run the CLI in a fresh interpreter and list the heavy libraries it loaded."""
+@pytest.mark.parametrize("module", sorted(FAST))
+def test_the_fast_entry_point_imports_only_the_standard_library(module: str) -> None:
+    third_party = [name for name in imports_of(module) if not name.startswith("qwen_cli") and name.split(".")[0] not in sys.stdlib_module_names]
+    assert third_party == []
+
+
+def loaded_after(args: list[str], env: dict[str, str] | None = None, watched: tuple[str, ...] = HEAVY) -> list[str]:
+    """Run the `qwen` entry point in a fresh interpreter and list the watched libraries it loaded."""
     script = (
         "import sys\n"
         f"sys.argv = {['qwen', *args]!r}\n"
-        "from qwen_cli.cli import main\n"
+        "from qwen_cli.launch import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}), file=sys.stderr)\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(watched)!r}), file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    base = {key: value for key, value in os.environ.items() if key != "COLUMNS" and not key.startswith("_QWEN")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env={**base, **(env or {})})
     return eval(result.stderr.strip().splitlines()[-1])  # the last line is the printed list
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["ask", "--help"], ["stream", "--help"]])
-def test_start_up_paths_load_no_httpx_rich_or_yaml(args: list[str]) -> None:
-    assert loaded_after(args) == []
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["--help"], ["ask", "--help"], ["stream", "--help"], ["history", "list", "-h"]])
+def test_start_up_paths_load_no_typer_httpx_rich_or_yaml(args: list[str]) -> None:
+    assert loaded_after(args, watched=(*HEAVY, "typer")) == []
+
+
+COMPLETION_REQUESTS = {
+    "bash options": {"_QWEN_COMPLETE": "complete_bash", "COMP_WORDS": "qwen stream --ou", "COMP_CWORD": "2"},
+    "zsh presets": {"_QWEN_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "qwen ask -p "},
+    "zsh models": {"_QWEN_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "qwen ask -m qwen3"},
+    "fish history": {"_QWEN_COMPLETE": "complete_fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args", "_TYPER_COMPLETE_ARGS": "qwen continue "},
+}
+
+
+@pytest.mark.parametrize("request_env", COMPLETION_REQUESTS.values(), ids=COMPLETION_REQUESTS.keys())
+def test_completion_requests_load_no_typer_httpx_rich_or_yaml(request_env: dict[str, str], tmp_path: Path) -> None:
+    from qwen_cli.history import Entry, History
+
+    (tmp_path / "config" / "qwen" / "presets").mkdir(parents=True)
+    (tmp_path / "config" / "qwen" / "presets" / "review.yaml").write_text("model: qwen-max\n")
+    (tmp_path / "config" / "qwen" / "config.yaml").write_text("model: qwen3.8-max\n")
+    History(tmp_path / "data" / "qwen" / "history.db").record(Entry(id="resp_1", prompt="hello"))
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"), **request_env}
+    assert loaded_after([], env, watched=(*HEAVY, "typer")) == []
 
 
 def test_dry_run_needs_no_httpx_or_rich() -> None:

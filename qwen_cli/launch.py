@@ -1,0 +1,62 @@
+"""The `qwen` command's entry point: `--version`, `--help` and shell completion answered before typer loads, from
+texts and tables generated from the Typer app (`python -m qwen_cli.generate`); everything else goes to `cli`.
+Standard library only; help is answered here only at the width it was rendered for."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+COMPLETE_VARIABLE = "_QWEN_COMPLETE"  # typer's name for prog "qwen": the installed scripts set it
+FAST_COMPLETIONS = {"complete_bash": "bash", "complete_zsh": "zsh", "complete_fish": "fish"}
+VERSION_FLAGS = (["--version"], ["-V"])
+HELP_FLAGS = ("--help", "-h")
+
+
+def main() -> None:
+    shell = FAST_COMPLETIONS.get(os.environ.get(COMPLETE_VARIABLE, ""))
+    if shell is not None:
+        from qwen_cli.completion import respond
+
+        sys.exit(respond(shell, os.environ, sys.stdout))
+    text = ready_answer(sys.argv[1:], os.environ)
+    if text is None:
+        from qwen_cli.cli import main as run_app
+
+        run_app()
+        return
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the reader left: exit quietly
+    sys.exit(0)
+
+
+def ready_answer(args: list[str], env: Mapping[str, str]) -> str | None:
+    """The output of `qwen ARGS` when it is one of the texts known in advance, else None."""
+    if args in VERSION_FLAGS:
+        from qwen_cli import __version__
+
+        return f"qwen {__version__}\n"
+    if not args or args[-1] not in HELP_FLAGS:
+        return None
+    from qwen_cli._help_texts import COLUMNS, HELP
+
+    text = HELP.get(tuple(args[:-1]))
+    return text if text is not None and help_columns(env) >= COLUMNS else None
+
+
+def help_columns(env: Mapping[str, str]) -> int:
+    """The width click wraps help to is min(this, 80) - 2: `shutil.get_terminal_size().columns`, without shutil."""
+    try:
+        columns = int(env.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
