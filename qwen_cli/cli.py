@@ -22,7 +22,7 @@ from qwen_cli.cli_stored import conversation_app, history_app, response_app
 from qwen_cli.cli_tools import tools_app
 from qwen_cli.errors import AuthError, ExitCode, QwenError, UsageError
 from qwen_cli.flags import PromptArgument, RequestFlags, with_request_flags
-from qwen_cli.terminal import choose_mode, error_boundary, fail, json_requested, note, silence_stdout
+from qwen_cli.terminal import choose_mode, error_boundary, fail, json_requested, note, remember_secrets, silence_stdout
 
 if TYPE_CHECKING:
     from qwen_cli.config import Settings
@@ -220,6 +220,7 @@ def prepare_turn(
     options = replace(options, tools=tools, tool_choice=plan.choice)
     streaming = stream if stream is not None else mode == "jsonl"
     request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
+    remember_secrets(request.secrets)
     return Turn(settings, mode, options, user_input, request, plan, history, preset_ref)
 
 

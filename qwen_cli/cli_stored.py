@@ -63,7 +63,7 @@ def history_show(response: EntryId, as_json: Json = False) -> None:
     """
     with error_boundary(debug=False, json_errors=as_json):
         entry = recorded(response)
-        print_json(entry.to_json()) if as_json else print(entry_text(entry))
+        print_json(entry.to_json()) if as_json else print(for_screen(entry_text(entry)))
 
 
 @history_app.command("thread")
@@ -76,7 +76,7 @@ def history_thread(response: EntryId, as_json: Json = False) -> None:
     """
     with error_boundary(debug=False, json_errors=as_json):
         chain = local_history().thread(recorded(response).id)
-        print_json([entry.to_json() for entry in chain]) if as_json else print("\n\n".join(map(entry_text, chain)))
+        print_json([entry.to_json() for entry in chain]) if as_json else print(for_screen("\n\n".join(map(entry_text, chain))))
 
 
 @history_app.command("clear")
@@ -109,6 +109,15 @@ def history_path_command() -> None:
     from qwen_cli.history import history_path
 
     print(history_path(os.environ))
+
+
+def for_screen(text: str) -> str:
+    """On a terminal a recorded reply cannot drive it: control characters are shown as symbols."""
+    if not sys.stdout.isatty():
+        return text
+    from qwen_cli.render import neutralise_controls
+
+    return neutralise_controls(text)
 
 
 def local_history() -> Any:

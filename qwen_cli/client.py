@@ -135,6 +135,9 @@ class Client:
         if "json" in reply.headers.get("content-type", ""):
             # Some gateways answer a stream request with one JSON Response: treat it as a one-event stream.
             return iter([terminal_event_for(json_body(reply))])
+        if "html" in reply.headers.get("content-type", ""):
+            reply.read()  # a proxy's page, not a stream: say what it is
+            raise TransientError(non_json_message(reply), status=reply.status_code, request_id=reply.headers.get("x-request-id"))
         return iter_events(iter_sse(reply.iter_bytes()), on_malformed=self.skip_malformed)
 
     def skip_malformed(self, reason: str) -> None:

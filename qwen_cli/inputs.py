@@ -170,6 +170,8 @@ def parse_json_or_yaml(text: str, path: str) -> Any:
     if os.path.splitext(path)[1].lower() not in (".yaml", ".yml"):
         try:
             return json.loads(text)
+        except RecursionError as exc:
+            raise UsageError(f"{path}: nested too deeply to read") from exc
         except json.JSONDecodeError as exc:
             if path.lower().endswith(".json"):
                 raise UsageError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from exc

@@ -120,12 +120,18 @@ def check_options(options: RequestOptions) -> None:
 RESERVED_EXTRA = {"stream": "use qwen stream (or qwen ask) to choose streaming"}
 
 
+def refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_extra(text: str) -> dict[str, Any]:
     """`--extra` takes a JSON object of raw body fields, for parameters qwen has no flag for yet."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
         raise UsageError(f"--extra is not valid JSON ({exc.msg} at column {exc.colno}); pass an object like '{{\"key\": 1}}'") from exc
+    except (RecursionError, ValueError) as exc:
+        raise UsageError(f"--extra is not JSON the API can take ({exc}); pass an object like '{{\"key\": 1}}'") from exc
     if not isinstance(value, dict):
         raise UsageError("--extra must be a JSON object, like '{\"key\": 1}'")
     for key, advice in RESERVED_EXTRA.items():

@@ -26,7 +26,7 @@ def choose_mode(output: str) -> str:
 
 
 def note(message: str) -> None:
-    print(f"qwen: {message}", file=sys.stderr, flush=True)
+    print(without_secrets(f"qwen: {message}"), file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -68,10 +68,17 @@ def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> N
     raise typer.Exit(code)
 
 
+SECRETS: set[str] = set()  # the values of this command's request that must never be shown (MCP headers)
+
+
+def remember_secrets(values: Sequence[str]) -> None:
+    SECRETS.update(value for value in values if value)
+
+
 def without_secrets(text: str) -> str:
-    """The last line of defence: whatever an error quotes (a header, a URL), the key never reaches a screen."""
+    """The last line of defence: whatever an error quotes (a header, a URL), no secret reaches a screen."""
     key = os.environ.get("DASHSCOPE_API_KEY", "")
-    for secret in {key, key.strip()}:
+    for secret in {key, key.strip(), *SECRETS}:
         if len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
     return text

@@ -17,6 +17,8 @@ def parse(text: str, source: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise syntax_error(exc, source) from exc
+    except RecursionError as exc:
+        raise UsageError(f"{source}: nested too deeply to read") from exc
 
 
 def parse_mapping(text: str, source: str) -> tuple[dict[str, Any], dict[str, int]]:
@@ -26,6 +28,8 @@ def parse_mapping(text: str, source: str) -> tuple[dict[str, Any], dict[str, int
         values = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise syntax_error(exc, source) from exc
+    except RecursionError as exc:
+        raise UsageError(f"{source}: nested too deeply to read") from exc
     if values is None:
         return {}, {}
     if not isinstance(values, dict):
