@@ -1,5 +1,6 @@
-"""The Typer app and its request commands; with `flags` and `terminal`, the cli layer: the only code that
-knows flags, stdin/stdout/stderr, terminals and exit codes.
+"""The Typer app and its request commands. With `flags`, `terminal`, `cli_stored`, `cli_tools`, `cli_settings`
+and the fast entry `launch`, the cli layer: the only code that knows flags, stdin/stdout/stderr, terminals and
+exit codes.
 
 Commands are short recipes: resolve settings -> gather input -> build the request -> send -> render.
 httpx, rich and yaml are imported only inside the commands that need them, so `--help` stays fast.
