@@ -12,8 +12,9 @@ Reply rules (all derived from the request, so tests can assert them):
 * The *prompt text* is the text of the last ``user`` message of this request's ``input`` (a string input, a
   content string, or its ``input_text``/``text`` parts joined with "\\n"); ``""`` when there is none.
 * Answer, first rule that applies:
-  1. the input ends with a ``function_call_output``: ``"Tool results: <out1>; <out2>"`` (every
-     ``function_call_output`` after the last user message, in order);
+  1. the input ends with a ``function_call_output``: the calls of rule 3 written in those outputs when there are
+     any (a tool result that asks for more calls, so multi-round loops can be tested), else
+     ``"Tool results: <out1>; <out2>"`` (every ``function_call_output`` after the last user message, in order);
   2. ``@@fail``: the response fails: ``status "failed"``, ``error {"code": "InternalError",
      "message": "Emulated failure."}``, no output, no usage; a stream is created -> in_progress -> failed;
   3. ``@@call=NAME`` or ``@@call=NAME:{"json": "args"}`` (repeatable: parallel calls), only when ``tools`` has a
@@ -701,7 +702,8 @@ def choose_answer(turn: Turn, prompt: Prompt) -> Answer:
     """Apply the reply rules of the module docstring, first match wins."""
     outputs = trailing_tool_outputs(turn.items)
     if outputs:
-        return Answer("Tool results: " + "; ".join(outputs))
+        more_calls = parse_calls("\n".join(outputs)) if may_call_functions(turn) else ()
+        return Answer(calls=more_calls) if more_calls else Answer("Tool results: " + "; ".join(outputs))
     text = prompt.text
     if "@@fail" in text:
         return Answer(failed=True)

@@ -900,6 +900,19 @@ def test_tool_round_trip_with_previous_response_id(emu: Emulator) -> None:
     ]
 
 
+
+def test_a_tool_output_that_asks_for_calls_gets_calls_again_so_loops_can_go_on(emu: Emulator) -> None:
+    first = create(emu, input="@@call=step", tools=[FUNCTION_TOOL]).json
+    [call] = first["output"]
+    output = {"type": "function_call_output", "call_id": call["call_id"], "output": '@@call=step:{"n": 2}'}
+    second = create(emu, input=[output], previous_response_id=first["id"], tools=[FUNCTION_TOOL]).json
+    assert [(item["type"], item["name"], item["arguments"]) for item in second["output"]] == [
+        ("function_call", "step", '{"n": 2}')
+    ]
+    without_tools = create(emu, input=[output], previous_response_id=first["id"]).json
+    assert answer_of(without_tools) == 'Tool results: @@call=step:{"n": 2}'
+
+
 # ---------------------------------------------------------------------------------------------- built-in tools
 
 ALL_BUILTINS = [
