@@ -11,14 +11,11 @@ import threading
 import time
 from typing import Any, Protocol, TextIO
 
+from qwen_cli.controls import neutralise_controls
 from qwen_cli.request import redact
 from qwen_cli.responses import Usage, incomplete_reason, usage_of
 from qwen_cli.stream import Delta
 
-# C0 and C1 control characters except tab and newline: a reply must not be able to drive the user's terminal.
-CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in "\t\n"}
-CONTROL_PICTURES[0x7F] = "\u2421"
-CONTROL_PICTURES.update({code: "\ufffd" for code in range(0x80, 0xA0)})
 FLUSH_SECONDS = 0.005  # the longest streamed text waits for its flush (one system call per burst, not per delta)
 
 
@@ -39,16 +36,12 @@ class PlainFooter:
     verbose: bool = False
 
     def footer(self, line: str) -> None:
-        self.err.write(line + "\n")
+        self.err.write(neutralise_controls(line) + "\n")
         self.err.flush()
 
     def activity(self, line: str) -> None:
         if self.verbose:
             self.footer(line)
-
-
-def neutralise_controls(text: str) -> str:
-    return text.translate(CONTROL_PICTURES)
 
 
 def summary_line(response: dict[str, Any] | None, elapsed: float | None, detailed: bool) -> str:
@@ -167,7 +160,7 @@ class TextRenderer(PlainFooter):
             self.wrote_text = self.wrote_text or bool(delta.text)
         elif self.show_reasoning and delta.text:
             self.paced.flush()  # stdout and stderr may share a terminal: keep their order
-            self.err.write(delta.text)
+            self.err.write(neutralise_controls(delta.text))  # only the answer on stdout passes through unchanged
             self.err.flush()
             self.wrote_reasoning = True
 

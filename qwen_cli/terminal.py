@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import typer
 
+from qwen_cli.controls import neutralise_controls
 from qwen_cli.errors import ExitCode, QwenError
 
 
@@ -26,7 +27,7 @@ def choose_mode(output: str) -> str:
 
 
 def note(message: str) -> None:
-    print(without_secrets(f"qwen: {message}"), file=sys.stderr, flush=True)
+    print(for_stderr(f"qwen: {message}"), file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -64,7 +65,7 @@ def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> N
             document = error.to_json()
             document["error"]["exit_code"] = code
             print(without_secrets(json.dumps(document, ensure_ascii=False)), flush=True)
-        print(without_secrets(f"qwen: error: {error.line()}"), file=sys.stderr, flush=True)
+        print(for_stderr(f"qwen: error: {error.line()}"), file=sys.stderr, flush=True)
     raise typer.Exit(code)
 
 
@@ -82,6 +83,11 @@ def without_secrets(text: str) -> str:
         if len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
     return text
+
+
+def for_stderr(line: str) -> str:
+    """A line for stderr, which is usually a terminal even when stdout is piped: no secret, no control sequence."""
+    return neutralise_controls(without_secrets(line))
 
 
 def silence_stdout() -> None:

@@ -23,6 +23,7 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_OUTPUT_CAP = 100 * 1024  # bytes of stdout sent back: a model's context is the limit, not memory
 STDERR_TAIL = 2000  # bytes of stderr quoted when a program fails: the end holds the error
 CHUNK = 65536
+ANNOUNCED_ARGUMENTS = 200  # characters of a call's arguments shown when it runs: enough to recognise it
 
 
 @dataclass(frozen=True)
@@ -213,9 +214,15 @@ def run_call(
     call: Mapping[str, Any], argv: tuple[str, ...], timeout: float, cap: int, announce: Callable[[str], None]
 ) -> dict[str, Any]:
     name, call_id = call.get("name"), call.get("call_id")
-    announce(f"running {name} ({call_id}): {shlex.join(argv)}")
     arguments = call.get("arguments")
-    result = run_tool(argv, arguments if isinstance(arguments, str) else json.dumps(arguments or {}), timeout, cap)
+    stdin_text = arguments if isinstance(arguments, str) else json.dumps(arguments or {})
+    announce(f"running {name} ({call_id}) with {clipped(stdin_text)}: {shlex.join(argv)}")
+    result = run_tool(argv, stdin_text, timeout, cap)
     if not result.ok:
         announce(f"{name} ({call_id}) failed: {result.detail}; the error text is sent to the model")
     return {"type": "function_call_output", "call_id": call_id, "output": result.output}
+
+
+def clipped(arguments: str, limit: int = ANNOUNCED_ARGUMENTS) -> str:
+    """The arguments as the announcement shows them: whole when short, else their start and their size."""
+    return arguments if len(arguments) <= limit else f"{arguments[:limit]}… ({len(arguments)} characters)"

@@ -101,7 +101,7 @@ class _Quoting(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
-        message = f"Bad request from {self.headers.get('Authorization')}: {body}"
+        message = f"Bad request from {self.headers.get('Authorization')}: {body}{quoted_input(body)}"
         payload = json.dumps({"request_id": "req-quoting", "code": "InvalidParameter", "message": message}).encode()
         self.send_response(self.server.status)
         self.send_header("Content-Type", "application/json")
@@ -112,6 +112,15 @@ class _Quoting(BaseHTTPRequestHandler):
         self.server.hits += 1
 
     do_GET = do_DELETE = do_POST
+
+
+def quoted_input(body: str) -> str:
+    """The request's string input as the server read it, decoded: it may hold characters that drive a terminal."""
+    try:
+        prompt = json.loads(body).get("input")
+    except (ValueError, AttributeError):
+        return ""
+    return f"; input was: {prompt}" if isinstance(prompt, str) else ""
 
 
 class _QuotingServer(ThreadingHTTPServer):

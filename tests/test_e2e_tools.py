@@ -16,6 +16,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -49,6 +50,19 @@ raw = sys.stdin.buffer.read().decode("utf-8")
 with open(pathlib.Path(__file__).with_name("calls.log"), "a", encoding="utf-8") as log:
     log.write(json.dumps({"argv": sys.argv[1:], "stdin": raw}) + "\\n")
 sys.stdout.write("sunny in " + json.loads(raw).get("city", "?"))
+"""
+# Like WEATHER_PROGRAM, but while "hops" is above 1 its output asks the emulator for one more call (with one hop
+# fewer): each call costs one round of the loop, so `hops` sets how many rounds a request needs.
+HOPPING_PROGRAM = """\
+import json, pathlib, sys
+raw = sys.stdin.buffer.read().decode("utf-8")
+with open(pathlib.Path(__file__).with_name("calls.log"), "a", encoding="utf-8") as log:
+    log.write(json.dumps({"argv": sys.argv[1:], "stdin": raw}) + "\\n")
+args = json.loads(raw)
+if args["hops"] > 1:
+    sys.stdout.write("@@call=get_weather:" + json.dumps({"city": args["city"], "hops": args["hops"] - 1}))
+else:
+    sys.stdout.write("sunny in " + args["city"])
 """
 FAILING_PROGRAM = "import sys\nsys.stdin.read()\nsys.stderr.write('boom: no forecast today\\n')\nsys.exit(1)\n"
 SLEEPING_PROGRAM = "import time\ntime.sleep(30)\n"
@@ -390,6 +404,15 @@ def test_text_mode_prints_only_the_answer_and_activity_only_with_verbose(qwen, e
     assert lines[-1].startswith("resp_") and " · qwen-plus · " in lines[-1]
 
 
+@pytest.mark.parametrize("command", ["ask", "stream"])
+def test_activity_on_stderr_cannot_drive_the_terminal_while_the_answer_passes_unchanged(qwen, emulator, command: str) -> None:
+    # stderr is usually a terminal even when stdout is piped: model-chosen text there shows escapes as symbols.
+    result = qwen(command, "-v", "--tool", "web_search", "look \x1b[2J up")
+    assert (result.returncode, result.stdout) == (0, "You said: look \x1b[2J up\n")
+    assert "web search: look \u241b[2J up (2 sources)" in result.stderr.splitlines()
+    assert "\x1b" not in result.stderr
+
+
 def test_json_carries_the_tool_items_as_the_server_sent_them(qwen, emulator) -> None:
     result = qwen("ask", "--json", "--web", "--tool", "code_interpreter", "--mcp", "amap=https://mcp.example.com/sse", "hi")
     assert (result.returncode, result.stderr) == (0, "")
@@ -636,7 +659,7 @@ def test_run_tools_runs_the_bound_program_and_sends_its_output_back(qwen, emulat
         **streaming,
     }
     argv = shlex.join([sys.executable, str(tmp_path / "bin" / "weather.py")])
-    assert result.stderr == f"qwen: running get_weather ({call['call_id']}): {argv}\n"
+    assert result.stderr == f"qwen: running get_weather ({call['call_id']}) with {{\"city\": \"Paris\"}}: {argv}\n"
 
 
 def test_a_relative_program_is_found_next_to_the_tools_file_and_run_by_its_shebang(qwen, emulator, tmp_path: Path) -> None:
@@ -700,9 +723,51 @@ def test_a_forced_function_is_not_forced_again_when_its_output_goes_back(qwen, e
     assert second["tool_choice"] == "auto" and second["tools"] == [WEATHER]
 
 
+@pytest.mark.parametrize("command", ["ask", "stream"])
+def test_the_loop_goes_on_round_after_round_until_the_model_answers(qwen, emulator, tmp_path: Path, command: str) -> None:
+    tools = bound_weather(tmp_path, HOPPING_PROGRAM)
+    result = qwen(command, "--tools-file", str(tools), "--run-tools", '@@call=get_weather:{"city": "Paris", "hops": 3}')
+    assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Paris\n")
+    assert [json.loads(call["stdin"])["hops"] for call in logged_calls(tmp_path)] == [3, 2, 1]
+    requests = created(emulator)
+    assert len(requests) == 4
+    for answered in requests[1:]:  # each round answers the calls of the round before, with the tools again
+        [call] = call_items(stored_response(emulator, answered["body"]["previous_response_id"]))
+        assert answered["body"]["input"] == [{"type": "function_call_output", "call_id": call["call_id"], "output": ANY}]
+        assert answered["body"]["tools"] == [WEATHER]
+    assert result.stderr.count("qwen: running get_weather (call_") == 3
+
+
+def test_parallel_calls_go_on_for_several_rounds_with_all_outputs_each_time(qwen, emulator, tmp_path: Path) -> None:
+    tools = bound_weather(tmp_path, HOPPING_PROGRAM)
+    prompt = '@@call=get_weather:{"city": "Paris", "hops": 2} @@call=get_weather:{"city": "Rome", "hops": 2}'
+    result = qwen("ask", "--tools-file", str(tools), "--run-tools", prompt)
+    assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Paris; sunny in Rome\n")
+    runs = [json.loads(call["stdin"]) for call in logged_calls(tmp_path)]
+    assert [(run["city"], run["hops"]) for run in runs] == [("Paris", 2), ("Rome", 2), ("Paris", 1), ("Rome", 1)]
+    assert [len(body["input"]) for body in bodies(emulator)[1:]] == [2, 2]
+
+
+@pytest.mark.parametrize("command", ["ask", "stream"])
+def test_reaching_max_tool_rounds_prints_the_calls_left_and_exits_5(qwen, emulator, tmp_path: Path, command: str) -> None:
+    tools = bound_weather(tmp_path, HOPPING_PROGRAM)
+    prompt = '@@call=get_weather:{"city": "Oslo", "hops": 5}'
+    result = qwen(command, "-o", "text", "--tools-file", str(tools), "--run-tools", "--max-tool-rounds", "2", prompt)
+    assert (result.returncode, result.stdout) == (5, "")
+    assert [json.loads(call["stdin"])["hops"] for call in logged_calls(tmp_path)] == [5, 4]  # two rounds, no more
+    last = created(emulator)[-1]
+    assert len(created(emulator)) == 3
+    [(name, call_id, arguments)] = CALL_LINE.findall(result.stderr)
+    assert (name, json.loads(arguments)) == ("get_weather", {"city": "Oslo", "hops": 3})
+    assert "--max-tool-rounds (2) was reached" in result.stderr
+    left_by = pending_response_id(result.stderr)
+    assert [item["call_id"] for item in call_items(stored_response(emulator, left_by))] == [call_id]
+    assert last["body"]["previous_response_id"] != left_by  # the hint names the newest response, not an older round
+    thread = json.loads(qwen("history", "thread", "last", "--json").stdout)
+    assert [entry["id"] for entry in thread][-1] == left_by and len(thread) == 3
+
+
 def test_one_round_fits_in_max_tool_rounds_1(qwen, emulator, tmp_path: Path) -> None:
-    # The emulator answers every round of function outputs with text, never with more calls, so the limit
-    # itself (exit 5 once reached) cannot be reached end to end; here: a limit of 1 allows the one round.
     tools = bound_weather(tmp_path)
     result = qwen("ask", "--tools-file", str(tools), "--run-tools", "--max-tool-rounds", "1", '@@call=get_weather:{"city": "Oslo"}')
     assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Oslo\n")

@@ -269,6 +269,9 @@ SECURITY = [
         + retry(1, 1),
         r"qwen: error: Bad request from Bearer \[redacted\]: .* \(HTTP 503, code InvalidParameter, request id req-quoting\)",
     ), server="quoting-503"),
+    Row("an error that quotes a control sequence", ("ask", "hi \x1b[2J"), 1, (
+        r"qwen: error: Bad request from Bearer \[redacted\]: .*; input was: hi \u241b\[2J \(HTTP 400, code InvalidParameter, request id req-quoting\)",
+    ), server="quoting-400"),
     Row("terminal control sequences, text mode", ("ask", "-o", "text", "@@ansi"), 0, (), stdout=ANSI_SAMPLE + "\n",
         history=(("completed", ANSI_SAMPLE),), sent=1),
 ]

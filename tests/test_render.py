@@ -9,6 +9,7 @@ import re
 from rich.console import Console
 from rich.markdown import Markdown
 
+from qwen_cli.controls import neutralise_controls
 from qwen_cli.markdown_stream import MarkdownStream
 from qwen_cli.render import (
     JsonlRenderer,
@@ -16,7 +17,6 @@ from qwen_cli.render import (
     TextRenderer,
     incomplete_warning,
     make_renderer,
-    neutralise_controls,
     summary_line,
 )
 from qwen_cli.stream import Delta

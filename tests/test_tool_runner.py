@@ -197,10 +197,10 @@ def test_parallel_calls_run_in_order_and_become_outputs(tmp_path: Path) -> None:
         {"type": "function_call_output", "call_id": "call_3", "output": "sunny in Oslo"},
     ]
     assert lines == [
-        f"running get_weather (call_1): {PY} {weather[1]}",
-        f"running get_time (call_2): {PY} {clock[1]}",
+        f'running get_weather (call_1) with {{"city": "Paris"}}: {PY} {weather[1]}',
+        f"running get_time (call_2) with {{}}: {PY} {clock[1]}",
         "get_time (call_2) failed: exit status 1; the error text is sent to the model",
-        f"running get_weather (call_3): {PY} {weather[1]}",
+        f'running get_weather (call_3) with {{"city": "Oslo"}}: {PY} {weather[1]}',
     ]
 
 
@@ -208,7 +208,14 @@ def test_the_announcement_quotes_words_so_the_argv_reads_unambiguously(tmp_path:
     lines: list[str] = []
     argv = (*script(tmp_path, "a.py", "pass\n"), "two words", "$(x)")
     run_calls([call("f", "c")], {"f": argv}, 30, 100, lines.append)
-    assert lines == [f"running f (c): {PY} {argv[1]} 'two words' '$(x)'"]
+    assert lines == [f"running f (c) with {{}}: {PY} {argv[1]} 'two words' '$(x)'"]
+
+
+def test_the_announcement_shows_long_arguments_by_their_start_and_size(tmp_path: Path) -> None:
+    lines: list[str] = []
+    arguments = json.dumps({"text": "x" * 500})
+    run_calls([call("f", "c", arguments)], {"f": script(tmp_path, "a.py", "pass\n")}, 30, 100, lines.append)
+    assert lines[0].startswith(f"running f (c) with {arguments[:200]}… ({len(arguments)} characters): ")
 
 
 def test_an_unbound_call_runs_nothing_and_reports_every_call(tmp_path: Path) -> None:
