@@ -209,6 +209,8 @@ def prepare_turn(
     preset_ref, preset = choose_preset(flags.preset, parent)
     settings = flags.settings(os.environ, preset_layer(preset))
     boundary.json_errors = settings.output == "json"
+    for warning in (*settings.warnings, *(preset.warnings if preset else ())):
+        note(warning)
     options = flags.options(settings.model, preset_options(preset))
     if parent is not None:
         model_chosen = flags.model is not None or bool(flags.preset and preset and preset.model)

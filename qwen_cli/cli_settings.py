@@ -143,7 +143,9 @@ def presets_show(
             print_json(view) if as_json else print(resolved_text(view))
             return
         path = find_preset(preset, cwd, os.environ)
-        load_preset_file(path, cwd, os.environ)  # a broken file is exit 2, and one holding a key is never echoed
+        checked = load_preset_file(path, cwd, os.environ)  # a broken file is exit 2, one holding a key is never echoed
+        for warning in checked.warnings:
+            note(warning)
         as_written = read_text(path)
         print_json(own_document(preset, path, as_written)) if as_json else print(as_written, end="" if as_written.endswith("\n") else "\n")
 
@@ -270,6 +272,8 @@ def config_show(as_json: Json = False, *, flags: LayerFlags) -> None:
     with error_boundary(debug=False, json_errors=as_json):
         preset = load_preset(flags.preset, Path.cwd(), os.environ) if flags.preset else None
         settings = resolve_without_key(os.environ, flags.setting_values(), preset_settings(preset) if preset else None)
+        for warning in (*settings.warnings, *(preset.warnings if preset else ())):
+            note(warning)
         view = settings_document(settings, flags, preset, os.environ)
         print_json(view) if as_json else print(settings_text(view))
 
@@ -328,6 +332,10 @@ def layer_of(settings: Settings, key: str) -> str:
 def settings_value(settings: Settings, key: str) -> Any:
     if key == "region":  # the region the base URL belongs to, if it is one of theirs
         return next((name for name, url in REGIONS.items() if url == settings.base_url), None)
+    if key == "base_url":
+        from qwen_cli.request import shown_url
+
+        return shown_url(settings.base_url)
     return getattr(settings, key)
 
 

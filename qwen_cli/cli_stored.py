@@ -17,7 +17,7 @@ import typer
 
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.flags import ApiFlags, value_of, with_api_flags
-from qwen_cli.terminal import choose_mode, error_boundary, note
+from qwen_cli.terminal import choose_mode, error_boundary, note, remember_secrets
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
 response_app = typer.Typer(help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True)
@@ -115,7 +115,7 @@ def for_screen(text: str) -> str:
     """On a terminal a recorded reply cannot drive it: control characters are shown as symbols."""
     if not sys.stdout.isatty():
         return text
-    from qwen_cli.render import neutralise_controls
+    from qwen_cli.controls import neutralise_controls
 
     return neutralise_controls(text)
 
@@ -257,6 +257,7 @@ def call_api(flags: ApiFlags, method: str, path: str, show: Any, query: dict[str
         if not settings.api_key:
             raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
         request = build_api_request(settings.base_url, settings.api_key, method, path, query=query, body=body)
+        remember_secrets(request.secrets)
         from qwen_cli import session
 
         result = session.call(settings, request, debug=note if flags.debug else None, notify=note)

@@ -28,6 +28,9 @@ from qwen_cli.stream import TERMINAL_EVENTS, iter_events, iter_sse
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0  # a server asking for longer than this is better answered by a failure the user sees
+# Send the headers as built: httpx would otherwise turn a base URL's user:password into Basic auth that
+# replaces the API key's Bearer header (curl, too, lets an explicit Authorization header win).
+AS_BUILT = httpx.Auth()
 Notify = Callable[[str], None]
 
 
@@ -96,7 +99,7 @@ class Client:
         for attempt in range(self.max_retries + 1):
             failure = None
             try:
-                reply = self.http.send(self.build(request))
+                reply = self.http.send(self.build(request), auth=AS_BUILT)
                 self.log_reply(reply)
                 failure = http_failure(reply)
                 if failure is None:
@@ -114,7 +117,7 @@ class Client:
         for attempt in range(self.max_retries + 1):
             received = False
             try:
-                with contextlib.closing(self.http.send(self.build(request), stream=True)) as reply:
+                with contextlib.closing(self.http.send(self.build(request), stream=True, auth=AS_BUILT)) as reply:
                     self.log_reply(reply)
                     failure = http_failure(reply, read=True)
                     if failure is None:

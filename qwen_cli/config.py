@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.request import shown_url
 
 REGIONS: dict[str, str] = {
     "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -61,6 +62,7 @@ class Settings:
     output: str
     history: bool = True
     sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # for the user, about the files the settings came from
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Layer:
 
     name: str
     values: Mapping[str, Any]
+    warnings: tuple[str, ...] = ()
 
 
 def config_path(env: Mapping[str, str]) -> Path:
@@ -84,9 +87,12 @@ def environment_layer(env: Mapping[str, str]) -> Layer:
 def config_file_layer(path: Path) -> Layer:
     if not path.is_file():
         return Layer("config file", {})
+    from qwen_cli.exposure import exposure_warning
+
     values, lines = load_yaml_mapping(path)
     check_keys(values, lines, path, CONFIG_KEYS)
-    return Layer(f"config file {path}", values)
+    warning = exposure_warning(path, values)
+    return Layer(f"config file {path}", values, (warning,) if warning else ())
 
 
 def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
@@ -142,20 +148,21 @@ def resolve_base_url(layers: list[Layer]) -> tuple[str, str]:
 
 def check_base_url(url: str, source: str) -> str:
     if not url.startswith(("http://", "https://")):
-        raise UsageError(f"base URL '{url}' ({source}) must start with http:// or https://")
+        raise UsageError(f"base URL '{shown_url(url)}' ({source}) must start with http:// or https://")
     return url.rstrip("/")
 
 
 def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str], preset: Mapping[str, Any] | None = None) -> Settings:
     layers = [Layer("flag", flags), Layer("preset", preset or {}), environment_layer(env)]
-    layers.append(config_file_layer(config_path(env)))
+    config_file = config_file_layer(config_path(env))
+    layers.append(config_file)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key in ("model", "connect_timeout", "timeout", "max_retries", "output", "history"):
         values[key], sources[key] = first_set(key, layers)
     values["base_url"], sources["base_url"] = resolve_base_url(layers)
     check_settings(values, sources)
-    return Settings(api_key=api_key_from(env), sources=sources, **values)
+    return Settings(api_key=api_key_from(env), sources=sources, warnings=config_file.warnings, **values)
 
 
 def api_key_from(env: Mapping[str, str]) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from qwen_cli.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_path, load_yaml_mapping
 from qwen_cli.errors import UsageError
+from qwen_cli.exposure import exposure_warning
 from qwen_cli.request import EFFORTS
 
 SUFFIX = ".yaml"
@@ -71,6 +72,7 @@ class Preset:
     prompt: str | None = None
     extends: str | None = None
     sources: Mapping[str, Path] = field(default_factory=dict, compare=False, repr=False)  # key -> the file that set it
+    warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)  # secrets in files others can read
 
 
 @dataclass(frozen=True)
@@ -393,8 +395,10 @@ def load_preset(ref: str, cwd: Path, env: Mapping[str, str]) -> Preset:
 
 
 def load_preset_file(path: Path, cwd: Path, env: Mapping[str, str], name: str | None = None) -> Preset:
-    values, sources = merge_chain(read_chain(path, cwd, env))
-    return Preset(name=name or path.stem, source=path, sources=sources, **values)
+    chain = read_chain(path, cwd, env)
+    values, sources = merge_chain(chain)
+    warnings = tuple(filter(None, (exposure_warning(link, own) for link, own in chain)))
+    return Preset(name=name or path.stem, source=path, sources=sources, warnings=warnings, **values)
 
 
 def read_chain(path: Path, cwd: Path, env: Mapping[str, str]) -> list[tuple[Path, dict[str, Any]]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from qwen_cli import __version__
 from qwen_cli.errors import UsageError
@@ -100,6 +100,20 @@ def redact(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, list):
         return [redact(item, secrets) for item in value]
     return value
+
+
+def url_password(url: str) -> str | None:
+    """The password in a URL's user info (`https://user:PASSWORD@host/...`): a secret like the key."""
+    try:
+        return urlsplit(url).password or None
+    except ValueError:
+        return None
+
+
+def shown_url(url: str) -> str:
+    """The URL as qwen shows it: any password in it replaced."""
+    password = url_password(url)
+    return redact(url, (password,)) if password else url
 
 
 def check_options(options: RequestOptions) -> None:
@@ -232,7 +246,7 @@ def build_request(
         headers=build_headers(api_key, options, stream),
         body=build_body(options, user_input, stream),
         stream=stream,
-        secrets=tuple(secret for secret in (api_key, *secrets) if secret),
+        secrets=tuple(secret for secret in (api_key, url_password(base_url), *secrets) if secret),
     )
 
 
@@ -242,6 +256,5 @@ def build_api_request(
     """A request to the companion endpoints: stored responses and conversations."""
     pairs = {key: value for key, value in (query or {}).items() if value is not None}
     url = f"{base_url}/{path}" + ("?" + urlencode(pairs) if pairs else "")
-    return PreparedRequest(
-        method=method, url=url, headers=build_headers(api_key), body=body, secrets=(api_key,) if api_key else ()
-    )
+    secrets = tuple(secret for secret in (api_key, url_password(base_url)) if secret)
+    return PreparedRequest(method=method, url=url, headers=build_headers(api_key), body=body, secrets=secrets)

@@ -175,6 +175,16 @@ def test_the_prepared_request_is_sent_as_it_was_built() -> None:
     assert sent.headers["x-dashscope-session-cache"] == "enable"
 
 
+@pytest.mark.parametrize("stream_it", [False, True])
+def test_a_password_in_the_base_url_never_replaces_the_keys_bearer_header(stream_it: bool) -> None:
+    server = Server(sse_reply(sse(CREATED, DONE)) if stream_it else json_reply(200, COMPLETED))
+    request = build_request("https://user:pa55word@gateway.test/v1", KEY, RequestOptions(model="qwen-plus"), UserInput(prompt="hi"), stream_it)
+    with make_client(server, Recorder()) as client:
+        list(client.stream(request)) if stream_it else client.send(request)
+    assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    assert "pa55word" in request.secrets and "pa55word" not in json.dumps(request.redacted())
+
+
 def test_non_ascii_input_is_sent_as_utf8_json() -> None:
     server = Server(json_reply(200, COMPLETED))
     request = build_request(BASE, KEY, RequestOptions(model="qwen-plus"), UserInput(prompt="你好 ✓"), False)

@@ -636,3 +636,53 @@ def test_a_key_in_the_environment_is_never_in_any_presets_or_config_output(run: 
         result = ok(run(*args))
         assert API_KEY not in result.stdout + result.stderr
     assert API_KEY not in config_file.read_text(encoding="utf-8")
+
+
+# --- secrets in files other users can read ---------------------------------------------------------------------
+
+
+def exposure_line(path: Path, held: str) -> str:
+    return f"qwen: warning: {path} holds {held} and other users can read it; make it private: chmod 600 {path}\n"
+
+
+def test_a_readable_config_file_with_a_password_in_base_url_warns_and_the_key_is_still_sent(
+    run: Run, config_file: Path, emulator: Emulator
+) -> None:
+    with_password = emulator.base_url.replace("http://", "http://gateway:hunter22@")
+    write(config_file, f"base_url: {with_password}\n").chmod(0o644)
+    no_env_url = {"QWEN_BASE_URL": ""}
+
+    result = ok(run("ask", "hi", env=no_env_url))
+    assert (result.stdout, result.stderr) == ("You said: hi\n", exposure_line(config_file, "a password in base_url"))
+    shown = ok(run("config", "show", env=no_env_url))
+    assert shown.stderr == exposure_line(config_file, "a password in base_url")
+    assert "gateway:[redacted]@127.0.0.1" in shown.stdout and "hunter22" not in shown.stdout
+    dry = ok(run("ask", "--dry-run", "hi", env=no_env_url))
+    assert "hunter22" not in dry.stdout + dry.stderr
+
+    config_file.chmod(0o600)
+    assert ok(run("ask", "hi", env=no_env_url)).stderr == ""
+
+
+def test_a_readable_preset_with_literal_mcp_header_values_warns_and_env_values_do_not(run: Run, project: Path, emulator: Emulator) -> None:
+    def maps_preset(name: str, header: str) -> Path:
+        return project_preset(project, name, (
+            "tools:\n"
+            "  - type: mcp\n"
+            "    server_label: maps\n"
+            "    server_url: https://maps.example.com/sse\n"
+            f"    headers: {{Authorization: '{header}'}}\n"
+        ))
+
+    literal = maps_preset("literal", "Bearer maps-token-7f3a")
+    literal.chmod(0o640)
+    child = project_preset(project, "child", "extends: literal\nmodel: qwen-max\n")
+    child.chmod(0o644)
+    maps_preset("from-env", "env:MAPS_TOKEN").chmod(0o644)
+
+    result = ok(run("ask", "-p", "child", "hi"))  # the warning names the file in the chain that holds the value
+    assert result.stderr == exposure_line(literal, "MCP header values")
+    assert ok(run("presets", "show", "literal")).stderr == exposure_line(literal, "MCP header values")
+    assert ok(run("ask", "-p", "from-env", "hi", env={"MAPS_TOKEN": "Bearer t"})).stderr == ""
+    literal.chmod(0o600)
+    assert ok(run("ask", "-p", "child", "hi")).stderr == ""
