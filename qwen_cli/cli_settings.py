@@ -18,7 +18,7 @@ import typer
 
 from qwen_cli.config import API_KEY_ENV, ENVIRONMENT, REGIONS, Settings, api_key_from, config_path, resolve_settings
 from qwen_cli.errors import AuthError, UsageError
-from qwen_cli.flags import MODEL, ApiFlags, option, value_of, with_flags
+from qwen_cli.flags import MODEL, ApiFlags, option, with_flags
 from qwen_cli.terminal import error_boundary, note
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class LayerFlags:
 
     def setting_values(self) -> dict[str, Any]:
         values = {"model": self.model, "base_url": self.base_url, "timeout": self.timeout, "max_retries": self.max_retries}
-        return {**values, "region": value_of(self.region), "output": value_of(self.output)}
+        return {**values, "region": self.region, "output": self.output}
 
 
 # --- qwen presets ----------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import typer
 
 from qwen_cli.errors import AuthError, UsageError
-from qwen_cli.flags import ApiFlags, value_of, with_api_flags
+from qwen_cli.flags import ApiFlags, plain, with_api_flags
 from qwen_cli.terminal import choose_mode, error_boundary, note, remember_secrets
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
@@ -194,7 +194,7 @@ def response_items(response: ServerId, limit: Limit = None, order: Order = None,
       qwen response items resp_4ca7fa5e-... --order asc
       qwen response items resp_4ca7fa5e-... --limit 5 --json
     """
-    query = {"limit": limit, "order": value_of(order), "after": after}
+    query = {"limit": limit, "order": plain(order), "after": after}
     call_api(flags, "GET", f"responses/{quote(response, safe='')}/input_items", query=query, show=show_items)
 
 
@@ -228,7 +228,7 @@ def conversation_items(conversation: ServerId, limit: Limit = None, order: Order
     Examples:
       qwen conversation items conv_123 --order asc
     """
-    query = {"limit": limit, "order": value_of(order), "after": after}
+    query = {"limit": limit, "order": plain(order), "after": after}
     call_api(flags, "GET", f"conversations/{quote(conversation, safe='')}/items", query=query, show=show_items)
 
 

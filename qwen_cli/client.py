@@ -7,7 +7,6 @@ retries and debug lines through callbacks. A test can hand in an httpx transport
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import functools
 import json
 import random
@@ -269,6 +268,8 @@ def retry_after(reply: httpx.Response) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
+        import email.utils  # only for the rare date form: every request pays for an import at the top
+
         try:
             seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):

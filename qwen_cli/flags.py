@@ -3,6 +3,10 @@
 `with_request_flags` gives `ask`, `stream` and `continue` every request flag, gathered in one `RequestFlags`;
 `with_api_flags` gives the commands that read or delete stored things the connection and output flags.
 Every default is None, meaning "not set": the precedence rule in `config` decides what applies.
+
+The declarations themselves need no typer (`OptionSpec` is plain data), so `launch` can build a `RequestFlags`
+from a command line it parsed itself; `with_flags` turns them into typer options when the app is built.
+Choices arrive from typer as Enum members and are kept as their plain text.
 """
 
 from __future__ import annotations
@@ -12,18 +16,11 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from enum import Enum
-from typing import Annotated, Any, Optional, get_type_hints
+from typing import Annotated, Any, Optional, get_args, get_type_hints
 
-import typer
-
-from qwen_cli.config import Settings, resolve_settings
+from qwen_cli.config import OUTPUT_MODES, REGIONS, Settings, resolve_settings
 from qwen_cli.request import EFFORTS, RequestOptions, parse_extra
 
-OutputMode = Enum("OutputMode", {mode: mode for mode in ("auto", "pretty", "text", "json", "jsonl")}, type=str)  # type: ignore[misc]
-Effort = Enum("Effort", {level: level for level in EFFORTS}, type=str)  # type: ignore[misc]
-Region = Enum("Region", {name: name for name in ("intl", "cn", "us")}, type=str)  # type: ignore[misc]
-
-PromptArgument = Annotated[Optional[list[str]], typer.Argument(help="The prompt: all words, joined by spaces.", metavar="PROMPT", show_default=False)]
 MODEL = "Model"
 INPUT = "Input"
 OUTPUT = "Output"
@@ -32,32 +29,43 @@ TOOLS = "Tools"
 PANELS = (MODEL, INPUT, TOOLS, OUTPUT, CONNECTION)
 
 
-def option(*names: str, help: str, panel: str, **extra: Any) -> Any:
-    return typer.Option(*names, help=help, rich_help_panel=panel, show_default=False, **extra)
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option as declared: what typer.Option is given when the app is built (see `with_flags`)."""
+
+    names: tuple[str, ...]
+    help: str
+    panel: str
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None  # the only values allowed (typer offers and checks them)
+
+
+def option(*names: str, help: str, panel: str, metavar: str | None = None, choices: tuple[str, ...] | None = None) -> OptionSpec:
+    return OptionSpec(names, help, panel, metavar, choices)
 
 
 @dataclass(frozen=True)
 class ApiFlags:
     """What every command that talks to the API takes: where to send, how long to wait, how to show."""
 
-    output: Annotated[Optional[OutputMode], option("-o", "--output", metavar="MODE", help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.", panel=OUTPUT)] = None
+    output: Annotated[Optional[str], option("-o", "--output", metavar="MODE", choices=OUTPUT_MODES, help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.", panel=OUTPUT)] = None
     json_output: Annotated[Optional[bool], option("--json", help="Short for -o json.", panel=OUTPUT)] = None
     debug: Annotated[Optional[bool], option("--debug", help="Log the HTTP exchange (secrets redacted) and show tracebacks.", panel=OUTPUT)] = None
-    region: Annotated[Optional[Region], option("--region", metavar="REGION", help="Endpoint region: intl (default), cn or us.", panel=CONNECTION)] = None
+    region: Annotated[Optional[str], option("--region", metavar="REGION", choices=tuple(REGIONS), help="Endpoint region: intl (default), cn or us.", panel=CONNECTION)] = None
     base_url: Annotated[Optional[str], option("--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION)] = None
     timeout: Annotated[Optional[float], option("--timeout", metavar="SECONDS", help="Seconds to wait for the server to send something (default 300).", panel=CONNECTION)] = None
     max_retries: Annotated[Optional[int], option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION)] = None
 
     def wants_json(self) -> bool:
-        return bool(self.json_output) or value_of(self.output) == "json"
+        return bool(self.json_output) or self.output == "json"
 
     def setting_values(self) -> dict[str, Any]:
         return {
-            "region": value_of(self.region),
+            "region": self.region,
             "base_url": self.base_url,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
-            "output": "json" if self.json_output else value_of(self.output),
+            "output": "json" if self.json_output else self.output,
         }
 
     def settings(self, env: Mapping[str, str], preset: Mapping[str, Any] | None = None) -> Settings:
@@ -74,7 +82,7 @@ class RequestFlags(ApiFlags):
     temperature: Annotated[Optional[float], option("-t", "--temperature", metavar="T", help="Sampling temperature, in [0, 2).", panel=MODEL)] = None
     top_p: Annotated[Optional[float], option("--top-p", metavar="P", help="Nucleus sampling, in (0, 1].", panel=MODEL)] = None
     think: Annotated[Optional[bool], option("--think/--no-think", help="Turn thinking on or off (enable_thinking).", panel=MODEL)] = None
-    effort: Annotated[Optional[Effort], option("--effort", metavar="LEVEL", help="Reasoning effort (reasoning.effort).", panel=MODEL)] = None
+    effort: Annotated[Optional[str], option("--effort", metavar="LEVEL", choices=EFFORTS, help="Reasoning effort (reasoning.effort).", panel=MODEL)] = None
     max_output_tokens: Annotated[Optional[int], option("--max-output-tokens", metavar="N", help="Cap on the answer's tokens (at least 16).", panel=MODEL)] = None
     store: Annotated[Optional[bool], option("--store/--no-store", help="Let the server keep the response for 7 days (it does by default).", panel=MODEL)] = None
     session_cache: Annotated[Optional[bool], option("--session-cache/--no-session-cache", help="Server-side session cache for multi-turn (header x-dashscope-session-cache).", panel=MODEL)] = None
@@ -116,7 +124,7 @@ class RequestFlags(ApiFlags):
             temperature=self.temperature,
             top_p=self.top_p,
             think=self.think,
-            effort=value_of(self.effort),
+            effort=self.effort,
             max_output_tokens=self.max_output_tokens,
             store=self.store,
             session_cache=self.session_cache,
@@ -128,22 +136,23 @@ class RequestFlags(ApiFlags):
         return replace(flagged, **unset)
 
 
-def value_of(choice: Enum | None) -> Any:
-    return None if choice is None else choice.value
-
-
-def with_flags(kind: type[ApiFlags]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def with_flags(kind: type[Any]) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command every flag of `kind`; it receives them as one keyword argument `flags`."""
-    hints = get_type_hints(kind, include_extras=True)
-    names = sorted((field.name for field in fields(kind)), key=lambda name: PANELS.index(panel_of(hints[name])))
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        # Reading the declarations is left to here, when the app is built: a request that `launch` runs pays nothing.
+        hints = get_type_hints(kind, include_extras=True)
+        names = sorted((field.name for field in fields(kind)), key=lambda name: PANELS.index(spec_of(hints[name]).panel))
         own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
-        shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hints[name]) for name in names]
+        shared = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=typer_annotation(name, hints[name]))
+            for name in names
+        ]
 
         @functools.wraps(command)
         def wrapper(**kwargs: Any) -> None:
-            command(**kwargs_without(kwargs, names), flags=kind(**{name: kwargs[name] for name in names}))
+            values = {name: plain(kwargs[name]) for name in names}
+            command(**kwargs_without(kwargs, names), flags=kind(**values))
 
         wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
         return wrapper
@@ -151,13 +160,30 @@ def with_flags(kind: type[ApiFlags]) -> Callable[[Callable[..., None]], Callable
     return decorate
 
 
+def typer_annotation(name: str, annotation: Any) -> Any:
+    """The declared option as typer wants it: typer.Option metadata, and an Enum for a choice."""
+    import typer
+
+    spec = spec_of(annotation)
+    value_type = get_args(annotation)[0]
+    if spec.choices is not None:
+        choice_type = Enum(name.title().replace("_", ""), {choice: choice for choice in spec.choices}, type=str)  # type: ignore[misc]
+        value_type = Optional[choice_type]
+    extra = {"metavar": spec.metavar} if spec.metavar is not None else {}
+    return Annotated[value_type, typer.Option(*spec.names, help=spec.help, rich_help_panel=spec.panel, show_default=False, **extra)]
+
+
+def plain(value: Any) -> Any:
+    """A choice as its text: the flags hold what the user typed, whoever parsed it."""
+    return value.value if isinstance(value, Enum) else value
+
+
 def kwargs_without(kwargs: dict[str, Any], names: list[str]) -> dict[str, Any]:
     return {key: value for key, value in kwargs.items() if key not in names}
 
 
-def panel_of(annotation: Any) -> str:
-    """The help panel of an Annotated option: help lists model options first, connection options last."""
-    return next(info.rich_help_panel for info in annotation.__metadata__ if hasattr(info, "rich_help_panel"))
+def spec_of(annotation: Any) -> OptionSpec:
+    return next(info for info in annotation.__metadata__ if isinstance(info, OptionSpec))
 
 
 with_request_flags = with_flags(RequestFlags)

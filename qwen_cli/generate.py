@@ -35,6 +35,7 @@ ARGUMENT_VALUES = {
 }
 
 Path_ = tuple[str, ...]
+UNSUPPORTED_DEFAULT = "unsupported"  # a default `fast_argv` would have to convert: it leaves such commands to typer
 
 
 def typer_group() -> Any:
@@ -126,11 +127,14 @@ def option_entry(option: Any, context: Any) -> dict[str, Any]:
         "nargs": option.nargs if takes_value else 0,
         "multiple": bool(option.multiple),
         "values": values_of(option, context, OPTION_VALUES.get(option.name)),
+        "type": option.type.name,  # for `fast_argv`: str, int, float, choice, boolean (a flag) or others it leaves alone
+        "default": option.default if option.default in (None, False) else UNSUPPORTED_DEFAULT,
     }
 
 
 def argument_entry(path: Path_, argument: Any, context: Any) -> dict[str, Any]:
-    return {"name": argument.name, "nargs": argument.nargs, "values": values_of(argument, context, ARGUMENT_VALUES.get((*path, argument.name)))}
+    values = values_of(argument, context, ARGUMENT_VALUES.get((*path, argument.name)))
+    return {"name": argument.name, "nargs": argument.nargs, "values": values, "required": argument.required}
 
 
 def values_of(param: Any, context: Any, source: str | None) -> Any:

@@ -13,8 +13,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-import typer
-
 from qwen_cli.controls import neutralise_controls
 from qwen_cli.errors import ExitCode, QwenError
 
@@ -49,9 +47,7 @@ def error_boundary(debug: bool, json_errors: bool) -> Iterator[Boundary]:
         fail(QwenError("interrupted"), boundary.json_errors, ExitCode.INTERRUPTED)
     except BrokenPipeError:
         silence_stdout()
-        raise typer.Exit(0) from None
-    except typer.Exit:
-        raise
+        raise SystemExit(0) from None
     except Exception as exc:
         if debug:
             raise
@@ -66,7 +62,7 @@ def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> N
             document["error"]["exit_code"] = code
             print(without_secrets(json.dumps(document, ensure_ascii=False)), flush=True)
         print(for_stderr(f"qwen: error: {error.line()}"), file=sys.stderr, flush=True)
-    raise typer.Exit(code)
+    raise SystemExit(code)
 
 
 SECRETS: set[str] = set()  # the values of this command's request that must never be shown (MCP headers)

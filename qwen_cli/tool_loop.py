@@ -12,7 +12,6 @@ from typing import Any
 
 from qwen_cli.errors import ToolCallsPending, UsageError
 from qwen_cli.responses import function_calls
-from qwen_cli.tool_runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, UnboundCalls, run_calls
 from qwen_cli.tools import ToolSet, ToolSpec, choice_after_calls, describe_function_call, resolve_tools, tool_choice
 
 DEFAULT_MAX_ROUNDS = 8
@@ -24,7 +23,7 @@ class ToolPlan:
     tools: ToolSet
     choice: str | dict[str, Any] | None
     run: bool = False
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float | None = None  # None: the runner's default
     max_rounds: int = DEFAULT_MAX_ROUNDS
 
     def definitions(self) -> tuple[dict[str, Any], ...] | None:
@@ -52,9 +51,7 @@ def plan_tools(
         raise UsageError(f"--max-tool-rounds must be at least 1, got {max_rounds}")
     tools = resolve_tools(spec, env, has_image)
     chosen = choice if isinstance(choice, dict) else tool_choice(choice, tools.tools)
-    return ToolPlan(
-        tools, chosen, run, timeout if timeout is not None else DEFAULT_TIMEOUT, max_rounds or DEFAULT_MAX_ROUNDS
-    )
+    return ToolPlan(tools, chosen, run, timeout, max_rounds or DEFAULT_MAX_ROUNDS)
 
 
 def has_image(messages: Any, images: tuple[str, ...]) -> bool:
@@ -86,8 +83,11 @@ def answer_calls(
             raise pending(calls, response, announce, "pass --run-tools to run the programs bound with run:")
         if rounds >= plan.max_rounds:
             raise pending(calls, response, announce, f"--max-tool-rounds ({plan.max_rounds}) was reached")
+        from qwen_cli.tool_runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, UnboundCalls, run_calls  # not before a call
+
         try:
-            outputs = run_calls(calls, plan.tools.bindings, plan.timeout, DEFAULT_OUTPUT_CAP, announce)
+            timeout = plan.timeout if plan.timeout is not None else DEFAULT_TIMEOUT
+            outputs = run_calls(calls, plan.tools.bindings, timeout, DEFAULT_OUTPUT_CAP, announce)
         except UnboundCalls as unbound:
             raise pending(list(unbound.calls), response, announce, str(unbound)) from None
         response = ask_again(str(response.get("id")), outputs, choice_after_calls(plan.choice))

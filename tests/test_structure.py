@@ -17,10 +17,11 @@ OWNERS = {
     "httpx": {"client"},
     "rich": {"render", "markdown_stream"},
     "yaml": {"yamlfile"},
-    "typer": {"cli", "cli_settings", "cli_stored", "cli_tools", "flags", "terminal", "generate"},  # generate: dev-time only
+    # flags turns its declarations into typer options only when the app is built; generate is dev-time only.
+    "typer": {"cli", "cli_settings", "cli_stored", "cli_tools", "flags", "generate"},
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
-FAST = {"launch", "completion", "_help_texts", "_completion_table"}
+FAST = {"launch", "completion", "fast_argv", "_help_texts", "_completion_table"}
 PURE = {"errors", "request", "stream", "responses"}
 
 
@@ -107,3 +108,22 @@ def test_completion_requests_load_no_typer_httpx_rich_or_yaml(request_env: dict[
 
 def test_dry_run_needs_no_httpx_or_rich() -> None:
     assert loaded_after(["ask", "--dry-run", "--no-stdin", "hi"]) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ask", "--dry-run", "--no-stdin", "-o", "text", "hi"],
+        ["stream", "--no-stdin", "--dry-run", "--think", "-m", "qwen-max", "hi"],
+        ["continue", "resp_1", "--dry-run", "--no-stdin", "--tool-output", "call_1=ok"],
+    ],
+)
+def test_a_plain_request_line_is_run_without_building_the_typer_app(args: list[str], tmp_path: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    assert loaded_after(args, env, watched=("typer",)) == []
+
+
+def test_launch_checks_for_the_same_request_commands_that_fast_argv_reads() -> None:
+    from qwen_cli import fast_argv, launch
+
+    assert launch.REQUEST_COMMANDS == fast_argv.COMMANDS
