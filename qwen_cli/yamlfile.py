@@ -41,4 +41,9 @@ def parse_mapping(text: str, source: str) -> tuple[dict[str, Any], dict[str, int
 def syntax_error(exc: yaml.YAMLError, source: str) -> UsageError:
     mark = getattr(exc, "problem_mark", None)
     where = f"{source}:{mark.line + 1}" if mark else source
-    return UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}")
+    message = f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}"
+    # The problem is often found a line after the mistake (an unclosed bracket): say where the construct began.
+    context, started = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and started and (mark is None or started.line != mark.line):
+        message += f" ({context} that starts at line {started.line + 1})"
+    return UsageError(message)

@@ -249,9 +249,9 @@ def test_a_top_level_that_is_not_a_mapping_is_an_error(cwd: Path, env: dict[str,
     assert message == f"{path}: expected a mapping (key: value), found {found}"
 
 
-def test_a_yaml_syntax_error_shows_the_line(cwd: Path, env: dict[str, str]) -> None:
+def test_a_yaml_syntax_error_shows_the_line_and_where_an_unclosed_construct_began(cwd: Path, env: dict[str, str]) -> None:
     message, path = preset_error(cwd, env, "model: qwen-max\ninstructions: [unclosed\ntemperature: 1\n")
-    assert message == f"{path}:3: invalid YAML: expected ',' or ']', but got ':'"
+    assert message == f"{path}:3: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence that starts at line 2)"
 
 
 def test_a_file_that_is_not_utf8_is_an_error(cwd: Path, env: dict[str, str]) -> None:
