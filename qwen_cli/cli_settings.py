@@ -139,7 +139,10 @@ def presets_show(
     with error_boundary(debug=False, json_errors=as_json):
         cwd = Path.cwd()
         if resolved:
-            view = resolved_document(load_preset(preset, cwd, os.environ), cwd, os.environ)
+            loaded = load_preset(preset, cwd, os.environ)
+            for warning in loaded.warnings:
+                note(warning)
+            view = resolved_document(loaded, cwd, os.environ)
             print_json(view) if as_json else print(resolved_text(view))
             return
         path = find_preset(preset, cwd, os.environ)

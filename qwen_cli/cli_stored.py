@@ -47,8 +47,8 @@ def history_list(
       qwen history list -n 5
       qwen history list --json | jq -r '.[0].id'
     """
-    with error_boundary(debug=False, json_errors=as_json):
-        entries = local_history().latest(limit)
+    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+        entries = history.latest(limit)
         print_json([entry.to_json() for entry in entries]) if as_json else print_lines(map(entry_line, entries))
 
 
@@ -61,8 +61,8 @@ def history_show(response: EntryId, as_json: Json = False) -> None:
       qwen history show last
       qwen history show resp_4ca7 --json
     """
-    with error_boundary(debug=False, json_errors=as_json):
-        entry = recorded(response)
+    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+        entry = recorded(history, response)
         print_json(entry.to_json()) if as_json else print(for_screen(entry_text(entry)))
 
 
@@ -74,8 +74,8 @@ def history_thread(response: EntryId, as_json: Json = False) -> None:
     Examples:
       qwen history thread last
     """
-    with error_boundary(debug=False, json_errors=as_json):
-        chain = local_history().thread(recorded(response).id)
+    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+        chain = history.thread(recorded(history, response).id)
         print_json([entry.to_json() for entry in chain]) if as_json else print(for_screen("\n\n".join(map(entry_text, chain))))
 
 
@@ -92,8 +92,8 @@ def history_clear(
     """
     from qwen_cli.history import parse_age
 
-    with error_boundary(debug=False, json_errors=False):
-        removed = local_history().clear(parse_age(older_than) if older_than else None)
+    with error_boundary(debug=False, json_errors=False), local_history() as history:
+        removed = history.clear(parse_age(older_than) if older_than else None)
         print(f"removed {removed} response{'s' if removed != 1 else ''} from the history")
 
 
@@ -126,10 +126,10 @@ def local_history() -> Any:
     return History(history_path(os.environ))
 
 
-def recorded(reference: str) -> Any:
+def recorded(history: Any, reference: str) -> Any:
     from qwen_cli.history import resolve
 
-    entry = resolve(local_history(), reference)
+    entry = resolve(history, reference)
     if entry is None:
         raise UsageError(f"no response '{reference}' in the local history; 'qwen history list' shows what is there")
     return entry

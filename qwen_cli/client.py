@@ -278,7 +278,7 @@ def retry_after(reply: httpx.Response) -> float | None:
 
 
 def transport_failure(exc: httpx.TransportError, request: PreparedRequest, timeout: float) -> Failure:
-    host = urlsplit(request.url).netloc
+    host = urlsplit(request.url).netloc.rpartition("@")[2]  # never the user:password of a base URL
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
         return Failure(TransientError(f"no connection to {host} in time (connect timeout)"), retryable=True)
     if isinstance(exc, httpx.TimeoutException):

@@ -95,6 +95,14 @@ class History:
             self._connection.close()
             self._connection = None
 
+    # Closing is explicit: only the close of the last connection folds the write-ahead log back into the file
+    # (so a cleared prompt is gone from it), and at exit nothing else is guaranteed to close it.
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def record(self, entry: Entry) -> None:
         values = [getattr(entry, name) for name in COLUMNS]
         values[COLUMNS.index("usage")] = dumps(entry.usage)
@@ -145,7 +153,9 @@ class History:
 
     def clear(self, older_than: float | None = None) -> int:
         cutoff = time.time() - older_than if older_than is not None else None
-        with self.connection() as db:
+        db = self.connection()
+        db.execute("PRAGMA secure_delete = ON")  # cleared prompts are overwritten, not left in free pages
+        with db:
             if cutoff is None:
                 return db.execute("DELETE FROM responses").rowcount
             return db.execute("DELETE FROM responses WHERE created_at < ?", (cutoff,)).rowcount

@@ -18,7 +18,7 @@ from typing import Any
 from qwen_cli.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_path, load_yaml_mapping
 from qwen_cli.errors import UsageError
 from qwen_cli.exposure import exposure_warning
-from qwen_cli.request import EFFORTS
+from qwen_cli.request import EFFORTS, shown_url
 
 SUFFIX = ".yaml"
 MAX_CHAIN = 10  # presets in one `extends` chain, the preset itself included
@@ -163,7 +163,7 @@ def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
 
 def base_url(value: Any) -> str:
     if not text(value).startswith(("http://", "https://")):
-        raise Invalid(f"must start with http:// or https://, got '{value}'")
+        raise Invalid(f"must start with http:// or https://, got '{shown_url(value)}'")
     return value
 
 
@@ -489,7 +489,8 @@ def resolved_view(preset: Preset) -> dict[str, dict[str, Any]]:
     """For `qwen presets show NAME --resolved`: each set value after `extends`, with the file that set it."""
     keys = tuple(key for key in CHECKS if key != "extends")
     values = set_values(preset, keys)
-    return {key: {"value": value, "source": str(preset.sources[key])} for key, value in values.items()}
+    shown = {**values, "base_url": shown_url(values["base_url"])} if "base_url" in values else values
+    return {key: {"value": value, "source": str(preset.sources[key])} for key, value in shown.items()}
 
 
 def apply_template(template: str, user_text: str) -> str:

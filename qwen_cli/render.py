@@ -249,7 +249,10 @@ class PrettyRenderer:
 
     def begin(self, label: str) -> None:
         if self.err_console.is_terminal:
-            self.spinner = self.err_console.status(label, spinner="dots")
+            from rich.text import Text
+
+            # The label names the model, which a continued response's parent chose: plain text, no markup.
+            self.spinner = self.err_console.status(Text(neutralise_controls(label)), spinner="dots")
             self.spinner.start()
 
     def event(self, event: dict[str, Any]) -> None:
@@ -285,7 +288,8 @@ class PrettyRenderer:
         self.markdown.close()
 
     def footer(self, line: str) -> None:
-        self.err_console.print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
+        # The id and the model come from the server.
+        self.err_console.print(neutralise_controls(line), style="dim", markup=False, highlight=False, soft_wrap=True)
 
     def activity(self, line: str) -> None:
         """A tool call, as it happens, apart from the answer on stderr."""

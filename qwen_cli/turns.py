@@ -212,11 +212,8 @@ def history_for(flags: RequestFlags) -> Iterator[History | None]:
         return
     from qwen_cli.history import History, history_path
 
-    history = History(history_path(os.environ))
-    try:
+    with History(history_path(os.environ)) as history:
         yield history
-    finally:
-        history.close()
 
 
 def recorder(history: Any, request: Any, user_input: Any, preset: str | None) -> Any:

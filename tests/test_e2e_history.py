@@ -424,6 +424,17 @@ def test_a_failed_response_is_recorded_as_failed(qwen, qwen_env, emulator) -> No
     assert [(status, prompt, answer) for _, _, status, prompt, answer in rows(qwen_env)] == [("failed", "@@fail", "")]
 
 
+def test_history_clear_leaves_no_trace_of_the_prompts_on_disk(qwen, qwen_env, emulator) -> None:
+    for prompt in ("my-private-prompt-1", "my-private-prompt-2"):
+        turn(qwen, "ask", prompt)
+    assert qwen("history", "list").returncode == 0
+    cleared = qwen("history", "clear")
+    assert (cleared.returncode, cleared.stdout) == (0, "removed 2 responses from the history\n")
+    folder = history_file(qwen_env).parent
+    assert sorted(path.name for path in folder.iterdir()) == ["history.db"]  # the write-ahead log folded back in
+    assert b"my-private-prompt" not in history_file(qwen_env).read_bytes()
+
+
 def test_history_clear_all_or_older_than_an_age(qwen, qwen_env, emulator) -> None:
     old, *recent = [turn(qwen, "ask", prompt).id for prompt in ("old", "new", "newer")]
     with sqlite3.connect(history_file(qwen_env)) as db:  # as if asked two days ago

@@ -686,3 +686,17 @@ def test_a_readable_preset_with_literal_mcp_header_values_warns_and_env_values_d
     assert ok(run("ask", "-p", "from-env", "hi", env={"MAPS_TOKEN": "Bearer t"})).stderr == ""
     literal.chmod(0o600)
     assert ok(run("ask", "-p", "child", "hi")).stderr == ""
+
+
+def test_a_base_url_password_is_never_shown_however_short_or_wherever_it_is_quoted(run: Run, project: Path) -> None:
+    refused = run("ask", "--max-retries", "0", "--base-url", "http://bob:pw@127.0.0.1:1/v1", "hi")
+    assert refused.returncode == 4 and "bob:pw" not in refused.stderr
+    assert "connection to 127.0.0.1:1 refused" in refused.stderr
+    project_preset(project, "typo", "base_url: htps://bob:hunterPW99@gateway.example/v1\n")
+    typo = run("ask", "-p", "typo", "hi")
+    assert typo.returncode == 2 and "hunterPW99" not in typo.stderr and "bob:[redacted]@gateway.example" in typo.stderr
+    project_preset(project, "gateway", "base_url: https://bob:hunterPW99@gateway.example/v1\n").chmod(0o644)
+    for args in (("--resolved",), ("--resolved", "--json")):
+        shown = ok(run("presets", "show", "gateway", *args))
+        assert "hunterPW99" not in shown.stdout and "bob:[redacted]@gateway.example" in shown.stdout
+        assert "holds a password in base_url and other users can read it" in shown.stderr

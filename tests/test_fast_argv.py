@@ -144,5 +144,5 @@ def test_whatever_the_fast_parser_accepts_typer_accepts_with_the_same_values(arg
     with pytest.MonkeyPatch.context() as patch:  # hypothesis runs many examples in one test: no function fixture
         recorder = recording(patch)
         fast = fast_reading(recorder, args)
-        if fast is not None:
-            assert fast == typer_reading(recorder, args), args
+        if fast is not None:  # compared as text: a float('nan') read by both is equal only that way
+            assert repr(fast) == repr(typer_reading(recorder, args)), args

@@ -6,6 +6,8 @@ import io
 import json
 import re
 
+import pytest
+
 from rich.console import Console
 from rich.markdown import Markdown
 
@@ -118,6 +120,15 @@ def test_pretty_mode_neutralises_terminal_control_sequences() -> None:
     renderer.finish(RESPONSE)
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert "cleared" in out.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["pretty", "text", "json", "jsonl"])
+def test_the_footer_cannot_drive_the_terminal_with_what_the_server_named(mode: str) -> None:
+    err = io.StringIO()
+    renderer = make_renderer(mode, io.StringIO(), err, show_reasoning=False)
+    renderer.footer(summary_line({"id": "resp_\x1b]0;owned\x07", "model": "m\x1b[2J"}, 1.0, detailed=True))
+    assert "\x1b" not in err.getvalue() and "\x07" not in err.getvalue()
+    assert "resp_\u241b]0;owned\u2407" in err.getvalue()
 
 
 def test_neutralise_controls_keeps_newlines_and_tabs() -> None:
