@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS responses (
 CREATE INDEX IF NOT EXISTS responses_by_time ON responses (created_at);
 """
 BUSY_TIMEOUT_MS = 10_000
+SETUP_ATTEMPTS = 20  # setting up a new file while others do: tried again after 0.02 s, 0.04 s, ... (~4 s in all)
+SETUP_PAUSE = 0.02
 # A response that failed is no place to continue from: `last` skips those.
 CONTINUABLE = ("completed", "incomplete", "interrupted", "cut")
 
@@ -189,17 +191,35 @@ def resolve(history: History, reference: str) -> Entry | None:
 
 
 def open_database(path: Path) -> sqlite3.Connection:
+    """The history for reading and writing, set up (WAL, schema) if it is new; read-only when it cannot be written.
+
+    Processes that start together race to set up a new file: switching to WAL can answer "database is locked"
+    at once, busy timeout or not. That is tried again; only a history that cannot be written is opened read-only
+    (falling back on a lock once opened an empty file read-only, and the turn's record was lost).
+    """
     create_private(path)
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.executescript(SCHEMA)
-    except sqlite3.OperationalError:
-        connection.close()
-        return open_read_only(path)
-    connection.isolation_level = ""  # back to implicit transactions, committed by `with connection`
-    return connection
+    for attempt in range(SETUP_ATTEMPTS):
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.executescript(SCHEMA)
+        except sqlite3.OperationalError as exc:
+            connection.close()
+            if not is_busy(exc):
+                return open_read_only(path)
+            if attempt == SETUP_ATTEMPTS - 1:
+                raise
+            time.sleep(SETUP_PAUSE * (attempt + 1))
+            continue
+        connection.isolation_level = ""  # back to implicit transactions, committed by `with connection`
+        return connection
+    raise AssertionError("the last attempt returns or raises")
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+; the message otherwise
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) if code is not None else "locked" in str(exc)
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 import stat
 import time
 from pathlib import Path
@@ -124,3 +125,44 @@ def test_several_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         process.join(60)
     assert [process.exitcode for process in workers] == [0] * 8
     assert len(History(Path(path)).latest(1000)) == 8 * 25
+
+
+class LockedOnce:
+    """sqlite3.connect whose connections answer "database is locked" to the first WAL switch, as a process that
+    sets up a new history while another one does can be answered at once."""
+
+    def __init__(self, real: object) -> None:
+        self.real, self.refused = real, 0
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        connection = self.real(*args, **kwargs)  # type: ignore[operator]
+        if self.refused:
+            return connection
+        outer = self
+
+        class Refusing:
+            def __getattr__(self, name: str) -> object:
+                return getattr(connection, name)
+
+            def execute(self, sql: str, *rest: object) -> object:
+                if "journal_mode" in sql:
+                    outer.refused += 1
+                    raise sqlite3.OperationalError("database is locked")
+                return connection.execute(sql, *rest)
+
+        return Refusing()
+
+
+def test_a_history_locked_while_another_process_sets_it_up_is_tried_again_not_opened_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qwen_cli.history as history_module
+
+    locked = LockedOnce(sqlite3.connect)
+    monkeypatch.setattr(history_module.sqlite3, "connect", locked)
+    with History(tmp_path / "history.db") as history:
+        history.record(Entry(id="resp_1", prompt="hello"))
+    assert locked.refused == 1
+    monkeypatch.undo()
+    with History(tmp_path / "history.db") as history:
+        assert [entry.prompt for entry in history.latest(5)] == ["hello"]
