@@ -19,7 +19,7 @@ import typer
 from qwen_cli.config import API_KEY_ENV, ENVIRONMENT, REGIONS, Settings, api_key_from, config_path, resolve_settings
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.flags import MODEL, ApiFlags, option, with_flags
-from qwen_cli.terminal import error_boundary, note
+from qwen_cli.terminal import error_boundary, note, note_all
 
 if TYPE_CHECKING:
     from qwen_cli.presets import Preset, PresetInfo
@@ -134,23 +134,18 @@ def presets_show(
       qwen presets show review --resolved
       qwen presets show ./presets/commit.yaml --json
     """
-    from qwen_cli.presets import find_preset, load_preset, load_preset_file
+    from qwen_cli.presets import load_preset
 
     with error_boundary(debug=False, json_errors=as_json):
         cwd = Path.cwd()
+        loaded = load_preset(preset, cwd, os.environ)  # a broken file is exit 2, one holding a key is never echoed
+        note_all(loaded.warnings)
         if resolved:
-            loaded = load_preset(preset, cwd, os.environ)
-            for warning in loaded.warnings:
-                note(warning)
             view = resolved_document(loaded, cwd, os.environ)
             print_json(view) if as_json else print(resolved_text(view))
             return
-        path = find_preset(preset, cwd, os.environ)
-        checked = load_preset_file(path, cwd, os.environ)  # a broken file is exit 2, one holding a key is never echoed
-        for warning in checked.warnings:
-            note(warning)
-        as_written = read_text(path)
-        print_json(own_document(preset, path, as_written)) if as_json else print(as_written, end="" if as_written.endswith("\n") else "\n")
+        as_written = read_text(loaded.source)
+        print_json(own_document(preset, loaded.source, as_written)) if as_json else print(as_written, end="" if as_written.endswith("\n") else "\n")
 
 
 @presets_app.command("path")
@@ -275,8 +270,7 @@ def config_show(as_json: Json = False, *, flags: LayerFlags) -> None:
     with error_boundary(debug=False, json_errors=as_json):
         preset = load_preset(flags.preset, Path.cwd(), os.environ) if flags.preset else None
         settings = resolve_without_key(os.environ, flags.setting_values(), preset_settings(preset) if preset else None)
-        for warning in (*settings.warnings, *(preset.warnings if preset else ())):
-            note(warning)
+        note_all((*settings.warnings, *(preset.warnings if preset else ())))
         view = settings_document(settings, flags, preset, os.environ)
         print_json(view) if as_json else print(settings_text(view))
 

@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -26,6 +26,11 @@ def choose_mode(output: str) -> str:
 
 def note(message: str) -> None:
     print(for_stderr(f"qwen: {message}"), file=sys.stderr, flush=True)
+
+
+def note_all(messages: Iterable[str]) -> None:
+    for message in messages:
+        note(message)
 
 
 @dataclass

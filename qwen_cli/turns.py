@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from qwen_cli.errors import AuthError, QwenError, UsageError
 from qwen_cli.flags import RequestFlags
-from qwen_cli.terminal import choose_mode, error_boundary, note, remember_secrets
+from qwen_cli.terminal import choose_mode, error_boundary, note, note_all, remember_secrets
 
 if TYPE_CHECKING:
     from qwen_cli.config import Settings
@@ -90,8 +90,7 @@ def prepare_turn(
     preset_ref, preset = choose_preset(flags.preset, parent)
     settings = flags.settings(os.environ, preset_layer(preset))
     boundary.json_errors = settings.output == "json"
-    for warning in (*settings.warnings, *(preset.warnings if preset else ())):
-        note(warning)
+    note_all((*settings.warnings, *(preset.warnings if preset else ())))
     options = flags.options(settings.model, preset_options(preset))
     if parent is not None:
         model_chosen = flags.model is not None or bool(flags.preset and preset and preset.model)
