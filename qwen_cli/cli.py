@@ -20,7 +20,7 @@ from qwen_cli.cli_stored import conversation_app, history_app, response_app
 from qwen_cli.cli_tools import tools_app
 from qwen_cli.errors import ExitCode, UsageError
 from qwen_cli.flags import RequestFlags, with_request_flags
-from qwen_cli.terminal import error_boundary, fail, json_requested, silence_stdout
+from qwen_cli.terminal import error_boundary, fail, json_requested, silence_stdout, stdout_guard
 
 PromptArgument = Annotated[Optional[list[str]], typer.Argument(help="The prompt: all words, joined by spaces.", metavar="PROMPT", show_default=False)]
 ContinueLast = Annotated[bool, typer.Option("-c", "--continue", help="Continue the last response in the local history.")]
@@ -159,7 +159,8 @@ def emulator(
 
 def main() -> None:
     try:
-        code = app(prog_name="qwen", standalone_mode=False)
+        with stdout_guard():  # also for commands that have no error boundary of their own (`presets path`, ...)
+            code = app(prog_name="qwen", standalone_mode=False)
     except typer.TyperException as exc:
         code = show_usage_error(exc)
     except typer.Abort:

@@ -6,7 +6,8 @@
      ├── ApiError                  exit 1  the API refused or failed the request (4xx, status failed, error event)
      ├── TransientError            exit 4  network, timeout, 429, 5xx, rate limit: after the retries ran out
      │    └── StreamCutError       exit 4  a stream ended before its terminal event
-     └── ToolCallsPending          exit 5  the model asked for function calls that qwen did not run
+     ├── ToolCallsPending          exit 5  the model asked for function calls that qwen did not run
+     └── OutputError               exit 6  stdout could not be written (disk full, I/O error); not a closed pipe
 
 Every error carries one human line (`message`) and, when the server said so, its `code`, `request_id`
 and HTTP `status`. `cli` turns them into that one line on stderr and the exit code; nothing else does.
@@ -25,6 +26,7 @@ class ExitCode(IntEnum):
     AUTH = 3
     TRANSIENT = 4
     TOOL_CALLS = 5
+    OUTPUT = 6
     INTERRUPTED = 130
 
 
@@ -99,3 +101,13 @@ class ToolCallsPending(QwenError):
     exit_code = ExitCode.TOOL_CALLS
     kind = "tool_calls"
     json_on_stdout = False  # the response on stdout carries the calls
+
+
+class OutputError(QwenError):
+    """Writing the answer to stdout failed (a full disk, an I/O error). A reader that closed the pipe is not
+    this: that ends qwen quietly with exit 0, as `head` expects."""
+
+    exit_code = ExitCode.OUTPUT
+    kind = "output_error"
+    json_on_stdout = False  # stdout is what failed
+    response_id: str | None = None  # the response whose answer could not be written, when there was one

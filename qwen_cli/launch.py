@@ -49,6 +49,12 @@ def dispatch() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the reader left: exit quietly
+    except OSError as exc:
+        from qwen_cli.errors import ExitCode
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"qwen: error: cannot write the answer: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(ExitCode.OUTPUT)
     sys.exit(0)
 
 

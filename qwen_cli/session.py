@@ -7,13 +7,13 @@ recorder (the local history), finished or not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from qwen_cli.client import Client
 from qwen_cli.config import Settings
-from qwen_cli.errors import ApiError, TransientError
+from qwen_cli.errors import ApiError, OutputError, QwenError, TransientError
 from qwen_cli.render import RedactingRenderer, Renderer, Stopwatch, incomplete_warning, make_renderer, summary_line
 from qwen_cli.request import PreparedRequest
 from qwen_cli.responses import answer_text, failure_of, is_rate_limited, reasoning_text
@@ -64,17 +64,29 @@ def run(
     if output.secrets:
         renderer = RedactingRenderer(renderer, output.secrets)
     stopwatch = Stopwatch()
-    with client_for(settings, output.note, debug) as client:
-        if request.stream:
-            response = stream_answer(client, request, renderer, output.note, record or ignore)
+    response: Response = {}
+    try:
+        with client_for(settings, output.note, debug) as client:
+            if request.stream:
+                response = stream_answer(client, request, renderer, output.note, record or ignore)
+            else:
+                response = wait_for_answer(client, request, renderer, record or ignore)
+        if continues is not None and continues(response):
+            renderer.abort()
         else:
-            response = wait_for_answer(client, request, renderer, record or ignore)
-    if continues is not None and continues(response):
-        renderer.abort()
-    else:
-        judge(response, renderer, output.note)
-    report(response, renderer, output, stopwatch.elapsed())
+            judge(response, renderer, output.note)
+        report(response, renderer, output, stopwatch.elapsed())
+    except OutputError as error:
+        raise naming_response(error, error.response_id or response.get("id"), kept=record is not None) from None
     return response
+
+
+def naming_response(error: OutputError, response_id: Any, kept: bool) -> OutputError:
+    """A failure to write the answer names the response, and says where the answer is kept."""
+    if not response_id:
+        return error
+    where = "; the history keeps the answer" if kept else ""
+    return OutputError(f"{error.message} (response {response_id}{where})")
 
 
 def ignore(outcome: Outcome) -> None:
@@ -89,7 +101,11 @@ def wait_for_answer(client: Client, request: PreparedRequest, renderer: Renderer
         renderer.abort()
         raise
     record_response(record, response)
-    render_whole(renderer, response)
+    try:
+        render_whole(renderer, response)
+    except OutputError as error:
+        error.response_id = response.get("id")
+        raise
     return response
 
 
@@ -140,14 +156,20 @@ def stream_answer(
 ) -> Response:
     accumulator = StreamAccumulator()
     renderer.begin(waiting_label(request))
+    events = client.stream(request)
     try:
-        for event in client.stream(request):
+        for event in events:
             renderer.event(event)
             delta = accumulator.add(event)
             if delta is not None:
                 renderer.delta(delta)
             elif event.get("type") == "response.output_item.done":
                 show_activity(renderer, event.get("item"))
+    except OutputError as error:
+        # stdout failed (a full disk), not the stream: read the answer to its end so the history keeps all of it.
+        keep_unshown(events, accumulator, record)
+        error.response_id = accumulator.response_id
+        raise
     except BrokenPipeError:
         record_partial(record, accumulator, "interrupted")
         raise  # the reader of stdout has gone: nothing more to show anyone
@@ -164,6 +186,21 @@ def stream_answer(
     if tail:
         renderer.delta(Delta("text", tail))
     return final
+
+
+def keep_unshown(events: Iterator[dict[str, Any]], accumulator: StreamAccumulator, record: Recorder) -> None:
+    """The rest of a stream that can no longer be shown, read only to be recorded; a failure there records it as cut."""
+    try:
+        for event in events:
+            accumulator.add(event)
+    except QwenError:
+        record_partial(record, accumulator, "cut")
+        return
+    final = accumulator.final_response()
+    if final:
+        record_response(record, final)
+    else:
+        record_partial(record, accumulator, "cut")
 
 
 def waiting_label(request: PreparedRequest) -> str:

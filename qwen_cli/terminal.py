@@ -11,10 +11,10 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn, TextIO
 
 from qwen_cli.controls import neutralise_controls
-from qwen_cli.errors import ExitCode, QwenError
+from qwen_cli.errors import ExitCode, OutputError, QwenError
 
 
 def choose_mode(output: str) -> str:
@@ -45,7 +45,8 @@ def error_boundary(debug: bool, json_errors: bool) -> Iterator[Boundary]:
     """The one place where failures become a line on stderr and an exit code; no traceback unless --debug."""
     boundary = Boundary(json_errors)
     try:
-        yield boundary
+        with stdout_guard():
+            yield boundary
     except QwenError as exc:
         fail(exc, boundary.json_errors)
     except KeyboardInterrupt:
@@ -59,9 +60,62 @@ def error_boundary(debug: bool, json_errors: bool) -> Iterator[Boundary]:
         fail(QwenError(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)"), boundary.json_errors)
 
 
+@contextlib.contextmanager
+def stdout_guard() -> Iterator[None]:
+    """While a command runs, a stdout that cannot be written (a full disk) is exit 6 with one line, never a
+    traceback or an "internal error"; what is still buffered is written before the guard ends, inside it."""
+    original = sys.stdout
+    sys.stdout = guarded(original)
+    try:
+        yield
+        sys.stdout.flush()
+    except OutputError as exc:
+        silence_stdout()  # the buffered rest would fail again at exit
+        fail(exc, json_errors=False)
+    finally:
+        sys.stdout = original
+
+
+class GuardedOutput:
+    """stdout as commands write it: a write or flush that fails (a full disk, an I/O error) raises OutputError,
+    so it is reported as what it is. A closed pipe stays BrokenPipeError: a reader that left ends qwen quietly."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise output_failure(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise output_failure(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)  # isatty, fileno, encoding, buffer: as the real stream has them
+
+
+def guarded(stream: TextIO | None) -> Any:
+    if stream is None or isinstance(stream, GuardedOutput):
+        return stream
+    return GuardedOutput(stream)
+
+
+def output_failure(exc: OSError) -> OutputError:
+    return OutputError(f"cannot write the answer: {exc.strerror or exc}")
+
+
 def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> NoReturn:
     code = exit_code if exit_code is not None else int(error.exit_code)
-    with contextlib.suppress(OSError, ValueError):  # a closed or full stdout must not turn into a traceback
+    with contextlib.suppress(OSError, ValueError, OutputError):  # a closed or full stdout must not turn into a traceback
         if json_errors and error.json_on_stdout:
             document = error.to_json()
             document["error"]["exit_code"] = code

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from qwen_cli.errors import ExitCode
+
 from conftest import qwen_executable
 
 ROOT = Path(__file__).parent.parent
@@ -61,4 +63,4 @@ def test_the_readme_install_command_installs_from_the_checkout_and_asks() -> Non
 
 def test_every_exit_code_is_documented() -> None:
     table = README.split("| exit code | meaning |", 1)[1]
-    assert re.findall(r"^\| (\d+) \|", table, re.MULTILINE) == ["0", "1", "2", "3", "4", "5", "130"]
+    assert re.findall(r"^\| (\d+) \|", table, re.MULTILINE) == [str(int(code)) for code in sorted(ExitCode)]

@@ -1,0 +1,60 @@
+"""Hostile terminals and unlucky files, end to end: every screen qwen draws neutralises control characters, the
+history's files stay private, and a stdout that cannot be written is its own documented failure (exit 6).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from conftest import Result, qwen_executable, read_until_closed
+from test_fault_matrix import RESP, Place, assert_no_secrets, place, place_env, recorded, run_qwen, screen_text, start  # noqa: F401
+from qwen_cli.emulator import Emulator, x_lines
+
+NO_SPACE = "cannot write the answer: No space left on device"
+
+
+def run_into_full_disk(place: Place, *args: str) -> Result:
+    """`qwen ARGS` with stdout on /dev/full, where every write fails with ENOSPC, as on a full disk."""
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run([qwen_executable(), *args], stdin=subprocess.DEVNULL, stdout=full,
+                                   stderr=subprocess.PIPE, env=place.env, timeout=60)
+    result = Result(completed.returncode, "", completed.stderr.decode("utf-8"))
+    assert_no_secrets(result, place)
+    return result
+
+
+# --- a stdout that cannot be written ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["ask", "stream"])
+@pytest.mark.parametrize("mode", ["text", "json", "jsonl", "pretty"])
+def test_a_full_disk_is_exit_6_with_one_line_and_the_history_keeps_the_answer(place: Place, emulator: Emulator, command: str, mode: str) -> None:
+    result = run_into_full_disk(place, command, "-o", mode, "@@bytes=200000")
+    assert result.returncode == 6
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"qwen: error: {NO_SPACE} (response resp_")
+    assert result.stderr.endswith("; the history keeps the answer)\n")
+    assert recorded(place) == [("completed", x_lines(200_000))]  # the whole answer, even when the stream's shown part failed
+
+
+def test_a_full_disk_without_history_names_the_response_only(place: Place, emulator: Emulator) -> None:
+    result = run_into_full_disk(place, "stream", "--no-history", "@@bytes=200000")
+    assert result.returncode == 6
+    assert result.stderr.startswith(f"qwen: error: {NO_SPACE} (response resp_") and result.stderr.endswith(")\n")
+    assert "history" not in result.stderr
+
+
+def test_a_full_disk_under_local_commands_is_exit_6_too(place: Place, emulator: Emulator) -> None:
+    assert run_qwen(place, ("ask", "hello")).returncode == 0
+    for args in (("history", "list"), ("history", "show", "last"), ("presets", "path"), ("config", "show"), ("--help",), ("--version",)):
+        result = run_into_full_disk(place, *args)
+        assert (result.returncode, result.stderr) == (6, f"qwen: error: {NO_SPACE}\n"), args
+
+
+def test_a_closed_pipe_is_still_quiet_and_exit_0(place: Place, emulator: Emulator) -> None:
+    pipeline = f"set -o pipefail; '{qwen_executable()}' ask -o json @@bytes=1000000 | head -c 10"
+    completed = subprocess.run(["bash", "-c", pipeline], env=place.env, capture_output=True, text=True, timeout=60,
+                               stdin=subprocess.DEVNULL)
+    assert (completed.returncode, completed.stderr) == (0, "")
