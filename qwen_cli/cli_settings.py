@@ -19,7 +19,7 @@ import typer
 from qwen_cli.config import API_KEY_ENV, ENVIRONMENT, REGIONS, Settings, api_key_from, config_path, resolve_settings
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.flags import MODEL, ApiFlags, option, with_flags
-from qwen_cli.terminal import error_boundary, note, note_all
+from qwen_cli.terminal import error_boundary, note, note_all, print_for_screen
 
 if TYPE_CHECKING:
     from qwen_cli.presets import Preset, PresetInfo
@@ -115,7 +115,7 @@ def presets_list(as_json: Json = False) -> None:
         if as_json:
             print_json([info_json(info) for info in infos])
         elif infos:
-            print(table([info_row(info) for info in infos]))
+            print_for_screen(table([info_row(info) for info in infos]))
         else:
             note(f"no presets yet; create one as NAME.yaml in one of: {', '.join(map(str, presets_path_list()))}")
 
@@ -142,10 +142,10 @@ def presets_show(
         note_all(loaded.warnings)
         if resolved:
             view = resolved_document(loaded, cwd, os.environ)
-            print_json(view) if as_json else print(resolved_text(view))
+            print_json(view) if as_json else print_for_screen(resolved_text(view))
             return
         as_written = read_text(loaded.source)
-        print_json(own_document(preset, loaded.source, as_written)) if as_json else print(as_written, end="" if as_written.endswith("\n") else "\n")
+        print_json(own_document(preset, loaded.source, as_written)) if as_json else print_for_screen(as_written, end="" if as_written.endswith("\n") else "\n")
 
 
 @presets_app.command("path")
@@ -272,7 +272,7 @@ def config_show(as_json: Json = False, *, flags: LayerFlags) -> None:
         settings = resolve_without_key(os.environ, flags.setting_values(), preset_settings(preset) if preset else None)
         note_all((*settings.warnings, *(preset.warnings if preset else ())))
         view = settings_document(settings, flags, preset, os.environ)
-        print_json(view) if as_json else print(settings_text(view))
+        print_json(view) if as_json else print_for_screen(settings_text(view))
 
 
 @config_app.command("path")

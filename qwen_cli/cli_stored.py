@@ -17,7 +17,7 @@ import typer
 
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.flags import ApiFlags, plain, with_api_flags
-from qwen_cli.terminal import choose_mode, error_boundary, note, remember_secrets
+from qwen_cli.terminal import choose_mode, error_boundary, for_screen, note, print_for_screen, remember_secrets
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
 response_app = typer.Typer(help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True)
@@ -111,15 +111,6 @@ def history_path_command() -> None:
     print(history_path(os.environ))
 
 
-def for_screen(text: str) -> str:
-    """On a terminal a recorded reply cannot drive it: control characters are shown as symbols."""
-    if not sys.stdout.isatty():
-        return text
-    from qwen_cli.controls import neutralise_controls
-
-    return neutralise_controls(text)
-
-
 def local_history() -> Any:
     from qwen_cli.history import History, history_path
 
@@ -181,7 +172,7 @@ def response_delete(response: ServerId, *, flags: ApiFlags) -> None:
     Examples:
       qwen response delete resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
     """
-    call_api(flags, "DELETE", f"responses/{quote(response, safe='')}", show=lambda result, mode: print(f"deleted {result.get('id', response)}"))
+    call_api(flags, "DELETE", f"responses/{quote(response, safe='')}", show=lambda result, mode: print_for_screen(f"deleted {result.get('id', response)}"))
 
 
 @response_app.command("items")
@@ -216,7 +207,7 @@ def conversation_create(
       qwen ask --conversation "$(qwen conversation create)" "what is my name?"
     """
     body = {"items": [{"type": "message", "role": "user", "content": text} for text in items or []]}
-    call_api(flags, "POST", "conversations", body=body, show=lambda result, mode: print(result.get("id", "")))
+    call_api(flags, "POST", "conversations", body=body, show=lambda result, mode: print_for_screen(str(result.get("id", ""))))
 
 
 @conversation_app.command("items")
@@ -241,7 +232,7 @@ def conversation_delete(conversation: ServerId, *, flags: ApiFlags) -> None:
     Examples:
       qwen conversation delete conv_123
     """
-    call_api(flags, "DELETE", f"conversations/{quote(conversation, safe='')}", show=lambda result, mode: print(f"deleted {result.get('id', conversation)}"))
+    call_api(flags, "DELETE", f"conversations/{quote(conversation, safe='')}", show=lambda result, mode: print_for_screen(f"deleted {result.get('id', conversation)}"))
 
 
 # --- shared recipe ----------------------------------------------------------------------------------------------
@@ -279,7 +270,7 @@ def show_items(listing: dict[str, Any], mode: str) -> None:
 
     for item in listing.get("data") or []:
         if isinstance(item, dict):
-            print(f"{item.get('id', '-')}  {item.get('role') or item.get('type', '-')}: {item_text(item)}")
+            print_for_screen(f"{item.get('id', '-')}  {item.get('role') or item.get('type', '-')}: {item_text(item)}")
     if listing.get("has_more"):
         note(f"more items follow; list them with --after {listing.get('last_id')}")
 
@@ -291,5 +282,5 @@ def print_json(value: Any, compact: bool = False) -> None:
 
 def print_lines(lines: Any) -> None:
     for line in lines:
-        print(line)
+        print_for_screen(line)
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from qwen_cli.terminal import error_boundary
+from qwen_cli.terminal import error_boundary, print_for_screen
 
 tools_app = typer.Typer(help="Built-in tools, function tools from YAML, and checks of tools files.", no_args_is_help=True)
 
@@ -34,7 +34,7 @@ def tools_list(tools_file: ToolsFiles = None, preset: Preset = None, as_json: Js
 
     with error_boundary(debug=False, json_errors=as_json):
         listing = tool_listing(spec_of(tuple(tools_file or ()), preset))
-        print(json.dumps(listing, ensure_ascii=False, indent=2) if as_json else listing_text(listing))
+        print(json.dumps(listing, ensure_ascii=False, indent=2)) if as_json else print_for_screen(listing_text(listing))
 
 
 @tools_app.command("show")
@@ -71,7 +71,7 @@ def tools_check(path: Annotated[str, typer.Argument(metavar="PATH", help="A tool
     with error_boundary(debug=False, json_errors=False):
         functions = check_tools_file(path)
         names = ", ".join(function.name for function in functions)
-        print(f"{path}: {len(functions)} function tool{'s' if len(functions) != 1 else ''} ({names}), all valid")
+        print_for_screen(f"{path}: {len(functions)} function tool{'s' if len(functions) != 1 else ''} ({names}), all valid")
 
 
 def spec_of(tools_files: tuple[str, ...], preset_ref: str | None, vector_stores: tuple[str, ...] = ()) -> Any:

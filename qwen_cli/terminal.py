@@ -145,6 +145,16 @@ def for_stderr(line: str) -> str:
     return neutralise_controls(without_secrets(line))
 
 
+def for_screen(text: str) -> str:
+    """Text from outside (a stored prompt, a server's item, a project's preset) bound for stdout: on a terminal its
+    control characters are shown as symbols, so it cannot drive the terminal; in a pipe it passes unchanged."""
+    return neutralise_controls(text) if sys.stdout is not None and sys.stdout.isatty() else text
+
+
+def print_for_screen(text: str, end: str = "\n") -> None:
+    print(for_screen(text), end=end)
+
+
 def silence_stdout() -> None:
     """After the reader of stdout went away, point stdout at /dev/null so the final flush stays quiet."""
     with contextlib.suppress(OSError, ValueError):

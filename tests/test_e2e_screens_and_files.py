@@ -58,3 +58,49 @@ def test_a_closed_pipe_is_still_quiet_and_exit_0(place: Place, emulator: Emulato
     completed = subprocess.run(["bash", "-c", pipeline], env=place.env, capture_output=True, text=True, timeout=60,
                                stdin=subprocess.DEVNULL)
     assert (completed.returncode, completed.stderr) == (0, "")
+
+
+# --- every screen neutralises control characters ----------------------------------------------------------------
+
+HOSTILE = "look \x1b]52;c;cm0gLXJmIH4K\x07 here \x1b]0;pwned\x07 and \x1b[2J\x9b31m done"  # clipboard, title, clear, C1 CSI
+
+
+def on_a_terminal(start, *args: str) -> str:
+    running = start(*args, terminal=True)
+    running.received += read_until_closed(running.fd, time.monotonic() + 20)
+    running.process.wait(timeout=10)
+    assert running.process.returncode == 0, running.received[-500:]
+    return running.received.decode("utf-8", "replace")
+
+
+def assert_harmless(screen: str) -> None:
+    for sequence in ("\x1b]52", "\x1b]0;", "\x1b[2J", "\x9b", "\x07"):
+        assert sequence not in screen, f"{sequence!r} reached the terminal"
+    assert "␛]52;c;cm0gLXJmIH4K␇" in screen  # shown as symbols, not dropped
+
+
+def test_history_list_on_a_terminal_shows_stored_escapes_as_symbols(start, place: Place, emulator: Emulator) -> None:
+    assert run_qwen(place, ("ask", HOSTILE)).returncode == 0
+    assert_harmless(on_a_terminal(start, "history", "list"))
+    piped = run_qwen(place, ("history", "list"))
+    assert "\x1b]52;c;cm0gLXJmIH4K\x07" in piped.stdout  # a pipe gets the bytes as stored
+
+
+@pytest.mark.parametrize("listing", ["response", "conversation"])
+def test_server_items_on_a_terminal_show_escapes_as_symbols(start, place: Place, emulator: Emulator, listing: str) -> None:
+    if listing == "response":
+        asked = run_qwen(place, ("ask", "--json", HOSTILE))
+        import json
+
+        item_id = json.loads(asked.stdout)["id"]
+    else:
+        item_id = run_qwen(place, ("conversation", "create", "--item", HOSTILE)).stdout.strip()
+    assert_harmless(on_a_terminal(start, listing, "items", item_id))
+
+
+def test_a_presets_description_on_a_terminal_shows_escapes_as_symbols(start, place: Place, emulator: Emulator) -> None:
+    presets = place.tmp / "config" / "qwen" / "presets"
+    presets.mkdir(parents=True)
+    (presets / "odd.yaml").write_text(f'description: "{HOSTILE.encode("unicode_escape").decode()}"\n', encoding="utf-8")
+    assert_harmless(on_a_terminal(start, "presets", "list"))
+    assert_harmless(on_a_terminal(start, "presets", "show", "odd", "--resolved"))
