@@ -114,7 +114,7 @@ def history_path_command() -> None:
 def local_history() -> Any:
     from qwen_cli.history import History, history_path
 
-    return History(history_path(os.environ))
+    return History(history_path(os.environ), warn=note)
 
 
 def recorded(history: Any, reference: str) -> Any:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sqlite3
+import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,13 +80,17 @@ COLUMNS = tuple(Entry.__dataclass_fields__)
 
 
 class History:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, warn: Callable[[str], None] | None = None) -> None:
         self.path = path
+        self.warn = warn  # where a history that others can read, and that qwen may not fix, is reported
         self._connection: sqlite3.Connection | None = None
         self.unavailable = False  # set once opening or reading failed: the user has been told already
 
     def connection(self) -> sqlite3.Connection:
         if self._connection is None:
+            for problem in keep_private(self.path):
+                if self.warn is not None:
+                    self.warn(problem)
             try:
                 self._connection = open_database(self.path)
             except (sqlite3.Error, OSError) as exc:
@@ -236,6 +242,37 @@ def create_private(path: Path) -> None:
         return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def keep_private(path: Path) -> list[str]:
+    """A history folder or file whose mode was loosened (a 0777 folder, a 0644 file) is made private again when
+    it is the user's; one that belongs to someone else is left as it is, with a warning. Runs before SQLite
+    opens the file, so the -wal and -shm files it creates take the file's private mode."""
+    problems = []
+    for item, private in ((path.parent, 0o700), *((path.with_name(path.name + suffix), 0o600) for suffix in ("", "-wal", "-shm"))):
+        problem = tighten(item, private)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def tighten(item: Path, private: int) -> str | None:
+    """Take away the group's and others' access to `item`; the owner's own bits (read-only, say) stay as they are."""
+    try:
+        status = item.stat()
+    except OSError:
+        return None  # absent, or unreadable: opening it reports that
+    mode = stat.S_IMODE(status.st_mode)
+    if not mode & 0o077:
+        return None
+    fix = f"make it private: chmod {private:o} {shlex.quote(str(item))}"
+    if status.st_uid != os.geteuid():
+        return f"warning: {item} belongs to another user and others can read it; {fix}"
+    try:
+        os.chmod(item, mode & 0o700)
+    except OSError as exc:
+        return f"warning: other users can read {item} and its mode cannot be changed ({exc.strerror or exc}); {fix}"
+    return None
 
 
 def entry_of(row: tuple[Any, ...]) -> Entry:

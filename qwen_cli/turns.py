@@ -211,7 +211,7 @@ def history_for(flags: RequestFlags) -> Iterator[History | None]:
         return
     from qwen_cli.history import History, history_path
 
-    with History(history_path(os.environ)) as history:
+    with History(history_path(os.environ), warn=note) as history:
         yield history
 
 

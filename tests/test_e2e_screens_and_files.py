@@ -104,3 +104,42 @@ def test_a_presets_description_on_a_terminal_shows_escapes_as_symbols(start, pla
     (presets / "odd.yaml").write_text(f'description: "{HOSTILE.encode("unicode_escape").decode()}"\n', encoding="utf-8")
     assert_harmless(on_a_terminal(start, "presets", "list"))
     assert_harmless(on_a_terminal(start, "presets", "show", "odd", "--resolved"))
+
+
+# --- the history's files stay private ---------------------------------------------------------------------------
+
+def modes(folder) -> dict[str, int]:
+    import stat
+
+    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in [folder, *folder.iterdir()]}
+
+
+@pytest.mark.parametrize("command", [("ask", "again"), ("history", "list")])
+def test_a_loosened_history_of_the_users_own_is_made_private_again(place: Place, emulator: Emulator, command: tuple[str, ...]) -> None:
+    assert run_qwen(place, ("ask", "first")).returncode == 0
+    folder = place.history.parent
+    folder.chmod(0o777)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    result = run_qwen(place, command)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert set(modes(folder).values()) <= {0o700, 0o600} and modes(folder)["qwen"] == 0o700
+    assert modes(folder)["history.db"] == 0o600
+
+
+def test_a_history_folder_of_another_user_is_left_alone_with_one_warning(place: Place, emulator: Emulator) -> None:
+    import os
+
+    assert run_qwen(place, ("ask", "first")).returncode == 0
+    folder = place.history.parent
+    folder.chmod(0o755)
+    os.chown(folder, 65534, 65534)  # nobody's: qwen may not change it, and must say so
+    try:
+        result = run_qwen(place, ("ask", "again"))
+    finally:
+        os.chown(folder, os.geteuid(), os.getegid())
+    assert (result.returncode, result.stdout) == (0, "You said: again\n")
+    assert result.stderr == (
+        f"qwen: warning: {folder} belongs to another user and others can read it; make it private: chmod 700 {folder}\n"
+    )
+    assert modes(folder)["qwen"] == 0o755
