@@ -12,13 +12,19 @@ import json
 import random
 import re
 import ssl
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+# httpx imports its own command-line program (click, rich, pygments: ~40 ms) whenever click is installed beside
+# it, as llm and many other tools bring it. qwen never runs that program: a None entry in sys.modules makes that
+# one optional import fail at once, exactly as it does where click is absent (httpx then defines a stub `main`).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+
+import httpx  # noqa: E402
 
 from qwen_cli.errors import ApiError, AuthError, QwenError, StreamCutError, TransientError
 from qwen_cli.request import PreparedRequest

@@ -127,3 +127,14 @@ def test_launch_checks_for_the_same_request_commands_that_fast_argv_reads() -> N
     from qwen_cli import fast_argv, launch
 
     assert launch.REQUEST_COMMANDS == fast_argv.COMMANDS
+
+
+def test_httpx_never_loads_its_own_command_line_program_when_click_is_installed(tmp_path: Path) -> None:
+    # httpx imports its CLI (click, rich, pygments) whenever `import click` works. A stand-in click that records
+    # being imported shows whether qwen's client ever tried; it then fails, so nothing else of httpx's CLI loads.
+    (tmp_path / "click").mkdir()
+    (tmp_path / "click" / "__init__.py").write_text("import sys\nsys.click_was_imported = True\nraise ImportError('stand-in')\n")
+    script = "import sys\nimport qwen_cli.client\nprint(getattr(sys, 'click_was_imported', False))\n"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env=env)
+    assert (result.returncode, result.stdout) == (0, "False\n"), result.stderr
