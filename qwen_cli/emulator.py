@@ -85,6 +85,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, get_args, get_type_hints
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from qwen_cli.models import RESPONSES_MODELS, THINKING_BY_DEFAULT
+
 __all__ = ["Emulator", "Faults", "serve_forever"]
 
 API_PREFIXES = ("/api/v2/apps/protocols/compatible-mode/v1", "/compatible-mode/v1")
@@ -92,18 +94,7 @@ CONTROL_PREFIX = "/__emulator"
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream;charset=UTF-8"
 
-MODELS = frozenset("""
-    qwen3.8-max qwen3.8-max-0902 qwen3.8-flash qwen3.8-2.4t-a95b qwen3.8-27b qwen3.8-omni-flash
-    qwen3.7-max qwen3.7-max-2026-05-20 qwen3.7-max-2026-06-08 qwen3.7-max-2026-05-17 qwen3.7-max-preview
-    qwen3-max qwen3-max-2026-01-23 qwen3.7-plus qwen3.7-plus-2026-05-26 qwen3.6-plus qwen3.6-plus-2026-04-02
-    qwen3.5-plus qwen3.5-plus-2026-04-20 qwen3.5-plus-2026-02-15 qwen3.7-flash qwen3.7-flash-2026-07-15
-    qwen3.6-flash qwen3.6-flash-2026-04-16 qwen3.5-flash qwen3.5-flash-2026-02-23 qwen3.6-35b-a3b
-    qwen3.5-397b-a17b qwen3.5-122b-a10b qwen3.5-27b qwen3.5-35b-a3b deepseek-v4.1-flash deepseek-v4-pro
-    deepseek-v4-pro-0813 deepseek-v4-flash deepseek-v4-flash-0731 glm-5.3 glm-5.2 kimi-k3
-    qwen-plus qwen-flash qwen3-coder-plus qwen3-coder-flash qwen3.5-ocr qwen-plus-character
-    qwen-flash-character qwen3-coder-next qwen-max qwen-turbo
-    """.split())
-THINKING_BY_DEFAULT = ("qwen3.5-plus", "qwen3.6-plus", "qwen3.7-plus", "qwen3.8-max", "qwen3.8-flash")
+MODELS = frozenset(RESPONSES_MODELS)
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 ROLES = ("user", "assistant", "system", "developer")
 CONTEXT_TYPES = ("message", "function_call", "function_call_output")

@@ -160,9 +160,9 @@ def check_rules(table: dict[Path_, dict[str, Any]]) -> None:
 
 
 def models() -> tuple[str, ...]:
-    from qwen_cli.emulator import MODELS
+    from qwen_cli.models import RESPONSES_MODELS
 
-    return tuple(sorted(MODELS))
+    return tuple(sorted(RESPONSES_MODELS))
 
 
 # --- completion scripts --------------------------------------------------------------------------------------
