@@ -13,7 +13,7 @@ import pytest
 
 from conftest import qwen_executable
 from qwen_cli import completion, config, generate, history
-from qwen_cli.emulator import MODELS
+from qwen_cli.models import RESPONSES_MODELS as MODELS
 from qwen_cli.request import EFFORTS
 from qwen_cli.tools import BUILTINS
 
