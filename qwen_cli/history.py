@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from qwen_cli.config import data_dir
 from qwen_cli.errors import UsageError
 
 SCHEMA = """
@@ -50,8 +51,7 @@ class HistoryUnavailable(UsageError):
 
 
 def history_path(env: Mapping[str, str]) -> Path:
-    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "share")
-    return Path(base) / "qwen" / "history.db"
+    return data_dir(env) / "history.db"
 
 
 @dataclass(frozen=True)
