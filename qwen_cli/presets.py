@@ -22,7 +22,8 @@ from typing import Any
 from qwen_cli.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_path, load_yaml_mapping
 from qwen_cli.errors import UsageError
 from qwen_cli.exposure import exposure_warning
-from qwen_cli.request import EFFORTS, shown_url
+from qwen_cli.request import EFFORTS, REDACTED, shown_url
+from qwen_cli.tools import ENV_PREFIX
 from qwen_cli.trust import TRUSTED, Verdict, verdict
 
 SUFFIX = ".yaml"
@@ -35,6 +36,9 @@ REQUEST_KEYS = (
     "max_output_tokens", "store", "session_cache", "tools", "tool_choice",
 )
 ENDPOINT_KEYS = frozenset({"region", "base_url"})
+# What the history keeps of a preset, for `continue` to reuse: the endpoint is kept apart (without credentials),
+# the template shapes only the turn it was asked for.
+RECORDED_KEYS = ("model", "output", *REQUEST_KEYS)
 # Top-level names that could only mean a credential. Nested names are not refused: a function's
 # parameters may well have a property called "key" or "token"; nested values are scanned instead.
 SECRET_NAMES = frozenset(
@@ -576,6 +580,41 @@ def resolved_view(preset: Preset) -> dict[str, dict[str, Any]]:
     values = set_values(preset, keys)
     shown = {**values, "base_url": shown_url(values["base_url"])} if "base_url" in values else values
     return {key: {"value": value, "source": str(preset.sources[key])} for key, value in shown.items()}
+
+
+def recorded_values(preset: Preset) -> dict[str, Any]:
+    """The preset's resolved values as the history keeps them: an MCP header written as a literal value is a
+    secret and is replaced (one written env:VAR is only a name, and is kept)."""
+    values = set_values(preset, RECORDED_KEYS)
+    if "tools" in values:
+        values["tools"] = [without_literal_headers(tool) for tool in values["tools"]]
+    return values
+
+
+def without_literal_headers(tool: Any) -> Any:
+    headers = tool.get("headers") if isinstance(tool, dict) else None
+    if not isinstance(headers, dict):
+        return tool
+    kept = {name: value if str(value).startswith(ENV_PREFIX) else REDACTED for name, value in headers.items()}
+    return {**tool, "headers": kept}
+
+
+def preset_from_record(name: str, path: str, values: Mapping[str, Any]) -> tuple[Preset, tuple[str, ...]]:
+    """A preset rebuilt from what the history recorded, each value checked again (the history is a file too);
+    with what had to be left out: a value that no longer checks, an MCP server whose secret was not kept."""
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in values.items():
+        try:
+            kept[key] = CHECKS[key](value) if key in RECORDED_KEYS and value is not None else None
+        except Invalid:
+            dropped.append(f"its '{key}' (not valid)")
+    if kept.get("tools"):
+        complete = tuple(tool for tool in kept["tools"] if REDACTED not in str(tool))
+        if len(complete) < len(kept["tools"]):
+            dropped.append("its MCP servers with secret headers (pass --mcp and --mcp-header again)")
+        kept["tools"] = complete or None
+    return Preset(name=name, source=Path(path), **{key: value for key, value in kept.items() if value is not None}), tuple(dropped)
 
 
 def apply_template(template: str, user_text: str) -> str:
