@@ -484,9 +484,10 @@ def merge_chain(chain: list[tuple[Path, dict[str, Any]]]) -> tuple[dict[str, Any
 
 def project_of(path: Path, env: Mapping[str, str]) -> Path | None:
     """The project whose `.qwen/presets` holds `path` (at any depth), or None for the user's presets and files
-    elsewhere. Both the path as given and the file it resolves to count: a symlink cannot lead out of trust."""
+    elsewhere. Both the path as given (with `..` taken out) and the file it resolves to count: a symlink cannot
+    lead out of trust."""
     user = user_presets_dir(env).resolve()
-    for candidate in (path.absolute(), path.resolve()):
+    for candidate in (Path(os.path.abspath(path)), path.resolve()):
         if candidate.is_relative_to(user):
             continue
         for folder in candidate.parents:
