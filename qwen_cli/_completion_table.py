@@ -439,6 +439,8 @@ COMMANDS = {
             ('list', 'List the presets: name, project or user,...'),
             ('show', 'Print a preset as written, or as a request...'),
             ('path', 'Print the directories searched for...'),
+            ('trust', "Trust a project's presets (its..."),
+            ('untrust', "Forget that a project's presets are..."),
         ),
         'options': (
             {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},
@@ -475,6 +477,26 @@ COMMANDS = {
             {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},
         ),
         'arguments': (
+        ),
+    },
+    ('presets', 'trust'): {
+        'commands': (
+        ),
+        'options': (
+            {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},
+        ),
+        'arguments': (
+            {'name': 'directory', 'nargs': 1, 'values': None, 'required': False},
+        ),
+    },
+    ('presets', 'untrust'): {
+        'commands': (
+        ),
+        'options': (
+            {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},
+        ),
+        'arguments': (
+            {'name': 'directory', 'nargs': 1, 'values': None, 'required': False},
         ),
     },
     ('config',): {

@@ -100,7 +100,8 @@ class LayerFlags:
 def presets_list(as_json: Json = False) -> None:
     """List the presets: name, project or user, file and description.
 
-    A user preset hidden by a project preset of the same name is marked shadowed; a file that does not
+    A project preset says whether its project is trusted, untrusted or changed since trusted (see qwen presets
+    trust). A user preset hidden by a project preset of the same name is marked shadowed; a file that does not
     load is listed with its error.
 
     \b
@@ -116,6 +117,7 @@ def presets_list(as_json: Json = False) -> None:
             print_json([info_json(info) for info in infos])
         elif infos:
             print_for_screen(table([info_row(info) for info in infos]))
+            note_untrusted(infos)
         else:
             note(f"no presets yet; create one as NAME.yaml in one of: {', '.join(map(str, presets_path_list()))}")
 
@@ -128,20 +130,27 @@ def presets_show(
 ) -> None:
     """Print a preset as written, or as a request uses it (--resolved).
 
+    An untrusted project preset is shown as written (with a note), but --resolved needs the project trusted.
+
     \b
     Examples:
       qwen presets show review
       qwen presets show review --resolved
       qwen presets show ./presets/commit.yaml --json
     """
-    from qwen_cli.presets import load_preset
+    from qwen_cli.presets import UntrustedPreset, load_preset, require_trusted
 
     with error_boundary(debug=False, json_errors=as_json):
         cwd = Path.cwd()
-        loaded = load_preset(preset, cwd, os.environ)  # a broken file is exit 2, one holding a key is never echoed
+        # A broken file is exit 2, one holding a key is never echoed; as written, it is only read, like `cat`.
+        loaded = load_preset(preset, cwd, os.environ, check_trust=resolved)
         note_all(loaded.warnings)
+        try:
+            require_trusted(loaded.source, os.environ)
+        except UntrustedPreset as untrusted:
+            note(f"note: {untrusted.message}")
         if resolved:
-            view = resolved_document(loaded, cwd, os.environ)
+            view = resolved_document(loaded, os.environ)
             print_json(view) if as_json else print_for_screen(resolved_text(view))
             return
         as_written = read_text(loaded.source)
@@ -165,10 +174,85 @@ def presets_path() -> None:
         print(directory)
 
 
+ProjectDir = Annotated[
+    Optional[str],
+    typer.Argument(metavar="[DIR]", help="The project (or a folder in it); by default the one found from here.", show_default=False),
+]
+
+
+@presets_app.command("trust")
+def presets_trust(directory: ProjectDir = None) -> None:
+    """Trust a project's presets (its .qwen/presets) as they are now, so -p may use them.
+
+    A project's presets come with the repository and can send your key to any server (base_url) or run programs
+    (--run-tools), so they are used only once trusted. The record keeps a digest of every preset file: a file
+    changed, added or removed needs trusting again.
+
+    \b
+    Examples:
+      qwen presets trust
+      qwen presets trust ~/src/app
+    """
+    from qwen_cli import trust
+
+    with error_boundary(debug=False, json_errors=False):
+        root = project_root(directory)
+        files = trust.trust(root, os.environ)
+        print(f"trusted the presets of {root}: {', '.join(files) or 'none yet'}")
+
+
+@presets_app.command("untrust")
+def presets_untrust(directory: ProjectDir = None) -> None:
+    """Forget that a project's presets are trusted; -p refuses them again.
+
+    \b
+    Examples:
+      qwen presets untrust
+      qwen presets untrust ~/src/app
+    """
+    from qwen_cli import trust
+
+    with error_boundary(debug=False, json_errors=False):
+        key = recorded_key(directory) or trust.project_key(project_root(directory))
+        print(f"untrusted the presets of {key}" if trust.untrust(key, os.environ) else f"{key} was not trusted; nothing to do")
+
+
+def project_root(directory: str | None) -> Path:
+    """The project whose presets `trust` means: the nearest .qwen/presets from DIR (or here) upwards."""
+    from qwen_cli.presets import project_presets_dir
+
+    start = Path(directory) if directory else Path.cwd()
+    if not start.is_dir():
+        raise UsageError(f"{start} is not a directory; give the project's directory")
+    found = project_presets_dir(start, os.environ)
+    if found is None:
+        raise UsageError(f"no project presets found from {start.absolute()}: a project keeps them in .qwen/presets (a folder of yours)")
+    return found.parent.parent.absolute()
+
+
+def recorded_key(directory: str | None) -> str | None:
+    """A directory given to `untrust` that is itself recorded: forgotten even when the project is gone."""
+    from qwen_cli import trust
+
+    if not directory:
+        return None
+    key = str(Path(directory).absolute().resolve())
+    return key if trust.is_recorded(key, os.environ) else None
+
+
 def presets_path_list() -> list[Path]:
     from qwen_cli.presets import presets_dirs
 
     return presets_dirs(Path.cwd(), os.environ)
+
+
+def note_untrusted(infos: list[PresetInfo]) -> None:
+    import shlex
+
+    waiting = next((info for info in infos if info.trust in ("untrusted", "changed")), None)
+    if waiting is not None:
+        root = waiting.source.parent.parent.parent
+        note(f"note: -p refuses this project's presets until you review them and run: qwen presets trust {shlex.quote(str(root))}")
 
 
 def info_json(info: PresetInfo) -> dict[str, Any]:
@@ -178,12 +262,15 @@ def info_json(info: PresetInfo) -> dict[str, Any]:
         "scope": info.scope,
         "path": str(info.source),
         "shadowed": info.shadowed,
+        "trust": info.trust,
         "error": info.error,
     }
 
 
 def info_row(info: PresetInfo) -> list[str]:
-    scope = f"{info.scope} (shadowed)" if info.shadowed else info.scope
+    trust = "changed since trusted" if info.trust == "changed" else info.trust
+    marks = [*([trust] if trust else []), *(["shadowed"] if info.shadowed else [])]
+    scope = f"{info.scope} ({', '.join(marks)})" if marks else info.scope
     about = f"error: {info.error}" if info.error else info.description or ""
     return [info.name, scope, str(info.source), about]
 
@@ -204,10 +291,10 @@ def own_document(ref: str, path: Path, as_written: str) -> dict[str, Any]:
     return {"name": path.stem if is_path(ref) else ref, "path": str(path), "text": as_written, "values": values}
 
 
-def resolved_document(preset: Preset, cwd: Path, env: Mapping[str, str]) -> dict[str, Any]:
+def resolved_document(preset: Preset, env: Mapping[str, str]) -> dict[str, Any]:
     """The preset after `extends`: each value with its file, then the settings and body options it leaves
     to lower layers (settings resolved as a request without flags would resolve them)."""
-    from qwen_cli.presets import REQUEST_KEYS, preset_settings, read_chain, resolved_view
+    from qwen_cli.presets import REQUEST_KEYS, preset_settings, resolved_view
 
     settings = resolve_without_key(env, {}, preset_settings(preset))
     lower = {
@@ -218,7 +305,7 @@ def resolved_document(preset: Preset, cwd: Path, env: Mapping[str, str]) -> dict
     return {
         "name": preset.name,
         "path": str(preset.source),
-        "chain": [str(path) for path, _ in read_chain(preset.source, cwd, env)],
+        "chain": [str(path) for path in preset.chain],
         "values": resolved_view(preset),
         "lower_layers": lower,
         "not_sent": [key for key in REQUEST_KEYS if getattr(preset, key) is None],

@@ -79,6 +79,12 @@ def config_path(env: Mapping[str, str]) -> Path:
     return Path(base) / "qwen" / "config.yaml"
 
 
+def data_dir(env: Mapping[str, str]) -> Path:
+    """qwen's folder for what it keeps between runs: the history, the record of trusted projects."""
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "share")
+    return Path(base) / "qwen"
+
+
 def environment_layer(env: Mapping[str, str]) -> Layer:
     # An empty variable counts as unset: `QWEN_MODEL= qwen ask` must not send an empty model.
     return Layer("environment", {key: env[var] for var, key in ENVIRONMENT.items() if env.get(var)})

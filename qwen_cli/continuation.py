@@ -1,5 +1,6 @@
 """What continuing a response means: finding the parent in the local history, what it passes on to the next
-turn, what a turn leaves in the history, and explaining an id the server no longer knows.
+turn (its endpoint, its preset as it was then), what a turn leaves in the history, and explaining an id the
+server no longer knows.
 
 No printing and no HTTP; the history is handed in.
 """
@@ -10,13 +11,73 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from qwen_cli.errors import ApiError, QwenError, UsageError
 from qwen_cli.history import Entry, History, HistoryUnavailable, resolve
 from qwen_cli.request import REDACTED, PreparedRequest, RequestOptions, UserInput, redact
 
+if TYPE_CHECKING:
+    from qwen_cli.presets import Preset
+
 SERVER_KEEPS_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a turn was sent and with which preset, as the history keeps it so `continue` can reuse exactly
+    that: the endpoint without user or password, the preset's file, the digest of its extends chain and its
+    resolved values (no secret among them)."""
+
+    endpoint: str | None = None
+    preset_path: str | None = None
+    preset_digest: str | None = None
+    preset_settings: dict[str, Any] | None = None
+
+
+def endpoint_of(base_url: str) -> str:
+    """The base URL as recorded: no user and password (requests authenticate with the key's header anyway),
+    and no query or fragment, which a base URL joined with `/responses` cannot use."""
+    parts = urlsplit(base_url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def origin_of(base_url: str, preset: Preset | None) -> Origin:
+    """The origin of a turn asked with a preset loaded from its file (or with none)."""
+    if preset is None:
+        return Origin(endpoint_of(base_url))
+    from qwen_cli.presets import chain_digest, recorded_values
+
+    chain = [str(link.resolve()) for link in preset.chain]
+    settings = {"chain": chain, "values": recorded_values(preset)}
+    return Origin(endpoint_of(base_url), str(preset.source.resolve()), chain_digest(preset.chain), settings)
+
+
+def parent_endpoint(parent: Parent | None) -> str | None:
+    return parent.entry.endpoint if parent is not None and parent.entry is not None else None
+
+
+def recorded_preset(parent: Parent, warn: Callable[[str], None]) -> tuple[Preset, Origin] | None:
+    """The parent's preset as the history recorded it (None for a turn recorded before qwen kept it), with a
+    note when its files changed or are gone since: the recorded settings are used either way."""
+    entry = parent.entry
+    settings = entry.preset_settings if entry is not None else None
+    if entry is None or not entry.preset or not entry.preset_path or not isinstance(settings, dict):
+        return None
+    from qwen_cli.presets import chain_digest, preset_from_record
+
+    values = settings.get("values") if isinstance(settings.get("values"), dict) else {}
+    preset, dropped = preset_from_record(entry.preset, entry.preset_path, values)
+    chain = tuple(Path(str(link)) for link in settings.get("chain") or [entry.preset_path])
+    current = chain_digest(chain)
+    if current != entry.preset_digest:
+        state = "is gone" if current is None else "has changed"
+        warn(f"note: preset '{entry.preset}' ({entry.preset_path}) {state} since response {entry.id}; using the settings recorded then")
+    if dropped:
+        warn(f"warning: the recorded preset '{entry.preset}' could not give {', '.join(dropped)}")
+    return preset, Origin(entry.endpoint, entry.preset_path, entry.preset_digest, settings)
 
 
 @dataclass(frozen=True)
@@ -99,8 +160,12 @@ def age_text(seconds: float) -> str:
     return f"{seconds:.0f} seconds"
 
 
-def entry_for(outcome: Any, request: PreparedRequest, user_input: UserInput, preset: str | None = None) -> Entry:
-    """The history entry of one turn: what was asked, what came back, and the options sent (never a header)."""
+def entry_for(
+    outcome: Any, request: PreparedRequest, user_input: UserInput, preset: str | None = None, origin: Origin | None = None
+) -> Entry:
+    """The history entry of one turn: what was asked, what came back, the options sent (never a header), and
+    where it went with which preset."""
+    origin = origin or Origin()
     body = request.body or {}
     options = {key: value for key, value in body.items() if key not in ("model", "input", "stream")}
     options = redact(options, request.secrets)  # MCP header values stay out of the history like the key
@@ -119,4 +184,8 @@ def entry_for(outcome: Any, request: PreparedRequest, user_input: UserInput, pre
         status=outcome.status,
         usage=outcome.usage,
         options=options,
+        endpoint=origin.endpoint,
+        preset_path=origin.preset_path,
+        preset_digest=origin.preset_digest,
+        preset_settings=origin.preset_settings,
     )

@@ -1,7 +1,8 @@
 """The local history of responses, in an embedded SQLite file: record, look up, list, thread and clear.
 
-Stores what a user needs to continue and review a conversation (ids, prompt, answer, usage, request options)
-and never a key or a header value. Safe with several qwen processes writing at once (WAL, busy timeout).
+Stores what a user needs to continue and review a conversation (ids, prompt, answer, usage, request options,
+and where a turn was sent with which preset) and never a key, a header value or a URL's password. Safe with
+several qwen processes writing at once (WAL, busy timeout); older files gain the newer columns when opened.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from qwen_cli.config import data_dir
 from qwen_cli.errors import UsageError
 
 SCHEMA = """
@@ -36,6 +38,14 @@ CREATE TABLE IF NOT EXISTS responses (
 );
 CREATE INDEX IF NOT EXISTS responses_by_time ON responses (created_at);
 """
+# Columns added since the first version, by ALTER TABLE when a file without them is opened for writing. A file
+# opened read-only is read without them; older versions of qwen, which name their columns, ignore them.
+ADDED_COLUMNS = {
+    "endpoint": "TEXT",  # the base URL the turn was sent to, without user or password
+    "preset_path": "TEXT",  # the preset file, resolved, and the digest of its whole extends chain
+    "preset_digest": "TEXT",
+    "preset_settings": "TEXT",  # JSON {"chain": [files], "values": {...}}: the preset as resolved, no secrets
+}
 BUSY_TIMEOUT_MS = 10_000
 SETUP_ATTEMPTS = 20  # setting up a new file while others do: tried again after 0.02 s, 0.04 s, ... (~4 s in all)
 SETUP_PAUSE = 0.02
@@ -52,8 +62,7 @@ class HistoryUnavailable(UsageError):
 
 
 def history_path(env: Mapping[str, str]) -> Path:
-    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "share")
-    return Path(base) / "qwen" / "history.db"
+    return data_dir(env) / "history.db"
 
 
 @dataclass(frozen=True)
@@ -71,12 +80,17 @@ class Entry:
     status: str | None = None
     usage: dict[str, Any] | None = None
     options: dict[str, Any] | None = None
+    endpoint: str | None = None
+    preset_path: str | None = None
+    preset_digest: str | None = None
+    preset_settings: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 COLUMNS = tuple(Entry.__dataclass_fields__)
+JSON_COLUMNS = ("usage", "options", "preset_settings")
 
 
 class History:
@@ -84,6 +98,7 @@ class History:
         self.path = path
         self.warn = warn  # where a history that others can read, and that qwen may not fix, is reported
         self._connection: sqlite3.Connection | None = None
+        self._columns: tuple[str, ...] = COLUMNS  # those the file has: fewer when an old file is opened read-only
         self.unavailable = False  # set once opening or reading failed: the user has been told already
 
     def connection(self) -> sqlite3.Connection:
@@ -93,6 +108,7 @@ class History:
                     self.warn(problem)
             try:
                 self._connection = open_database(self.path)
+                self._columns = tuple(name for name in COLUMNS if name in columns_of(self._connection))
             except (sqlite3.Error, OSError) as exc:
                 self.unavailable = True
                 raise HistoryUnavailable(self.path, "opened", exc) from exc
@@ -112,9 +128,7 @@ class History:
         self.close()
 
     def record(self, entry: Entry) -> None:
-        values = [getattr(entry, name) for name in COLUMNS]
-        values[COLUMNS.index("usage")] = dumps(entry.usage)
-        values[COLUMNS.index("options")] = dumps(entry.options)
+        values = [dumps(getattr(entry, name)) if name in JSON_COLUMNS else getattr(entry, name) for name in COLUMNS]
         with self.connection() as db:
             db.execute(f"INSERT OR REPLACE INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values)
 
@@ -172,11 +186,12 @@ class History:
         if self._connection is None and not self.path.exists():
             return []  # reading must not create the file
         try:
-            rows = self.connection().execute(f"SELECT {', '.join(COLUMNS)} FROM responses {clause}", parameters).fetchall()
+            connection = self.connection()
+            rows = connection.execute(f"SELECT {', '.join(self._columns)} FROM responses {clause}", parameters).fetchall()
         except sqlite3.Error as exc:
             self.unavailable = True
             raise HistoryUnavailable(self.path, "read", exc) from exc
-        return [entry_of(row) for row in rows]
+        return [entry_of(self._columns, row) for row in rows]
 
 
 def resolve(history: History, reference: str) -> Entry | None:
@@ -210,6 +225,7 @@ def open_database(path: Path) -> sqlite3.Connection:
         try:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.executescript(SCHEMA)
+            add_missing_columns(connection)
         except sqlite3.OperationalError as exc:
             connection.close()
             if not is_busy(exc):
@@ -221,6 +237,23 @@ def open_database(path: Path) -> sqlite3.Connection:
         connection.isolation_level = ""  # back to implicit transactions, committed by `with connection`
         return connection
     raise AssertionError("the last attempt returns or raises")
+
+
+def add_missing_columns(connection: sqlite3.Connection) -> None:
+    """Bring an older file up to date. Two processes may both find a column missing: the second one's ALTER
+    then fails as a duplicate, which is the outcome it wanted."""
+    for name, kind in ADDED_COLUMNS.items():
+        if name in columns_of(connection):
+            continue
+        try:
+            connection.execute(f"ALTER TABLE responses ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise
+
+
+def columns_of(connection: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in connection.execute("PRAGMA table_info(responses)")}
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -275,10 +308,11 @@ def tighten(item: Path, private: int) -> str | None:
     return None
 
 
-def entry_of(row: tuple[Any, ...]) -> Entry:
-    values = dict(zip(COLUMNS, row))
-    values["usage"] = loads(values["usage"])
-    values["options"] = loads(values["options"])
+def entry_of(columns: tuple[str, ...], row: tuple[Any, ...]) -> Entry:
+    values = dict(zip(columns, row))
+    for name in JSON_COLUMNS:
+        if name in values:
+            values[name] = loads(values[name])
     return Entry(**values)
 
 

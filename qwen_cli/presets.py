@@ -2,14 +2,18 @@
 
 Reads preset files and nothing more: no printing, no typer, no httpx; yaml only through `yamlfile`, lazily.
 Every problem is a UsageError (exit 2) that names the file, the line and the key. A preset never holds a key.
+A project's preset (a file in some `.qwen/presets`) is read for a request only once the user has trusted the
+project (`trust`); listing and showing it as written need no trust, since they send nothing and run nothing.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import os
 import re
+import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +22,9 @@ from typing import Any
 from qwen_cli.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_path, load_yaml_mapping
 from qwen_cli.errors import UsageError
 from qwen_cli.exposure import exposure_warning
-from qwen_cli.request import EFFORTS, shown_url
+from qwen_cli.request import EFFORTS, REDACTED, shown_url
+from qwen_cli.tools import ENV_PREFIX
+from qwen_cli.trust import TRUSTED, Verdict, verdict
 
 SUFFIX = ".yaml"
 MAX_CHAIN = 10  # presets in one `extends` chain, the preset itself included
@@ -30,6 +36,9 @@ REQUEST_KEYS = (
     "max_output_tokens", "store", "session_cache", "tools", "tool_choice",
 )
 ENDPOINT_KEYS = frozenset({"region", "base_url"})
+# What the history keeps of a preset, for `continue` to reuse: the endpoint is kept apart (without credentials),
+# the template shapes only the turn it was asked for.
+RECORDED_KEYS = ("model", "output", *REQUEST_KEYS)
 # Top-level names that could only mean a credential. Nested names are not refused: a function's
 # parameters may well have a property called "key" or "token"; nested values are scanned instead.
 SECRET_NAMES = frozenset(
@@ -71,6 +80,7 @@ class Preset:
     base_url: str | None = None
     prompt: str | None = None
     extends: str | None = None
+    chain: tuple[Path, ...] = field(default=(), compare=False, repr=False)  # the file, then each one it extends
     sources: Mapping[str, Path] = field(default_factory=dict, compare=False, repr=False)  # key -> the file that set it
     warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)  # secrets in files others can read
 
@@ -85,6 +95,11 @@ class PresetInfo:
     scope: str  # "project" or "user"
     shadowed: bool = False  # True for a user preset hidden by a project preset of the same name
     error: str | None = None
+    trust: str | None = None  # a project preset's: trusted, untrusted or changed (since trusted)
+
+
+class UntrustedPreset(UsageError):
+    """A project's preset that the user has not trusted (or that changed since): never used, never skipped."""
 
 
 # --- checking values -----------------------------------------------------------------------------------------
@@ -388,30 +403,38 @@ def missing_message(ref: str, cwd: Path, env: Mapping[str, str], skip: Path | No
 # --- extends -----------------------------------------------------------------------------------------------------
 
 
-def load_preset(ref: str, cwd: Path, env: Mapping[str, str]) -> Preset:
-    """The preset `-p REF` names, with its `extends` chain resolved: REF is a name or a path."""
+def load_preset(ref: str, cwd: Path, env: Mapping[str, str], check_trust: bool = True) -> Preset:
+    """The preset `-p REF` names, with its `extends` chain resolved: REF is a name or a path. A project's preset
+    anywhere in the chain must be trusted (UntrustedPreset otherwise) unless `check_trust` is False, which only
+    listing and showing a file as written may ask for."""
     path = find_preset(ref, cwd, env)
-    return load_preset_file(path, cwd, env, name=path.stem if is_path(ref) else ref)
+    return load_preset_file(path, cwd, env, name=path.stem if is_path(ref) else ref, check_trust=check_trust)
 
 
-def load_preset_file(path: Path, cwd: Path, env: Mapping[str, str], name: str | None = None) -> Preset:
-    chain = read_chain(path, cwd, env)
+def load_preset_file(path: Path, cwd: Path, env: Mapping[str, str], name: str | None = None, check_trust: bool = True) -> Preset:
+    chain = read_chain(path, cwd, env, check_trust)
     values, sources = merge_chain(chain)
     warnings = tuple(filter(None, (exposure_warning(link, own) for link, own in chain)))
-    return Preset(name=name or path.stem, source=path, sources=sources, warnings=warnings, **values)
+    links = tuple(link for link, _ in chain)
+    return Preset(name=name or path.stem, source=path, chain=links, sources=sources, warnings=warnings, **values)
 
 
-def read_chain(path: Path, cwd: Path, env: Mapping[str, str]) -> list[tuple[Path, dict[str, Any]]]:
-    """The preset's own values, then its parent's, and so on up the `extends` chain."""
+def read_chain(path: Path, cwd: Path, env: Mapping[str, str], check_trust: bool = True) -> list[tuple[Path, dict[str, Any]]]:
+    """The preset's own values, then its parent's, and so on up the `extends` chain; each project preset is
+    checked for trust before a byte of it is read."""
     chain: list[tuple[Path, dict[str, Any]]] = []
     while True:
+        if check_trust:
+            require_trusted(path, env)
         values, lines = read_preset_file(path)
         chain.append((path, values))
         if "extends" not in values:
             return chain
         where = location(path, lines.get("extends"))
-        path = find_parent(values["extends"], path, cwd, env, where)
-        check_chain(path, [link for link, _ in chain], where)
+        parent = find_parent(values["extends"], path, cwd, env, where)
+        check_chain(parent, [link for link, _ in chain], where)
+        check_reach(path, parent, values["extends"], env, where)
+        path = parent
 
 
 def find_parent(ref: str, child: Path, cwd: Path, env: Mapping[str, str], where: str) -> Path:
@@ -421,6 +444,16 @@ def find_parent(ref: str, child: Path, cwd: Path, env: Mapping[str, str], where:
         return find_preset(ref, child.parent, env) if is_path(ref) else find_preset(ref, cwd, env, skip=child)
     except UsageError as exc:
         raise UsageError(f"{where}: 'extends': {exc.message}") from None
+
+
+def check_reach(child: Path, parent: Path, ref: str, env: Mapping[str, str], where: str) -> None:
+    """A project preset may extend by path only another project preset: trusting a project covers its
+    .qwen/presets, not the rest of the repository, which can change with any `git pull`."""
+    if is_path(ref) and project_of(child, env) is not None and project_of(parent, env) is None:
+        raise UsageError(
+            f"{where}: 'extends': {parent} is outside .qwen/presets, which a project's preset may not extend by path "
+            "(trusting the project covers only its .qwen/presets); move the file there"
+        )
 
 
 def check_chain(parent: Path, chain: list[Path], where: str) -> None:
@@ -446,23 +479,80 @@ def merge_chain(chain: list[tuple[Path, dict[str, Any]]]) -> tuple[dict[str, Any
     return values, sources
 
 
+# --- trust -------------------------------------------------------------------------------------------------------
+
+
+def project_of(path: Path, env: Mapping[str, str]) -> Path | None:
+    """The project whose `.qwen/presets` holds `path` (at any depth), or None for the user's presets and files
+    elsewhere. Both the path as given (with `..` taken out) and the file it resolves to count: a symlink cannot
+    lead out of trust."""
+    user = user_presets_dir(env).resolve()
+    for candidate in (Path(os.path.abspath(path)), path.resolve()):
+        if candidate.is_relative_to(user):
+            continue
+        for folder in candidate.parents:
+            if folder.name == "presets" and folder.parent.name == ".qwen":
+                return folder.parent.parent
+    return None
+
+
+def require_trusted(path: Path, env: Mapping[str, str]) -> None:
+    root = project_of(path, env)
+    if root is not None:
+        found = verdict(root, env)
+        if found.state != TRUSTED:
+            raise UntrustedPreset(untrusted_message(path, root, found))
+
+
+def untrusted_message(path: Path, root: Path, found: Verdict) -> str:
+    command = f"qwen presets trust {shlex.quote(str(root))}"
+    if found.changes:
+        shown = ", ".join(found.changes[:3]) + (", ..." if len(found.changes) > 3 else "")
+        return f"{path}: the project's presets changed since you trusted them ({shown}); review them, then run: {command}"
+    return (
+        f"{path} is a project preset you have not trusted (a preset can send your key to any server); "
+        f"review {root / '.qwen' / 'presets'}, then run: {command}"
+    )
+
+
+def chain_digest(chain: tuple[Path, ...]) -> str | None:
+    """One digest of every file in an `extends` chain, paths and bytes, to tell later whether any changed;
+    None when one of them can no longer be read."""
+    digest = hashlib.sha256()
+    for link in chain:
+        try:
+            content = link.read_bytes()
+        except OSError:
+            return None
+        digest.update(f"{link.resolve()}\0{len(content)}\0".encode())
+        digest.update(content)
+    return "sha256:" + digest.hexdigest()
+
+
 # --- listing -----------------------------------------------------------------------------------------------------
 
 
 def list_presets(cwd: Path, env: Mapping[str, str]) -> list[PresetInfo]:
-    """Every preset file, sorted by name with the project's first; a user preset the project shadows says so."""
+    """Every preset file, sorted by name with the project's first; a user preset the project shadows says so,
+    and each project preset says whether the project is trusted. Reading a file to describe it sends nothing,
+    so untrusted files are described too."""
     files = preset_files(cwd, env)
     project_names = {path.stem for scope, path in files if scope == "project"}
-    infos = [describe(path, scope, scope == "user" and path.stem in project_names, cwd, env) for scope, path in files]
+    project = project_presets_dir(cwd, env)
+    state = verdict(project.parent.parent, env).state if project is not None and project_names else None
+    infos = [
+        describe(path, scope, scope == "user" and path.stem in project_names, cwd, env, state if scope == "project" else None)
+        for scope, path in files
+    ]
     return sorted(infos, key=lambda info: (info.name, info.scope != "project"))
 
 
-def describe(path: Path, scope: str, shadowed: bool, cwd: Path, env: Mapping[str, str]) -> PresetInfo:
+def describe(path: Path, scope: str, shadowed: bool, cwd: Path, env: Mapping[str, str], trust: str | None) -> PresetInfo:
     try:
-        preset = load_preset_file(path, cwd, env)
+        preset = load_preset_file(path, cwd, env, check_trust=False)
     except UsageError as exc:
-        return PresetInfo(path.stem, None, path, scope, shadowed, error=exc.message)
-    return PresetInfo(path.stem, preset.description, path, scope, shadowed)
+        return PresetInfo(path.stem, None, path, scope, shadowed, error=exc.message, trust=trust)
+    return PresetInfo(path.stem, preset.description, path, scope, shadowed, trust=trust)
 
 
 # --- what a preset gives the rest of qwen ------------------------------------------------------------------------
@@ -491,6 +581,41 @@ def resolved_view(preset: Preset) -> dict[str, dict[str, Any]]:
     values = set_values(preset, keys)
     shown = {**values, "base_url": shown_url(values["base_url"])} if "base_url" in values else values
     return {key: {"value": value, "source": str(preset.sources[key])} for key, value in shown.items()}
+
+
+def recorded_values(preset: Preset) -> dict[str, Any]:
+    """The preset's resolved values as the history keeps them: an MCP header written as a literal value is a
+    secret and is replaced (one written env:VAR is only a name, and is kept)."""
+    values = set_values(preset, RECORDED_KEYS)
+    if "tools" in values:
+        values["tools"] = [without_literal_headers(tool) for tool in values["tools"]]
+    return values
+
+
+def without_literal_headers(tool: Any) -> Any:
+    headers = tool.get("headers") if isinstance(tool, dict) else None
+    if not isinstance(headers, dict):
+        return tool
+    kept = {name: value if str(value).startswith(ENV_PREFIX) else REDACTED for name, value in headers.items()}
+    return {**tool, "headers": kept}
+
+
+def preset_from_record(name: str, path: str, values: Mapping[str, Any]) -> tuple[Preset, tuple[str, ...]]:
+    """A preset rebuilt from what the history recorded, each value checked again (the history is a file too);
+    with what had to be left out: a value that no longer checks, an MCP server whose secret was not kept."""
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in values.items():
+        try:
+            kept[key] = CHECKS[key](value) if key in RECORDED_KEYS and value is not None else None
+        except Invalid:
+            dropped.append(f"its '{key}' (not valid)")
+    if kept.get("tools"):
+        complete = tuple(tool for tool in kept["tools"] if REDACTED not in str(tool))
+        if len(complete) < len(kept["tools"]):
+            dropped.append("its MCP servers with secret headers (pass --mcp and --mcp-header again)")
+        kept["tools"] = complete or None
+    return Preset(name=name, source=Path(path), **{key: value for key, value in kept.items() if value is not None}), tuple(dropped)
 
 
 def apply_template(template: str, user_text: str) -> str:

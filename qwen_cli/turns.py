@@ -23,6 +23,7 @@ from qwen_cli.terminal import choose_mode, error_boundary, note, note_all, remem
 
 if TYPE_CHECKING:
     from qwen_cli.config import Settings
+    from qwen_cli.continuation import Origin
     from qwen_cli.history import History
     from qwen_cli.request import PreparedRequest, RequestOptions, UserInput
     from qwen_cli.tool_loop import ToolPlan
@@ -54,6 +55,7 @@ class Turn:
     plan: ToolPlan
     history: History | None
     preset_ref: str | None
+    origin: Origin
 
 
 def run_request(
@@ -87,8 +89,11 @@ def prepare_turn(
     from qwen_cli.request import build_request
 
     parent = find_continued(flags, history, continue_from)
-    preset_ref, preset = choose_preset(flags.preset, parent)
-    settings = flags.settings(os.environ, preset_layer(preset))
+    preset_ref, preset, recorded = choose_preset(flags.preset, parent)
+    # A continued turn goes where its parent went (the response lives there), unless a flag says otherwise.
+    endpoint = continuation.parent_endpoint(parent) if flags.region is None and flags.base_url is None else None
+    settings = flags.settings(os.environ, preset_layer(preset, endpoint))
+    origin = replace(recorded, endpoint=continuation.endpoint_of(settings.base_url)) if recorded else continuation.origin_of(settings.base_url, preset)
     boundary.json_errors = settings.output == "json"
     note_all((*settings.warnings, *(preset.warnings if preset else ())))
     options = flags.options(settings.model, preset_options(preset))
@@ -104,7 +109,7 @@ def prepare_turn(
     streaming = stream if stream is not None else mode == "jsonl"
     request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
     remember_secrets(request.secrets)
-    return Turn(settings, mode, options, user_input, request, plan, history, preset_ref)
+    return Turn(settings, mode, options, user_input, request, plan, history, preset_ref, origin)
 
 
 def send_turn(turn: Turn, flags: RequestFlags) -> None:
@@ -118,7 +123,7 @@ def send_turn(turn: Turn, flags: RequestFlags) -> None:
     rounds_done = 0
 
     def send(request: PreparedRequest, user_input: UserInput) -> dict[str, Any]:
-        record = recorder(turn.history, request, user_input, turn.preset_ref)
+        record = recorder(turn.history, request, user_input, turn.preset_ref, turn.origin)
         debug = note if flags.debug else None
         return session.run(turn.settings, request, output, debug, record, lambda response: turn.plan.would_run(response, rounds_done))
 
@@ -164,31 +169,43 @@ def find_continued(flags: RequestFlags, history: Any, continue_from: str | None)
     return continuation.find_parent(history, continue_from, warn=note)
 
 
-def choose_preset(reference: str | None, parent: Any) -> tuple[str | None, Any]:
-    """The preset named with -p, else the one the continued response was asked with (if it still loads)."""
+def choose_preset(reference: str | None, parent: Any) -> tuple[str | None, Any, Origin | None]:
+    """The preset named with -p; else the one the continued response was asked with, exactly as the history
+    recorded it (with its origin), whatever the files and the current directory say now."""
     inherited = parent.entry.preset if parent is not None and parent.entry is not None else None
+    if reference is None and inherited is not None:
+        from qwen_cli.continuation import recorded_preset
+
+        found = recorded_preset(parent, note)
+        if found is not None:
+            return inherited, found[0], found[1]
     chosen = reference or inherited
     if chosen is None:
-        return None, None
-    from qwen_cli.presets import is_path, load_preset
+        return None, None, None
+    from qwen_cli.presets import UntrustedPreset, is_path, load_preset
 
     try:
         preset = load_preset(chosen, Path.cwd(), os.environ)
     except UsageError as error:
-        if reference:
+        if reference or isinstance(error, UntrustedPreset):
             raise
         note(f"warning: the earlier turn's preset no longer loads, so it is not used: {error.message}")
-        return None, None
+        return None, None, None
     # A path is recorded whole, so a later `continue` from another folder finds the same file.
-    return (str(preset.source.resolve()) if is_path(chosen) else chosen), preset
+    return (str(preset.source.resolve()) if is_path(chosen) else chosen), preset, None
 
 
-def preset_layer(preset: Any) -> dict[str, Any] | None:
-    if preset is None:
-        return None
-    from qwen_cli.presets import preset_settings
+def preset_layer(preset: Any, endpoint: str | None = None) -> dict[str, Any] | None:
+    """The preset's settings; a continued turn's recorded endpoint takes the place of the preset's own."""
+    values: dict[str, Any] = {}
+    if preset is not None:
+        from qwen_cli.presets import preset_settings
 
-    return preset_settings(preset)
+        values = preset_settings(preset)
+    if endpoint:
+        values.pop("region", None)
+        values["base_url"] = endpoint
+    return values or None
 
 
 def preset_options(preset: Any) -> dict[str, Any] | None:
@@ -215,14 +232,14 @@ def history_for(flags: RequestFlags) -> Iterator[History | None]:
         yield history
 
 
-def recorder(history: Any, request: Any, user_input: Any, preset: str | None) -> Any:
+def recorder(history: Any, request: Any, user_input: Any, preset: str | None, origin: Origin) -> Any:
     """Record each response in the history; a history that cannot be written only warns."""
     if history is None:
         return None
     from qwen_cli.continuation import entry_for
 
     def record(outcome: Any) -> None:
-        problem = history.record_or_explain(entry_for(outcome, request, user_input, preset))
+        problem = history.record_or_explain(entry_for(outcome, request, user_input, preset, origin))
         if problem:
             note(f"warning: {problem}")
 

@@ -1,6 +1,7 @@
 """Small purpose-built servers on 127.0.0.1 for the faults the emulator cannot produce: a closed port, a port
-that never completes a connection, a server that speaks garbage where TLS is expected, and an API that quotes
-the request's secrets back in its error messages. Nothing here touches any address but 127.0.0.1.
+that never completes a connection, a server that speaks garbage where TLS is expected, an API that quotes the
+request's secrets back in its error messages, and an attacker's endpoint that records whatever reaches it.
+Nothing here touches any address but 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -140,6 +141,51 @@ class _QuotingServer(ThreadingHTTPServer):
 def quoting_server(status: int) -> Iterator[_QuotingServer]:
     """An API base URL whose every reply is HTTP `status` quoting the request's secrets; `.base_url`, `.hits`."""
     server = _QuotingServer(status)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _Recording(BaseHTTPRequestHandler):
+    """Records every request it gets (method, path, headers) and answers 418: a server that must hear nothing."""
+
+    protocol_version = "HTTP/1.1"
+    server: _RecordingServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers)})
+        self.send_response(418)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_DELETE = do_POST
+
+
+class _RecordingServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__((LOOPBACK, 0), _Recording)
+        self.requests: list[dict[str, Any]] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.server_address[1]}/compatible-mode/v1"
+
+
+@contextmanager
+def recording_server() -> Iterator[_RecordingServer]:
+    """An attacker's endpoint: `.base_url`, and `.requests`, every request that reached it."""
+    server = _RecordingServer()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -368,6 +368,10 @@ def test_every_response_is_recorded_with_what_a_user_needs(qwen, emulator, comma
             "instructions": "Be brief", "temperature": 0.5, "enable_thinking": True, "max_output_tokens": 64,
             "previous_response_id": parent.id,
         },
+        "endpoint": emulator.base_url,
+        "preset_path": None,
+        "preset_digest": None,
+        "preset_settings": None,
     }
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import API_KEY, Result, assert_no_secret, qwen_executable
 from qwen_cli.emulator import Emulator
+from qwen_cli.trust import trust
 from test_presets import COMMIT, RESEARCH, REVIEW
 
 DIFF = """\
@@ -86,7 +87,11 @@ def write(path: Path, text: str) -> Path:
 
 
 def project_preset(project: Path, name: str, text: str) -> Path:
-    return write(project / ".qwen" / "presets" / f"{name}.yaml", text)
+    """Write a project preset as its author would, and trust the project as it now is, as its user would
+    (`qwen presets trust`; the tests of trust itself run that command). The data folder is qwen_env's."""
+    path = write(project / ".qwen" / "presets" / f"{name}.yaml", text)
+    trust(project, {"XDG_DATA_HOME": str(project.parent / "data")})
+    return path
 
 
 def created(emulator: Emulator) -> list[dict]:
@@ -406,15 +411,15 @@ def test_presets_list_shows_name_scope_file_and_description_with_shadowed_and_br
 
     assert columns(result.stdout) == [
         ["broken", "user", str(broken), f"error: {broken}:1: unknown key 'modle'; did you mean 'model'?"],
-        ["commit", "project", str(commit), "Write a commit message for a diff piped in from git"],
+        ["commit", "project (trusted)", str(commit), "Write a commit message for a diff piped in from git"],
         ["research", "user", str(research), "Answer a question from current web sources, with citations"],
-        ["review", "project", str(review), "Review a change like a careful senior engineer"],
+        ["review", "project (trusted)", str(review), "Review a change like a careful senior engineer"],
         ["review", "user (shadowed)", str(user_review), "the user's own reviewer"],
     ]
     listing = json.loads(ok(run("presets", "list", "--json")).stdout)
     assert listing[-1] == {
         "name": "review", "description": "the user's own reviewer", "scope": "user", "path": str(user_review),
-        "shadowed": True, "error": None,
+        "shadowed": True, "trust": None, "error": None,
     }
     assert [entry["name"] for entry in listing if entry["error"]] == ["broken"]
     assert emulator.requests == []

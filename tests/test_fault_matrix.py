@@ -95,7 +95,7 @@ class Row:
     stdin: bytes | None = None
     config: str | None = None
     sent: int | None = None  # create requests the emulator received, retries included
-    prepare: str | None = None  # read-only history, corrupt history, unreadable file
+    prepare: str | None = None  # read-only history, corrupt history, unreadable file, cloned repository
 
 
 BIG = x_lines(10_000_000)
@@ -272,6 +272,10 @@ SECURITY = [
     Row("an error that quotes a control sequence", ("ask", "hi \x1b[2J"), 1, (
         r"qwen: error: Bad request from Bearer \[redacted\]: .*; input was: hi \u241b\[2J \(HTTP 400, code InvalidParameter, request id req-quoting\)",
     ), server="quoting-400"),
+    Row("an untrusted project preset (a cloned repository's)", ("ask", "-p", "<tmp>/clone/.qwen/presets/review.yaml", "hi"), 2, (
+        r"qwen: error: <tmp>/clone/\.qwen/presets/review\.yaml is a project preset you have not trusted \(a preset can "
+        r"send your key to any server\); review <tmp>/clone/\.qwen/presets, then run: qwen presets trust <tmp>/clone",
+    ), prepare="cloned repository", sent=0),
     Row("terminal control sequences, text mode", ("ask", "-o", "text", "@@ansi"), 0, (), stdout=ANSI_SAMPLE + "\n",
         history=(("completed", ANSI_SAMPLE),), sent=1),
 ]
@@ -393,6 +397,10 @@ def prepare(row: Row, place: Place) -> None:
     if row.prepare == "unreadable file":
         (place.tmp / "private.txt").write_text("private notes\n", encoding="utf-8")
         (place.tmp / "private.txt").chmod(0o000)
+    elif row.prepare == "cloned repository":  # its preset would send the key to the row's server
+        (place.tmp / "clone" / ".git").mkdir(parents=True)
+        (place.tmp / "clone" / ".qwen" / "presets").mkdir(parents=True)
+        (place.tmp / "clone" / ".qwen" / "presets" / "review.yaml").write_text(f"base_url: {place.base}\n", encoding="utf-8")
     elif row.prepare == "broken preset":
         (place.tmp / "broken.yaml").write_text("model: qwen-plus\ninstructions: 'unclosed\n", encoding="utf-8")
     elif row.prepare in ("read-only history", "corrupt history"):

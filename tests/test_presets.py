@@ -13,6 +13,7 @@ import pytest
 
 from qwen_cli.config import resolve_settings
 from qwen_cli.errors import ExitCode, UsageError
+from qwen_cli.trust import trust
 from qwen_cli.presets import (
     MAX_CHAIN,
     Preset,
@@ -98,9 +99,16 @@ DIFF = "diff --git a/app.py b/app.py\n-    return {'ok': False}\n+    return {'o
 KEY = "sk-0123456789abcdef0123456789abcdef"  # shaped like a DashScope key
 
 
+# The environment of the running test, whose record of trusted projects `project_preset` writes to.
+TRUSTING: dict[str, str] = {}
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    values = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    TRUSTING.clear()
+    TRUSTING.update(values)
+    return values
 
 
 @pytest.fixture
@@ -112,7 +120,10 @@ def cwd(tmp_path: Path) -> Path:
 
 
 def project_preset(cwd: Path, name: str, text: str) -> Path:
-    return write(cwd / ".qwen" / "presets" / f"{name}.yaml", text)
+    """Write a project preset as its author would, and trust the project as it now is (as its user would)."""
+    path = write(cwd / ".qwen" / "presets" / f"{name}.yaml", text)
+    trust(cwd, TRUSTING)
+    return path
 
 
 def user_preset(env: dict[str, str], name: str, text: str) -> Path:
@@ -258,6 +269,7 @@ def test_a_file_that_is_not_utf8_is_an_error(cwd: Path, env: dict[str, str]) -> 
     path = cwd / ".qwen" / "presets" / "p.yaml"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"description: caf\xe9\n")
+    trust(cwd, env)
     assert load_error("p", cwd, env) == f"{path} is not UTF-8 text"
 
 
@@ -674,9 +686,9 @@ def test_list_shows_both_places_sorted_with_shadowing_and_broken_files(cwd: Path
     write(Path(env["XDG_CONFIG_HOME"]) / "qwen" / "presets" / "notes.txt", "not a preset")
 
     assert list_presets(cwd, env) == [
-        PresetInfo("broken", None, broken, "project", error=f"{broken}:2: unknown key 'temprature'; did you mean 'temperature'?"),
+        PresetInfo("broken", None, broken, "project", error=f"{broken}:2: unknown key 'temprature'; did you mean 'temperature'?", trust="trusted"),
         PresetInfo("research", "project reviewer", research, "user"),
-        PresetInfo("review", "project reviewer", review, "project"),
+        PresetInfo("review", "project reviewer", review, "project", trust="trusted"),
         PresetInfo("review", "my reviewer", user_review, "user", shadowed=True),
     ]
     assert preset_names(cwd, env) == ["broken", "research", "review"]

@@ -20,6 +20,7 @@ COMMANDS = [
     "ask", "stream", "continue", "emulator", "history list", "history show", "history thread", "history clear",
     "response get", "response delete", "response items", "conversation create", "conversation items",
     "conversation delete", "tools list", "tools show", "tools check", "presets list", "presets show", "presets path",
+    "presets trust", "presets untrust",
     "config show", "config path", "config init",
 ]
 
