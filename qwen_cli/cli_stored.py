@@ -260,7 +260,8 @@ def call_api(flags: ApiFlags, method: str, path: str, show: Any, query: dict[str
         remember_secrets(request.secrets)
         from qwen_cli import session
 
-        result = session.call(settings, request, debug=note if flags.debug else None, notify=note)
+        # The server's reply is shown with the key and the base URL's password hidden, whatever it echoes.
+        result = request.secrets.json(session.call(settings, request, debug=note if flags.debug else None, notify=note))
         mode = choose_mode(settings.output)
         if mode in ("json", "jsonl"):
             print_json(result, compact=mode == "jsonl")

@@ -22,7 +22,7 @@ OWNERS = {
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
 FAST = {"launch", "completion", "fast_argv", "_help_texts", "_completion_table"}
-PURE = {"errors", "request", "stream", "responses"}
+PURE = {"errors", "request", "stream", "responses", "redaction"}
 
 
 def imports_of(module: str) -> set[str]:
@@ -127,3 +127,8 @@ def test_launch_checks_for_the_same_request_commands_that_fast_argv_reads() -> N
     from qwen_cli import fast_argv, launch
 
     assert launch.REQUEST_COMMANDS == fast_argv.COMMANDS
+
+
+def test_the_redaction_rules_import_nothing_from_the_package() -> None:
+    # One leaf module holds the rules, so every layer can use them without pulling in another.
+    assert not [name for name in imports_of("redaction") if name.startswith("qwen_cli")]
