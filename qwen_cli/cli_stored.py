@@ -17,7 +17,7 @@ import typer
 
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.flags import ApiFlags, plain, with_api_flags
-from qwen_cli.terminal import choose_mode, error_boundary, note, remember_secrets
+from qwen_cli.terminal import choose_mode, error_boundary, note, remember_secrets, without_secrets
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
 response_app = typer.Typer(help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True)
@@ -113,6 +113,7 @@ def history_path_command() -> None:
 
 def for_screen(text: str) -> str:
     """On a terminal a recorded reply cannot drive it: control characters are shown as symbols."""
+    text = without_secrets(text)  # an entry recorded before qwen redacted echoed keys may still hold one
     if not sys.stdout.isatty():
         return text
     from qwen_cli.controls import neutralise_controls
@@ -287,10 +288,10 @@ def show_items(listing: dict[str, Any], mode: str) -> None:
 
 def print_json(value: Any, compact: bool = False) -> None:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) if compact else json.dumps(value, ensure_ascii=False, indent=2)
-    print(text)
+    print(without_secrets(text))
 
 
 def print_lines(lines: Any) -> None:
     for line in lines:
-        print(line)
+        print(without_secrets(line))
 
