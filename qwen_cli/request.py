@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from qwen_cli import __version__
 from qwen_cli.errors import UsageError
-from qwen_cli.redaction import REDACTED, Secrets, shown_url, url_password
-
-__all__ = ["REDACTED", "shown_url", "url_password"]  # kept here for the modules that import them from request
+from qwen_cli.redaction import Secrets, url_password
+# Re-exported: the presets and the history's continuation import them from here.
+from qwen_cli.redaction import REDACTED as REDACTED, shown_url as shown_url
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 

@@ -38,7 +38,7 @@ class ProgramEnvironment:
         return {name: value for name, value in self.base.items() if name not in self.withheld}
 
 
-NO_ENVIRONMENT = ProgramEnvironment()
+NO_ENVIRONMENT = ProgramEnvironment()  # the default: nothing of qwen's reaches a program unless the caller says so
 
 
 @dataclass(frozen=True)

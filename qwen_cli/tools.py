@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from qwen_cli.errors import UsageError
-from qwen_cli.request import REDACTED
+from qwen_cli.redaction import REDACTED
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # §3.3: letters, digits, `_`, `-`; at most 64
 ENTRY_KEYS = ("name", "description", "parameters", "run", "type")
