@@ -144,10 +144,10 @@ class StreamRedactor:
 
 def unfinished_end(text: str, secrets: Secrets) -> int:
     """The length of the longest end of `text` that begins a secret without completing it (0: none does)."""
-    longest = 0
+    longest, last = 0, text[-1:]
     for secret in secrets.everywhere:
         for size in range(min(len(secret) - 1, len(text)), longest, -1):
-            if text.endswith(secret[:size]):
+            if secret[size - 1] == last and text.endswith(secret[:size]):
                 longest = size
                 break
     return longest

@@ -389,6 +389,9 @@ class HeldEvents:
             self.open[part] = (group, "".join(member["delta"] for member in group))
 
     def release(self) -> list[dict[str, Any]]:
+        if not self.open:  # the usual case: nothing waits, everything goes
+            released, self.queue = self.queue, []
+            return released
         held = {id(event) for group, _ in self.open.values() for event in group}
         first_held = next((index for index, event in enumerate(self.queue) if id(event) in held), len(self.queue))
         released, self.queue = self.queue[:first_held], self.queue[first_held:]
