@@ -33,6 +33,9 @@ class Secrets:
     def __bool__(self) -> bool:
         return bool(self.key or self.others)
 
+    def __contains__(self, value: object) -> bool:
+        return value is not None and (value == self.key or value in self.others)
+
     def merged(self, other: Secrets) -> Secrets:
         key = self.key or other.key
         extra = [value for value in (self.key, other.key) if value and value != key]
@@ -51,7 +54,7 @@ class Secrets:
 
     def in_place(self, value: str) -> str:
         """A value where a secret sits (a header's value): hidden whole when it is one, however short."""
-        return REDACTED if value == self.key or value in self.others else self.text(value)
+        return REDACTED if value in self else self.text(value)
 
     def json(self, value: Any) -> Any:
         """A copy of a JSON-like value (a server's reply, a request body) with every secret hidden.
