@@ -417,7 +417,7 @@ def settings_value(settings: Settings, key: str) -> Any:
     if key == "region":  # the region the base URL belongs to, if it is one of theirs
         return next((name for name, url in REGIONS.items() if url == settings.base_url), None)
     if key == "base_url":
-        from qwen_cli.request import shown_url
+        from qwen_cli.redaction import shown_url
 
         return shown_url(settings.base_url)
     return getattr(settings, key)

@@ -17,7 +17,7 @@ import typer
 
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.flags import ApiFlags, plain, with_api_flags
-from qwen_cli.terminal import choose_mode, error_boundary, for_screen, note, print_for_screen, remember_secrets
+from qwen_cli.terminal import choose_mode, error_boundary, for_screen, note, print_for_screen, remember_secrets, without_secrets
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
 response_app = typer.Typer(help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True)
@@ -251,7 +251,8 @@ def call_api(flags: ApiFlags, method: str, path: str, show: Any, query: dict[str
         remember_secrets(request.secrets)
         from qwen_cli import session
 
-        result = session.call(settings, request, debug=note if flags.debug else None, notify=note)
+        # The server's reply is shown with the key and the base URL's password hidden, whatever it echoes.
+        result = request.secrets.json(session.call(settings, request, debug=note if flags.debug else None, notify=note))
         mode = choose_mode(settings.output)
         if mode in ("json", "jsonl"):
             print_json(result, compact=mode == "jsonl")
@@ -277,7 +278,7 @@ def show_items(listing: dict[str, Any], mode: str) -> None:
 
 def print_json(value: Any, compact: bool = False) -> None:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) if compact else json.dumps(value, ensure_ascii=False, indent=2)
-    print(text)
+    print(without_secrets(text))
 
 
 def print_lines(lines: Any) -> None:

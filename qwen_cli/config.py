@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_cli.errors import AuthError, UsageError
-from qwen_cli.request import shown_url
+from qwen_cli.redaction import shown_url
 
 REGIONS: dict[str, str] = {
     "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",

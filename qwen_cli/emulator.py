@@ -11,6 +11,10 @@ Reply rules (all derived from the request, so tests can assert them):
 
 * The *prompt text* is the text of the last ``user`` message of this request's ``input`` (a string input, a
   content string, or its ``input_text``/``text`` parts joined with "\\n"); ``""`` when there is none.
+* ``@@echo-key`` in the prompt makes the emulator a server that echoes the key back: every ``@@key`` in the
+  request's input texts is read as the request's Bearer token before the rules below apply (so the echo, the
+  reasoning, a call's arguments and the stored items carry it), the answer streams in deltas of at most
+  ``ECHO_KEY_PIECE`` characters (so the key arrives in pieces), and a failure's message quotes the prompt.
 * Answer, first rule that applies:
   1. the input ends with a ``function_call_output``: the calls of rule 3 written in those outputs when there are
      any (a tool result that asks for more calls, so multi-round loops can be tested), else
@@ -107,6 +111,9 @@ ECHO_LIMIT = 200
 CACHE_MINIMUM = 1024
 STALL_LIMIT = 120.0
 SPLIT_SIZE = 7
+ECHO_KEY = "@@echo-key"
+KEY_PLACEHOLDER = "@@key"
+ECHO_KEY_PIECE = 5
 
 MARKDOWN_SAMPLE = """# Emulator Markdown Sample
 
@@ -677,7 +684,7 @@ class Answer:
     text: str = ""
     calls: tuple[tuple[str, str], ...] = ()
     failed: bool = False
-    chunked: bool = False
+    piece: int = 0  # the size of the text deltas; 0: word-sized deltas
     incomplete: bool = False
 
 
@@ -701,7 +708,8 @@ def choose_answer(turn: Turn, prompt: Prompt) -> Answer:
     calls = parse_calls(text) if may_call_functions(turn) else ()
     if calls:
         return Answer(calls=calls)
-    return directive_answer(text) or Answer(echo_text(turn, prompt))
+    answer = directive_answer(text) or Answer(echo_text(turn, prompt))
+    return replace(answer, piece=ECHO_KEY_PIECE) if ECHO_KEY in text else answer
 
 
 def directive_answer(text: str) -> Answer | None:
@@ -709,7 +717,7 @@ def directive_answer(text: str) -> Answer | None:
     if words:
         return Answer(" ".join(f"w{n}" for n in range(1, min(int(words.group(1)), MAX_WORDS) + 1)))
     if size:
-        return Answer(x_lines(min(int(size.group(1)), MAX_BYTES)), chunked=True)
+        return Answer(x_lines(min(int(size.group(1)), MAX_BYTES)), piece=1000)
     if "@@markdown" in text:
         return Answer(MARKDOWN_SAMPLE)
     if "@@ansi" in text:
@@ -775,9 +783,9 @@ def limit_answer(answer: Answer, max_tokens: int | None) -> Answer:
     return replace(answer, text="".join(words[:max_tokens]).rstrip(), incomplete=True)
 
 
-def text_deltas(text: str, chunked: bool = False) -> tuple[str, ...]:
-    if chunked:
-        return tuple(text[start : start + 1000] for start in range(0, len(text), 1000))
+def text_deltas(text: str, piece: int = 0) -> tuple[str, ...]:
+    if piece:
+        return tuple(text[start : start + piece] for start in range(0, len(text), piece))
     return tuple(DELTA_PIECES.findall(text))
 
 
@@ -934,7 +942,7 @@ def message_part(answer: Answer) -> tuple[dict[str, Any], tuple[str, ...]]:
     content = [{"type": "output_text", "text": answer.text, "annotations": []}]
     status = "incomplete" if answer.incomplete else "completed"
     item = {"id": new_id("msg"), "type": "message", "role": "assistant", "status": status, "content": content}
-    return item, text_deltas(answer.text, answer.chunked)
+    return item, text_deltas(answer.text, answer.piece)
 
 
 def build_response(turn: Turn, composition: Composition) -> dict[str, Any]:
@@ -942,7 +950,9 @@ def build_response(turn: Turn, composition: Composition) -> dict[str, Any]:
     response = base_response(turn.body, turn.model, list(turn.tools), turn.tool_choice)
     response.update(status=composition.status, output=list(composition.output), completed_at=now)
     if composition.status == "failed":
-        response.update(completed_at=None, error={"code": "InternalError", "message": "Emulated failure."})
+        prompt = read_prompt(turn.items).text
+        message = f"Emulated failure of: {prompt}" if ECHO_KEY in prompt else "Emulated failure."
+        response.update(completed_at=None, error={"code": "InternalError", "message": message})
         return response
     if composition.status == "incomplete":
         response["incomplete_details"] = {"reason": "max_output_tokens"}
@@ -1216,7 +1226,7 @@ def create_response(state: EmulatorState, call: Call) -> Reply:
 
 
 def answer_create(state: EmulatorState, call: Call, faults: Faults) -> Reply:
-    body = parse_object(call.raw_body)
+    body = echo_key(parse_object(call.raw_body), call)
     streaming = body.get("stream") is True
     if state.take("http_status"):
         return gateway_fault(faults, call.request_id)
@@ -1232,6 +1242,24 @@ def answer_create(state: EmulatorState, call: Call, faults: Faults) -> Reply:
     if streaming:
         return stream_reply(response, deltas, faults)
     return finished_reply(state, response)
+
+
+def echo_key(body: dict[str, Any], call: Call) -> dict[str, Any]:
+    """``@@echo-key``: every ``@@key`` in the input becomes the request's Bearer token (a hostile server's echo)."""
+    if ECHO_KEY not in json.dumps(body.get("input")):
+        return body
+    token = call.headers.get("authorization", "").strip().partition(" ")[2].strip()
+    return {**body, "input": replace_strings(body.get("input"), KEY_PLACEHOLDER, token)}
+
+
+def replace_strings(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [replace_strings(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return {key: replace_strings(item, old, new) for key, item in value.items()}
+    return value
 
 
 def stream_reply(response: dict[str, Any], deltas: dict[str, tuple[str, ...]], faults: Faults) -> Reply:

@@ -12,7 +12,7 @@ import time
 from typing import Any, Protocol, TextIO
 
 from qwen_cli.controls import neutralise_controls
-from qwen_cli.request import redact
+from qwen_cli.redaction import Secrets, StreamRedactor, unfinished_end
 from qwen_cli.responses import Usage, incomplete_reason, usage_of
 from qwen_cli.stream import Delta
 
@@ -304,31 +304,109 @@ class PrettyRenderer:
 
 
 class RedactingRenderer:
-    """Wraps a renderer so that no secret the server echoed back (MCP header values) reaches the output."""
+    """Wraps a renderer so that no secret the server echoed back (the key, MCP header values) reaches the output.
 
-    def __init__(self, inner: Renderer, secrets: tuple[str, ...]) -> None:
+    Text is redacted as it streams, so a secret split across deltas is hidden too; jsonl events keep the
+    server's bytes except where a secret was (see `HeldEvents`).
+    """
+
+    def __init__(self, inner: Renderer, secrets: Secrets) -> None:
         self.inner, self.secrets = inner, secrets
+        self.texts: dict[str, StreamRedactor] = {}
+        self.events = HeldEvents(secrets)
 
     def begin(self, label: str) -> None:
-        self.inner.begin(label)
+        self.inner.begin(self.secrets.text(label))
 
     def event(self, event: dict[str, Any]) -> None:
-        self.inner.event(redact(event, self.secrets))
+        for shown in self.events.add(event):
+            self.inner.event(shown)
 
     def delta(self, delta: Delta) -> None:
-        self.inner.delta(Delta(delta.kind, redact(delta.text, self.secrets)))
+        redactor = self.texts.setdefault(delta.kind, StreamRedactor(self.secrets))
+        text = redactor.feed(delta.text)
+        if text:
+            self.inner.delta(Delta(delta.kind, text))
 
     def finish(self, response: dict[str, Any] | None) -> None:
-        self.inner.finish(redact(response, self.secrets))
+        self.flush()
+        self.inner.finish(self.secrets.json(response))
 
     def abort(self) -> None:
+        self.flush()
         self.inner.abort()
 
+    def flush(self) -> None:
+        """What was held back in case a secret followed: the stream ended, so it goes out now."""
+        for kind, redactor in self.texts.items():
+            rest = redactor.flush()
+            if rest:
+                self.inner.delta(Delta(kind, rest))
+        for shown in self.events.flush():
+            self.inner.event(shown)
+
     def footer(self, line: str) -> None:
-        self.inner.footer(line)
+        self.inner.footer(self.secrets.text(line))
 
     def activity(self, line: str) -> None:
-        self.inner.activity(redact(line, self.secrets))
+        self.inner.activity(self.secrets.text(line))
+
+
+class HeldEvents:
+    """Server events with every secret hidden, in order, each unchanged unless it held part of a secret.
+
+    A delta event whose text (with the earlier held deltas of the same part) ends with the start of a secret is
+    held, with every event after it, until the part's next delta settles it: when the secret is completed, the
+    first held delta carries the redacted text and the others an empty delta.
+    """
+
+    def __init__(self, secrets: Secrets) -> None:
+        self.secrets = secrets
+        self.queue: list[dict[str, Any]] = []
+        self.open: dict[tuple[Any, ...], tuple[list[dict[str, Any]], str]] = {}  # part -> its held deltas, their text
+
+    def add(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        event = self.secrets.json(event)
+        part = delta_part(event)
+        if part is not None:
+            self.settle(part, event)
+        self.queue.append(event)
+        return self.release()
+
+    def settle(self, part: tuple[Any, ...], event: dict[str, Any]) -> None:
+        held, text = self.open.pop(part, ([], ""))
+        text += event["delta"]
+        group = [*held, event]
+        redacted = self.secrets.text(text)
+        if redacted != text:
+            for index, member in enumerate(group):
+                member["delta"] = redacted if index == 0 else ""
+        settled = len(redacted) - unfinished_end(redacted, self.secrets)
+        while group and len(group[0]["delta"]) <= settled:  # deltas wholly before the unfinished end may go
+            settled -= len(group[0]["delta"])
+            group.pop(0)
+        if group:
+            self.open[part] = (group, "".join(member["delta"] for member in group))
+
+    def release(self) -> list[dict[str, Any]]:
+        if not self.open:  # the usual case: nothing waits, everything goes
+            released, self.queue = self.queue, []
+            return released
+        held = {id(event) for group, _ in self.open.values() for event in group}
+        first_held = next((index for index, event in enumerate(self.queue) if id(event) in held), len(self.queue))
+        released, self.queue = self.queue[:first_held], self.queue[first_held:]
+        return released
+
+    def flush(self) -> list[dict[str, Any]]:
+        self.open.clear()
+        return self.release()
+
+
+def delta_part(event: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Which streamed part a delta event extends (an answer's text, a call's arguments); None for other events."""
+    if not str(event.get("type", "")).endswith(".delta") or not isinstance(event.get("delta"), str):
+        return None
+    return tuple(event.get(key) for key in ("type", "item_id", "output_index", "content_index", "summary_index"))
 
 
 def make_renderer(mode: str, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> Renderer:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from qwen_cli import __version__
 from qwen_cli.errors import UsageError
-
+from qwen_cli.redaction import Secrets, url_password
+# Re-exported: the presets and the history's continuation import them from here.
+from qwen_cli.redaction import REDACTED as REDACTED, shown_url as shown_url
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
-REDACTED = "[redacted]"
 
 
 class InputText(TypedDict):
@@ -80,40 +81,18 @@ class PreparedRequest:
     headers: dict[str, str] = field(repr=False)  # holds the key: a repr in a log or traceback must not show it
     body: dict[str, Any] | None = None
     stream: bool = False
-    secrets: tuple[str, ...] = field(default=(), repr=False)
+    secrets: Secrets = field(default=Secrets(), repr=False)
 
     def redacted(self) -> dict[str, Any]:
-        """The request as `--dry-run` and `--debug` show it: every secret replaced, in headers and body alike."""
+        """The request as `--dry-run` and `--debug` show it: every secret hidden, in headers and body alike."""
         # The body can hold the key too: the documented MCP tool passes it in `headers` (via --extra).
-        return redact({"method": self.method, "url": self.url, "headers": self.headers, "body": self.body}, self.secrets)
+        shown = self.secrets
+        return {"method": self.method, "url": shown.url(self.url), "headers": shown.headers(self.headers), "body": shown.json(self.body)}
 
 
-def redact(value: Any, secrets: tuple[str, ...]) -> Any:
-    """A copy of `value` (text, or JSON-like lists and dicts) with every secret replaced."""
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {key: redact(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact(item, secrets) for item in value]
-    return value
-
-
-def url_password(url: str) -> str | None:
-    """The password in a URL's user info (`https://user:PASSWORD@host/...`): a secret like the key."""
-    try:
-        return urlsplit(url).password or None
-    except ValueError:
-        return None
-
-
-def shown_url(url: str) -> str:
-    """The URL as qwen shows it: any password in it replaced."""
-    password = url_password(url)
-    return redact(url, (password,)) if password else url
+def redact(value: Any, secrets: Secrets) -> Any:
+    """A copy of `value` (text, or JSON-like lists and dicts) with every secret hidden, by the rules of `redaction`."""
+    return secrets.json(value)
 
 
 def check_options(options: RequestOptions) -> None:
@@ -246,7 +225,7 @@ def build_request(
         headers=build_headers(api_key, options, stream),
         body=build_body(options, user_input, stream),
         stream=stream,
-        secrets=tuple(secret for secret in (api_key, url_password(base_url), *secrets) if secret),
+        secrets=Secrets.of(api_key, (url_password(base_url), *secrets)),
     )
 
 
@@ -256,5 +235,5 @@ def build_api_request(
     """A request to the companion endpoints: stored responses and conversations."""
     pairs = {key: value for key, value in (query or {}).items() if value is not None}
     url = f"{base_url}/{path}" + ("?" + urlencode(pairs) if pairs else "")
-    secrets = tuple(secret for secret in (api_key, url_password(base_url)) if secret)
+    secrets = Secrets.of(api_key, (url_password(base_url),))
     return PreparedRequest(method=method, url=url, headers=build_headers(api_key), body=body, secrets=secrets)

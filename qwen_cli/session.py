@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from qwen_cli.client import Client
 from qwen_cli.config import Settings
 from qwen_cli.errors import ApiError, OutputError, QwenError, TransientError
+from qwen_cli.redaction import Secrets
 from qwen_cli.render import RedactingRenderer, Renderer, Stopwatch, incomplete_warning, make_renderer, summary_line
 from qwen_cli.request import PreparedRequest
 from qwen_cli.responses import answer_text, failure_of, is_rate_limited, reasoning_text
@@ -31,8 +32,8 @@ class Output:
     show_reasoning: bool
     verbose: bool
     note: Callable[[str], None]
-    # Values the server may echo back (MCP header values in `tools`): never shown, even in json and jsonl.
-    secrets: tuple[str, ...] = ()
+    # The key and the values the server may echo back (MCP header values in `tools`): never shown, in any mode.
+    secrets: Secrets = Secrets()
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,7 @@ def run(
 ) -> Response:
     """Send, show and judge one request. When `continues(response)` says another round follows (tool calls
     qwen will answer), this response is not shown as the final one: json mode prints only the last."""
-    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose)
-    if output.secrets:
-        renderer = RedactingRenderer(renderer, output.secrets)
+    renderer = renderer_for(output)
     stopwatch = Stopwatch()
     response: Response = {}
     try:
@@ -87,6 +86,11 @@ def naming_response(error: OutputError, response_id: Any, kept: bool) -> OutputE
         return error
     where = "; the history keeps the answer" if kept else ""
     return OutputError(f"{error.message} (response {response_id}{where})")
+
+
+def renderer_for(output: Output) -> Renderer:
+    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose)
+    return RedactingRenderer(renderer, output.secrets) if output.secrets else renderer
 
 
 def ignore(outcome: Outcome) -> None:
@@ -129,7 +133,7 @@ def show_activity(renderer: Renderer, item: Any) -> None:
 
 def show(response: Response, output: Output) -> None:
     """Show a response fetched from the server (`qwen response get`) exactly as `ask` shows its answer."""
-    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose)
+    renderer = renderer_for(output)
     render_whole(renderer, response)
     judge(response, renderer, output.note)
     report(response, renderer, output, None)

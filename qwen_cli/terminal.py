@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TextIO
 
 from qwen_cli.controls import neutralise_controls
 from qwen_cli.errors import ExitCode, OutputError, QwenError
+from qwen_cli.redaction import Secrets
 
 
 def choose_mode(output: str) -> str:
@@ -124,20 +125,23 @@ def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> N
     raise SystemExit(code)
 
 
-SECRETS: set[str] = set()  # the values of this command's request that must never be shown (MCP headers)
+# The secrets of this command's request (the key, MCP header values, a URL's password), for whatever an error
+# quotes; the key is also read from the environment, for errors raised before the request was built.
+SECRETS = Secrets()
 
 
-def remember_secrets(values: Sequence[str]) -> None:
-    SECRETS.update(value for value in values if value)
+def remember_secrets(secrets: Secrets) -> None:
+    global SECRETS
+    SECRETS = SECRETS.merged(secrets)
 
 
 def without_secrets(text: str) -> str:
-    """The last line of defence: whatever an error quotes (a header, a URL), no secret reaches a screen."""
-    key = os.environ.get("DASHSCOPE_API_KEY", "")
-    for secret in {key, key.strip(), *SECRETS}:
-        if len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
+    """The last line of defence: whatever an error quotes (a header, a URL), no secret reaches a screen.
+
+    The same rule as everywhere (see `redaction`): the key and secrets of at least 8 characters, in any text.
+    """
+    key = os.environ.get("DASHSCOPE_API_KEY", "").strip()
+    return SECRETS.merged(Secrets.of(key or None)).text(text)
 
 
 def for_stderr(line: str) -> str:
@@ -148,6 +152,7 @@ def for_stderr(line: str) -> str:
 def for_screen(text: str) -> str:
     """Text from outside (a stored prompt, a server's item, a project's preset) bound for stdout: on a terminal its
     control characters are shown as symbols, so it cannot drive the terminal; in a pipe it passes unchanged."""
+    text = without_secrets(text)  # an entry recorded before qwen redacted echoed keys may still hold one
     return neutralise_controls(text) if sys.stdout is not None and sys.stdout.isatty() else text
 
 

@@ -7,10 +7,12 @@ command line: never by default, never because a preset says so). No printing: li
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from qwen_cli.config import API_KEY_ENV, api_key_from
 from qwen_cli.errors import ToolCallsPending, UsageError
+from qwen_cli.redaction import Secrets, withheld_variables
 from qwen_cli.responses import function_calls
 from qwen_cli.tools import ToolSet, ToolSpec, choice_after_calls, describe_function_call, resolve_tools, tool_choice
 
@@ -25,6 +27,8 @@ class ToolPlan:
     run: bool = False
     timeout: float | None = None  # None: the runner's default
     max_rounds: int = DEFAULT_MAX_ROUNDS
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)  # what a program receives
+    withheld: frozenset[str] = frozenset()  # the variables of `env` kept from programs: the key and tokens
 
     def definitions(self) -> tuple[dict[str, Any], ...] | None:
         return tuple(self.tools.definitions()) or None
@@ -51,7 +55,14 @@ def plan_tools(
         raise UsageError(f"--max-tool-rounds must be at least 1, got {max_rounds}")
     tools = resolve_tools(spec, env, has_image)
     chosen = choice if isinstance(choice, dict) else tool_choice(choice, tools.tools)
-    return ToolPlan(tools, chosen, run, timeout, max_rounds or DEFAULT_MAX_ROUNDS)
+    withheld = withheld_from_programs(env, tools)
+    return ToolPlan(tools, chosen, run, timeout, max_rounds or DEFAULT_MAX_ROUNDS, dict(env), withheld)
+
+
+def withheld_from_programs(env: Mapping[str, str], tools: ToolSet) -> frozenset[str]:
+    """A program is the model's agent: it gets neither the key nor an MCP token, under any variable's name."""
+    secrets = Secrets.of(api_key_from(env), tools.secrets)
+    return withheld_variables(env, (API_KEY_ENV, *tools.secret_variables), secrets)
 
 
 def has_image(messages: Any, images: tuple[str, ...]) -> bool:
@@ -83,11 +94,12 @@ def answer_calls(
             raise pending(calls, response, announce, "pass --run-tools to run the programs bound with run:")
         if rounds >= plan.max_rounds:
             raise pending(calls, response, announce, f"--max-tool-rounds ({plan.max_rounds}) was reached")
-        from qwen_cli.tool_runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, UnboundCalls, run_calls  # not before a call
+        from qwen_cli.tool_runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ProgramEnvironment, UnboundCalls, run_calls
 
         try:
             timeout = plan.timeout if plan.timeout is not None else DEFAULT_TIMEOUT
-            outputs = run_calls(calls, plan.tools.bindings, timeout, DEFAULT_OUTPUT_CAP, announce)
+            environment = ProgramEnvironment(plan.environment, plan.withheld)
+            outputs = run_calls(calls, plan.tools.bindings, timeout, DEFAULT_OUTPUT_CAP, announce, environment)
         except UnboundCalls as unbound:
             raise pending(list(unbound.calls), response, announce, str(unbound)) from None
         response = ask_again(str(response.get("id")), outputs, choice_after_calls(plan.choice))

@@ -1,8 +1,9 @@
 """Running the local programs bound to function tools (`run:` in a tools file): the only module that starts one.
 
 Nothing here decides whether to run: the caller calls it only when the user passed --run-tools. A program gets
-its argv exactly as written (never a shell), the call's arguments JSON on stdin and nothing else; whatever goes
-wrong becomes the text sent back to the model, so the conversation can go on.
+its argv exactly as written (never a shell), the call's arguments JSON on stdin, and the environment the caller
+hands over (qwen's, less the key and tokens: a program is the model's agent); whatever goes wrong becomes the
+text sent back to the model, so the conversation can go on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 DEFAULT_TIMEOUT = 60.0
@@ -24,6 +25,20 @@ DEFAULT_OUTPUT_CAP = 100 * 1024  # bytes of stdout sent back: a model's context 
 STDERR_TAIL = 2000  # bytes of stderr quoted when a program fails: the end holds the error
 CHUNK = 65536
 ANNOUNCED_ARGUMENTS = 200  # characters of a call's arguments shown when it runs: enough to recognise it
+
+
+@dataclass(frozen=True)
+class ProgramEnvironment:
+    """The environment a program receives: `base` less the `withheld` variables (the key, tokens)."""
+
+    base: Mapping[str, str] = field(default_factory=dict, repr=False)  # values may be secrets: never in a repr
+    withheld: frozenset[str] = frozenset()
+
+    def variables(self) -> dict[str, str]:
+        return {name: value for name, value in self.base.items() if name not in self.withheld}
+
+
+NO_ENVIRONMENT = ProgramEnvironment()  # the default: nothing of qwen's reaches a program unless the caller says so
 
 
 @dataclass(frozen=True)
@@ -74,13 +89,17 @@ class _Capture:
 
 
 def run_tool(
-    argv: tuple[str, ...], arguments_json: str, timeout: float = DEFAULT_TIMEOUT, output_cap: int = DEFAULT_OUTPUT_CAP
+    argv: tuple[str, ...],
+    arguments_json: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    output_cap: int = DEFAULT_OUTPUT_CAP,
+    environment: ProgramEnvironment = NO_ENVIRONMENT,
 ) -> ToolResult:
     """Run one bound program for one call. Never raises for the program's failures: they become the output."""
     if not argv:
         return failure("error: no program is bound to this function", "no program")
     try:
-        process = start(argv)
+        process = start(argv, environment.variables())
     except OSError as exc:
         return failure(f"error: cannot run {argv[0]}: {reason(exc)}", f"cannot run: {reason(exc)}")
     assert process.stdout is not None and process.stderr is not None  # both are pipes
@@ -94,7 +113,7 @@ def run_tool(
     return ToolResult(capped(bytes(stdout.head), stdout.total, output_cap), True, f"exit status 0, {stdout.total} bytes")
 
 
-def start(argv: tuple[str, ...]) -> subprocess.Popen[bytes]:
+def start(argv: tuple[str, ...], env: dict[str, str]) -> subprocess.Popen[bytes]:
     # A list and shell=False: the words are passed as they are, nothing in them is ever interpreted.
     # A session of its own makes the program the leader of a process group that a timeout can kill whole.
     posix = os.name == "posix"
@@ -104,8 +123,8 @@ def start(argv: tuple[str, ...]) -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        # qwen's own environment as Python sees it, nothing added: a library (readline) may have added to the C one.
-        env=dict(os.environ),
+        # Exactly the variables given, nothing added: a library (readline) may have added to the C environment.
+        env=env,
         start_new_session=posix,
         creationflags=0 if posix else getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),
     )
@@ -196,6 +215,7 @@ def run_calls(
     timeout: float = DEFAULT_TIMEOUT,
     cap: int = DEFAULT_OUTPUT_CAP,
     announce: Callable[[str], None] = lambda line: None,
+    environment: ProgramEnvironment = NO_ENVIRONMENT,
 ) -> list[dict[str, Any]]:
     """Run each function_call item's program, in order, and return the function_call_output items for them.
 
@@ -207,17 +227,22 @@ def run_calls(
     unbound = tuple(dict.fromkeys(str(call.get("name")) for call in calls if call.get("name") not in bindings))
     if unbound:
         raise UnboundCalls(tuple(calls), unbound)
-    return [run_call(call, bindings[str(call["name"])], timeout, cap, announce) for call in calls]
+    return [run_call(call, bindings[str(call["name"])], timeout, cap, announce, environment) for call in calls]
 
 
 def run_call(
-    call: Mapping[str, Any], argv: tuple[str, ...], timeout: float, cap: int, announce: Callable[[str], None]
+    call: Mapping[str, Any],
+    argv: tuple[str, ...],
+    timeout: float,
+    cap: int,
+    announce: Callable[[str], None],
+    environment: ProgramEnvironment = NO_ENVIRONMENT,
 ) -> dict[str, Any]:
     name, call_id = call.get("name"), call.get("call_id")
     arguments = call.get("arguments")
     stdin_text = arguments if isinstance(arguments, str) else json.dumps(arguments or {})
     announce(f"running {name} ({call_id}) with {clipped(stdin_text)}: {shlex.join(argv)}")
-    result = run_tool(argv, stdin_text, timeout, cap)
+    result = run_tool(argv, stdin_text, timeout, cap, environment)
     if not result.ok:
         announce(f"{name} ({call_id}) failed: {result.detail}; the error text is sent to the model")
     return {"type": "function_call_output", "call_id": call_id, "output": result.output}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 from qwen_cli.errors import UsageError
-from qwen_cli.request import REDACTED
+from qwen_cli.redaction import REDACTED
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # §3.3: letters, digits, `_`, `-`; at most 64
 ENTRY_KEYS = ("name", "description", "parameters", "run", "type")
@@ -169,6 +169,7 @@ class ToolSet:
 
     tools: tuple[dict[str, Any], ...] = ()
     functions: tuple[FunctionTool, ...] = ()
+    secret_variables: tuple[str, ...] = ()  # the environment variables MCP headers read (env:VAR)
 
     def definitions(self) -> list[dict[str, Any]]:
         return json.loads(json.dumps(list(self.tools)))  # a copy: the caller may put it in a body
@@ -194,7 +195,13 @@ def resolve_tools(spec: ToolSpec, env: Mapping[str, str], has_image: bool = Fals
         tools.append({"type": "file_search", "vector_store_ids": list(found.vector_stores)})
     tools += [server.definition(env_reader(server.label, env)) for server in found.servers]
     tools += [function.definition() for function in found.functions]
-    return ToolSet(tuple(tools), found.functions)
+    return ToolSet(tuple(tools), found.functions, variables_read(found.servers))
+
+
+def variables_read(servers: Iterable[McpServer]) -> tuple[str, ...]:
+    """The environment variables whose values MCP headers send (`env:VAR`): tokens, kept from tool programs."""
+    written = (value for server in servers for _, value in server.headers)
+    return tuple(dict.fromkeys(value[len(ENV_PREFIX):] for value in written if value.startswith(ENV_PREFIX)))
 
 
 def env_reader(label: str, env: Mapping[str, str]) -> Callable[[str, str], str]:

@@ -118,8 +118,7 @@ def send_turn(turn: Turn, flags: RequestFlags) -> None:
     from qwen_cli.request import UserInput, build_request
     from qwen_cli.tool_loop import answer_calls
 
-    echoed_secrets = tuple(secret for secret in turn.request.secrets if secret != turn.settings.api_key)
-    output = session.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, echoed_secrets)
+    output = session.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets)
     rounds_done = 0
 
     def send(request: PreparedRequest, user_input: UserInput) -> dict[str, Any]:
@@ -132,7 +131,7 @@ def send_turn(turn: Turn, flags: RequestFlags) -> None:
         rounds_done += 1
         options = replace(turn.options, previous_response_id=response_id, tool_choice=choice)
         follow_up = UserInput(messages=tuple(outputs))
-        request = build_request(turn.settings.base_url, turn.settings.api_key, options, follow_up, turn.request.stream, turn.request.secrets)
+        request = build_request(turn.settings.base_url, turn.settings.api_key, options, follow_up, turn.request.stream, turn.plan.tools.secrets)
         return send(request, follow_up)
 
     answer_calls(send(turn.request, turn.user_input), turn.plan, ask_again, note)
@@ -237,9 +236,11 @@ def recorder(history: Any, request: Any, user_input: Any, preset: str | None, or
     if history is None:
         return None
     from qwen_cli.continuation import entry_for
+    from qwen_cli.redaction import redacted_fields
 
     def record(outcome: Any) -> None:
-        problem = history.record_or_explain(entry_for(outcome, request, user_input, preset, origin))
+        # A server may echo the key or a token back, in an answer or an id: none of it is stored.
+        problem = history.record_or_explain(redacted_fields(entry_for(outcome, request, user_input, preset, origin), request.secrets))
         if problem:
             note(f"warning: {problem}")
 

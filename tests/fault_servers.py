@@ -1,7 +1,7 @@
 """Small purpose-built servers on 127.0.0.1 for the faults the emulator cannot produce: a closed port, a port
 that never completes a connection, a server that speaks garbage where TLS is expected, an API that quotes the
-request's secrets back in its error messages, and an attacker's endpoint that records whatever reaches it.
-Nothing here touches any address but 127.0.0.1.
+request's secrets back in its error messages, an attacker's endpoint that records whatever reaches it, and one
+that replays a fixed event stream byte for byte. Nothing here touches any address but 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -186,6 +186,51 @@ class _RecordingServer(ThreadingHTTPServer):
 def recording_server() -> Iterator[_RecordingServer]:
     """An attacker's endpoint: `.base_url`, and `.requests`, every request that reached it."""
     server = _RecordingServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _Replaying(BaseHTTPRequestHandler):
+    """Answers every request with the same SSE stream: one `data:` line per given JSON line, exactly as given."""
+
+    protocol_version = "HTTP/1.1"
+    server: _ReplayingServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        payload = b"".join(b"data: " + line + b"\n\n" for line in self.server.lines)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _ReplayingServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, lines: list[bytes]) -> None:
+        super().__init__((LOOPBACK, 0), _Replaying)
+        self.lines = lines
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.server_address[1]}/compatible-mode/v1"
+
+
+@contextmanager
+def replaying_server(lines: list[bytes]) -> Iterator[_ReplayingServer]:
+    """An API base URL whose every reply is the SSE stream of `lines` (compact JSON events), byte for byte."""
+    server = _ReplayingServer(lines)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -267,6 +267,21 @@ def test_fail_directive_fails_the_response(emu: Emulator) -> None:
     assert events[-1]["response"]["error"]["code"] == "InternalError"
 
 
+def test_echo_key_reads_every_key_placeholder_as_the_requests_bearer_token(emu: Emulator) -> None:
+    token = "sk-echoed-0123456789"
+    headers = {"Authorization": f"Bearer {token}"}
+    assert answer_of(create(emu, headers, input="@@echo-key say @@key").json) == f"You said: @@echo-key say {token}"
+    _, events = stream(emu, headers, input="@@echo-key say @@key")
+    deltas = [event["delta"] for event in events if event["type"] == "response.output_text.delta"]
+    assert "".join(deltas) == f"You said: @@echo-key say {token}" and max(map(len, deltas)) == 5  # in pieces
+    failed = create(emu, headers, input="@@echo-key @@fail @@key").json
+    assert failed["error"]["message"] == f"Emulated failure of: @@echo-key @@fail {token}"
+    tools = [{"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}]
+    called = create(emu, headers, input='@@echo-key @@call=f:{"k": "@@key"}', tools=tools).json
+    assert called["output"][0]["arguments"] == f'{{"k": "{token}"}}'
+    assert answer_of(create(emu, headers, input="say @@key").json) == "You said: say @@key"  # only with @@echo-key
+
+
 def test_big_byte_answers_stream_in_bounded_deltas(emu: Emulator) -> None:
     _, events = stream(emu, input="@@bytes=5000")
     deltas = [event["delta"] for event in events if event["type"] == "response.output_text.delta"]

@@ -278,6 +278,17 @@ SECURITY = [
     ), prepare="cloned repository", sent=0),
     Row("terminal control sequences, text mode", ("ask", "-o", "text", "@@ansi"), 0, (), stdout=ANSI_SAMPLE + "\n",
         history=(("completed", ANSI_SAMPLE),), sent=1),
+    Row("a server that echoes the key in its answer", ("ask", "@@echo-key @@key"), 0, (),
+        stdout="You said: @@echo-key [redacted]\n", history=(("completed", "You said: @@echo-key [redacted]"),), sent=1),
+    Row("a server that streams the key back in pieces", ("stream", "@@echo-key @@key"), 0, (),
+        stdout="You said: @@echo-key [redacted]\n", history=(("completed", "You said: @@echo-key [redacted]"),), sent=1),
+    Row("a failure that quotes the key", ("stream", "@@echo-key @@fail @@key"), 1, (
+        rf"qwen: error: the request failed: Emulated failure of: @@echo-key @@fail \[redacted\] \(response {RESP}\) \(code InternalError\)",
+    ), history=(("failed", ""),), sent=1),
+    Row("a two-letter MCP header value, jsonl", ("stream", "-o", "jsonl", *MCP, "--mcp-header", "docs:Accept-Language=en", "hi"), 0, (),
+        stdout=re.compile(r'(?s)\{"type":"response\.created".*"headers":\{"Authorization":"\[redacted\]","Accept-Language":"\[redacted\]"\}'
+                          r'.*\{"type":"response\.content_part\.added".*"model":"qwen-plus".*\n'),
+        history=(("completed", "You said: hi"),), sent=1),
 ]
 
 

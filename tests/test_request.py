@@ -395,6 +395,6 @@ def test_redacted_hides_the_key_inside_the_body_too() -> None:
 def test_without_a_key_nothing_is_redacted_and_no_bogus_bearer_is_built() -> None:
     request = build_request(BASE, None, RequestOptions(model="qwen-plus"), UserInput(prompt="hi"), False)
 
-    assert request.secrets == ()
+    assert not request.secrets
     assert "Authorization" not in request.headers
     assert "Authorization" not in request.redacted()["headers"]

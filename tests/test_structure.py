@@ -22,7 +22,7 @@ OWNERS = {
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
 FAST = {"launch", "completion", "fast_argv", "_help_texts", "_completion_table"}
-PURE = {"errors", "request", "stream", "responses"}
+PURE = {"errors", "request", "stream", "responses", "redaction"}
 
 
 def imports_of(module: str) -> set[str]:
@@ -138,3 +138,8 @@ def test_httpx_never_loads_its_own_command_line_program_when_click_is_installed(
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env=env)
     assert (result.returncode, result.stdout) == (0, "False\n"), result.stderr
+
+
+def test_the_redaction_rules_import_nothing_from_the_package() -> None:
+    # One leaf module holds the rules, so every layer can use them without pulling in another.
+    assert not [name for name in imports_of("redaction") if name.startswith("qwen_cli")]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_cli.tool_runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ToolResult, UnboundCalls, run_calls, run_tool
+from qwen_cli.tool_runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ProgramEnvironment, ToolResult, UnboundCalls, run_calls, run_tool
 
 PY = sys.executable
 
@@ -66,10 +66,20 @@ def test_shell_syntax_in_argv_and_arguments_stays_literal(tmp_path: Path, monkey
     assert sorted(path.name for path in tmp_path.iterdir()) == ["args.py"]
 
 
-def test_the_environment_is_passed_through_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QWEN_TOOL_TEST", "kept")
+def test_a_program_gets_exactly_the_given_environment_less_the_withheld_variables(tmp_path: Path) -> None:
     argv = script(tmp_path, "env.py", "print(json.dumps(dict(os.environ)))\n")
-    assert json.loads(run_tool(argv, "{}", 30, DEFAULT_OUTPUT_CAP).output) == dict(os.environ)
+    base = {"QWEN_TOOL_TEST": "kept", "DASHSCOPE_API_KEY": "sk-withheld", "AMAP_TOKEN": "tok"}
+    environment = ProgramEnvironment(base, frozenset({"DASHSCOPE_API_KEY", "AMAP_TOKEN"}))
+    received = json.loads(run_tool(argv, "{}", 30, DEFAULT_OUTPUT_CAP, environment).output)
+    # Only what was given: nothing of the test's own environment, and nothing withheld.
+    assert {name: received[name] for name in base if name in received} == {"QWEN_TOOL_TEST": "kept"}
+    assert not set(received) & (set(os.environ) - {"LC_CTYPE"})
+
+
+def test_without_an_environment_a_program_gets_none_of_qwens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-never-passed-on")
+    argv = script(tmp_path, "env.py", "print(json.dumps(dict(os.environ)))\n")
+    assert "DASHSCOPE_API_KEY" not in json.loads(run_tool(argv, "{}", 30, DEFAULT_OUTPUT_CAP).output)
 
 
 def test_a_non_zero_exit_sends_the_status_and_the_end_of_stderr(tmp_path: Path) -> None:

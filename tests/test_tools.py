@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from qwen_cli.errors import ExitCode, UsageError
+from qwen_cli.redaction import Secrets
 from qwen_cli.request import REDACTED, PreparedRequest
 from qwen_cli.tools import (
     BUILTINS,
@@ -242,7 +243,7 @@ def test_secrets_are_every_mcp_header_value_once() -> None:
 
 def test_the_secrets_are_redacted_in_the_shown_request() -> None:
     toolset = resolve_tools(ToolSpec(mcp=(f"amap={AMAP}",), mcp_headers=("amap:Authorization=env:T",)), {"T": "sk-mcp-token"})
-    request = PreparedRequest("POST", "https://x/responses", {}, {"tools": toolset.definitions()}, secrets=toolset.secrets)
+    request = PreparedRequest("POST", "https://x/responses", {}, {"tools": toolset.definitions()}, secrets=Secrets.of(None, toolset.secrets))
     assert request.redacted()["body"]["tools"][0]["headers"] == {"Authorization": REDACTED}
     assert "sk-mcp-token" not in json.dumps(request.redacted())
 
