@@ -178,7 +178,7 @@ NETWORK = [
         rf"qwen: error: the server \(or a proxy\) sent an HTML page: 502 Bad Gateway \(HTTP 502, request id {REQUEST_ID}\)",
     ), faults={"http_status": 502, "error_body": "html"}, sent=1),
     Row("truncated JSON error body", ("ask", "--max-retries", "0", "hi"), 4, (
-        r'qwen: error: the server \(or a proxy\) sent a non-JSON reply: \{"request_id":.* '
+        r'qwen: error: the server \(or a proxy\) sent a reply that is not valid JSON: \{"request_id":.* '
         rf"\(HTTP 503, request id {REQUEST_ID}\)",
     ), faults={"http_status": 503, "error_body": "truncated"}, sent=1),
     Row("truncated JSON body", ("ask", "hi"), 4, (r"qwen: error: " + NOT_JSON,), faults={"truncate_json": 1}, sent=1),
