@@ -288,6 +288,8 @@ def non_json_message(content: bytes) -> str:
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     snippet = title.group(1) if title else text
     snippet = " ".join(snippet.split())[:160] or "(empty body)"
+    if "\x00" in text:
+        return "the server (or a proxy) sent binary data, not JSON"
     if "<html" in text.lower():
         kind = "an HTML page"
     else:  # JSON cut short, garbled or nested absurdly deep is still meant as JSON: say it is not valid

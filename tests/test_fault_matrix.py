@@ -22,6 +22,7 @@ import fcntl
 import os
 import pty
 import re
+import resource
 import select
 import signal
 import sqlite3
@@ -37,7 +38,10 @@ from typing import Iterator
 import pytest
 
 from conftest import Result, answer_ctrl_c, qwen_executable, read_until_closed
-from fault_servers import full_backlog, garbage_server, quoting_server, refused_port
+from fault_servers import (
+    completed, full_backlog, garbage_server, gzip_bomb_reply, json_reply, quoting_server, refused_port, scripted_server,
+    sse, stream_reply, text_events,
+)
 from qwen_cli.emulator import ANSI_SAMPLE, Emulator, x_lines
 
 MATRIX_KEY = "sk-matrix-7c1e5a90d2b34f68"
@@ -60,6 +64,11 @@ GATEWAY = {
     503: ("The service is temporarily unavailable, please try again later.", "ServiceUnavailable"),
     504: ("The request timed out, please try again later.", "RequestTimeOut"),
 }
+KEEPALIVE_STALLED = r"the stream stalled: no event for 1 s, only keep-alive comments"
+TOO_DEEP = r"the server's reply is not valid JSON \(nested deeper than 256 levels, the limit\); try again \(HTTP 200\)"
+EVENT_CAP = r"the stream sent 64 MiB without completing an event \(once decoded\), the limit for one event"
+BODY_CAP = r"the server's reply is larger than 64 MiB once decoded, the limit for one reply; qwen stopped reading it"
+MEMORY_CAP = 1024 * 1024 * 1024  # address space for each qwen: a runaway (a bomb inflated whole) fails, not the machine
 RATE_LIMITED = r"rate limited: Operation model request rate limit exceeded, please try again later\. \(code server_error\)"
 
 
@@ -219,6 +228,53 @@ NETWORK = [
     Row("10 MB answer, stream", ("stream", "@@bytes=10000000"), 0, (), stdout=BIG + "\n", history=(("completed", BIG),), sent=1),
 ]
 
+DEEP = b"[" * 200_000 + b"]" * 200_000  # JSON nested 200,000 levels: RecursionError for a naive json.loads
+HELLO = [sse(event) for event in text_events("Hello", " there")]
+HOSTILE = {  # what each `hostile:NAME` server answers: made per row, as some are generators of gigabytes
+    "keep-alives after text": lambda: stream_reply(HELLO, then_ping_every=0.3),
+    "keep-alives only": lambda: stream_reply([], then_ping_every=0.3),
+    "deep body": lambda: json_reply(DEEP),
+    "deep field in a body": lambda: json_reply(b'{"id": "resp_1", "output": ' + DEEP + b"}"),
+    "deep error body": lambda: json_reply(DEEP, status=503),
+    "deep event": lambda: stream_reply([*HELLO, sse('{"type": "x", "data": ' + DEEP.decode() + "}"), sse(completed("Hello there"))]),
+    "gzip bomb body": lambda: gzip_bomb_reply("application/json"),
+    "gzip bomb error page": lambda: gzip_bomb_reply("text/html", status=502),
+    "gzip bomb stream after text": lambda: gzip_bomb_reply("text/event-stream", first=b"".join(HELLO) + b"data: "),
+    "gzip bomb stream": lambda: gzip_bomb_reply("text/event-stream"),
+}
+HOSTILE_RESP = r"resp_00000000-0000-4000-8000-00000000beef"
+
+HOSTILE_REPLIES = [
+    Row("keep-alive comments forever after some text", ("stream", "--timeout", "1", "hi"), 4, (
+        rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
+        rf"qwen: error: {KEEPALIVE_STALLED}; the text so far is kept",
+    ), stdout="Hello there\n", history=(("cut", "Hello there"),), server="hostile:keep-alives after text"),
+    Row("keep-alive comments forever, no event", ("stream", "--timeout", "1", "hi"), 4, (
+        rf"qwen: error: {KEEPALIVE_STALLED}; raise it with --timeout",
+    ), server="hostile:keep-alives only"),
+    Row("JSON nested 200,000 deep, reply body", ("ask", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",), server="hostile:deep body"),
+    Row("JSON nested 200,000 deep inside a reply", ("ask", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",),
+        server="hostile:deep field in a body"),
+    Row("JSON nested 200,000 deep, error body", ("ask", "--max-retries", "0", "hi"), 4, (
+        r"qwen: error: the server \(or a proxy\) sent a reply that is not valid JSON: \[{160} \(HTTP 503, request id req-hostile\)",
+    ), server="hostile:deep error body"),
+    Row("JSON nested 200,000 deep, JSON body to a stream request", ("stream", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",),
+        server="hostile:deep body"),
+    Row("JSON nested 200,000 deep, stream event", ("stream", "hi"), 0, (
+        r"qwen: skipped a malformed event in the stream \(invalid JSON \(nested deeper than 256 levels\): .*\)",
+    ), stdout="Hello there\n", history=(("completed", "Hello there"),), server="hostile:deep event"),
+    Row("gzip bomb (8 MB to 8 GiB), reply body", ("ask", "hi"), 4, (
+        rf"qwen: error: {BODY_CAP} \(HTTP 200, request id req-hostile\)",
+    ), server="hostile:gzip bomb body"),
+    Row("gzip bomb, error page", ("ask", "--max-retries", "0", "hi"), 4, (
+        r"qwen: error: the server \(or a proxy\) sent binary data, not JSON \(HTTP 502, request id req-hostile\)",
+    ), server="hostile:gzip bomb error page"),
+    Row("gzip bomb, stream after some text", ("stream", "hi"), 4, (
+        rf"qwen: response id {HOSTILE_RESP} \(incomplete\)", rf"qwen: error: {EVENT_CAP}; the text so far is kept",
+    ), stdout="Hello there\n", history=(("cut", "Hello there"),), server="hostile:gzip bomb stream after text"),
+    Row("gzip bomb, stream", ("stream", "hi"), 4, (rf"qwen: error: {EVENT_CAP}",), server="hostile:gzip bomb stream"),
+]
+
 LOCAL = [
     Row("stdin of invalid UTF-8", ("ask", "summarise"), 2, (
         r"qwen: error: stdin is not valid UTF-8 \(bad byte at offset 3\); convert it with iconv first",
@@ -297,6 +353,18 @@ def as_ordinary_user() -> Callable[[], None]:
     return drop_file_mode_overrides
 
 
+def bounded_child(ordinary_user: bool) -> Callable[[], None]:
+    """In the child: at most MEMORY_CAP of address space, and (when asked) no root override of file modes."""
+    drop = as_ordinary_user() if ordinary_user else None
+
+    def set_up() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+        if drop is not None:
+            drop()
+
+    return set_up
+
+
 @dataclass
 class Place:
     """Where a row runs: its server's base URL and host, and the files it may name."""
@@ -338,6 +406,8 @@ def server_for(kind: str, emulator: Emulator) -> Iterator[str]:
             yield f"http://127.0.0.1:{stack.enter_context(full_backlog())}/compatible-mode/v1"
         elif kind.startswith("quoting-"):
             yield stack.enter_context(quoting_server(int(kind.split("-")[1]))).base_url
+        elif kind.startswith("hostile:"):
+            yield stack.enter_context(scripted_server(HOSTILE[kind.partition(":")[2]]())).base_url
         else:
             raise AssertionError(f"no server kind {kind}")
 
@@ -346,7 +416,7 @@ def run_qwen(place: Place, args: tuple[str, ...], stdin: bytes | None = None, or
     completed = subprocess.run(
         [qwen_executable(), *(place.fill(arg, as_regex=False) for arg in args)],
         input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL, capture_output=True, env=place.env,
-        timeout=60, preexec_fn=as_ordinary_user() if ordinary_user else None,
+        timeout=60, preexec_fn=bounded_child(ordinary_user),
     )
     result = Result(completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8"))
     assert_no_secrets(result, place)
@@ -404,7 +474,7 @@ def prepare(row: Row, place: Place) -> None:
             place.history.parent.chmod(0o500)
 
 
-@pytest.mark.parametrize("row", [*NETWORK, *LOCAL, *SECURITY], ids=lambda row: row.id)
+@pytest.mark.parametrize("row", [*NETWORK, *HOSTILE_REPLIES, *LOCAL, *SECURITY], ids=lambda row: row.id)
 def test_fault_matrix(row: Row, emulator: Emulator, place_env: dict[str, str], tmp_path: Path) -> None:
     with server_for(row.server, emulator) as base:
         host = base.split("/")[2]
