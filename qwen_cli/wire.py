@@ -8,6 +8,7 @@ one bounded step at a time, so a compression bomb never gets further than its ca
 
 from __future__ import annotations
 
+import itertools
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -50,13 +51,15 @@ def decoded(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[byte
 
 def inflated(raw: Iterable[bytes], wbits: int, coding: str) -> Iterator[bytes]:
     decompressor = zlib.decompressobj(wbits)
-    first = True
+    chunks = iter(raw)
     try:
-        for chunk in raw:
-            if first and chunk and wbits == _ZLIB and not zlib_header(chunk):
+        if wbits == _ZLIB:
+            start = first_bytes(chunks, 2)
+            if not zlib_header(start):
                 # `deflate` should be zlib-wrapped, yet some servers send raw deflate: read it as that.
                 decompressor = zlib.decompressobj(_RAW_DEFLATE)
-            first = first and not chunk
+            chunks = itertools.chain([start], chunks)
+        for chunk in chunks:
             yield from inflate_chunk(decompressor, chunk)
             if decompressor.eof:
                 return  # anything after the end of the compressed data is ignored, as httpx does
@@ -65,6 +68,16 @@ def inflated(raw: Iterable[bytes], wbits: int, coding: str) -> Iterator[bytes]:
         raise Undecodable(f"the server's {coding} data is broken ({exc})") from exc
     if tail:
         yield tail
+
+
+def first_bytes(chunks: Iterator[bytes], count: int) -> bytes:
+    """At least `count` bytes from the start of the body (fewer only if it is shorter)."""
+    start = b""
+    for chunk in chunks:
+        start += chunk
+        if len(start) >= count:
+            break
+    return start
 
 
 def zlib_header(chunk: bytes) -> bool:
