@@ -7,9 +7,10 @@ No I/O and no HTTP here (standard library and `errors` only), so `--dry-run` and
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from qwen_cli import __version__
 from qwen_cli.errors import UsageError
@@ -250,10 +251,27 @@ def build_request(
     )
 
 
+# What a path segment of a companion endpoint may be: the API's ids (resp_<uuid>, a bare uuid, conv_..., msg_...)
+# and its words (input_items). Never `.` or `..`, which would climb out of the endpoint, and nothing that would
+# start a query or a fragment.
+PATH_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+ID_RULE = "an id is letters, digits, '_' and '-', starting with a letter or digit, at most 128 characters (like resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c)"
+
+
+def api_path(*segments: str) -> str:
+    """The path of a companion endpoint below the base URL, from its segments; an id that is not one is a UsageError."""
+    for segment in segments:
+        if not PATH_SEGMENT.fullmatch(segment):
+            shown = segment if len(segment) <= 60 else segment[:59] + "…"
+            raise UsageError(f"{json.dumps(shown, ensure_ascii=False)} is not an id: {ID_RULE}")
+    # Percent-encoded all the same: the rule above may widen one day, and a `/`, `?` or `%` must then stay in its segment.
+    return "/".join(quote(segment, safe="") for segment in segments)
+
+
 def build_api_request(
     base_url: str, api_key: str | None, method: str, path: str, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None
 ) -> PreparedRequest:
-    """A request to the companion endpoints: stored responses and conversations."""
+    """A request to the companion endpoints (stored responses and conversations); `path` comes from `api_path`."""
     pairs = {key: value for key, value in (query or {}).items() if value is not None}
     url = f"{base_url}/{path}" + ("?" + urlencode(pairs) if pairs else "")
     secrets = tuple(secret for secret in (api_key, url_password(base_url)) if secret)
