@@ -26,7 +26,14 @@ _CLOSING = frozenset({b"]", b"}"})
 
 
 class NotJSON(ValueError):
-    """Text that qwen will not read as JSON: invalid, nested too deeply, or holding a number JSON cannot carry."""
+    """Text that qwen will not read as JSON: invalid, nested too deeply, or holding a number JSON cannot carry.
+
+    A syntax error knows its line: `reason` and `line` let a caller name the place in its own words.
+    """
+
+    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(reason if line is None else f"{reason} at line {line} column {column}")
+        self.reason, self.line, self.column = reason, line, column
 
 
 class TooDeep(NotJSON):
@@ -77,7 +84,7 @@ def loads(data: str | bytes, finite: bool = False) -> Any:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         return (_FINITE if finite else _STRICT).decode(text)
     except json.JSONDecodeError as exc:
-        raise NotJSON(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        raise NotJSON(exc.msg, exc.lineno, exc.colno) from exc
     except UnicodeDecodeError as exc:
         raise NotJSON("not UTF-8 text") from exc
     except RecursionError as exc:  # only if the stack was already deep: the nesting was checked above

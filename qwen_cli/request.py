@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 from urllib.parse import quote, urlencode, urlsplit
 
 from qwen_cli import __version__
+from qwen_cli.bounds import NotJSON, loads, non_finite_at
 from qwen_cli.errors import UsageError
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
@@ -135,17 +136,13 @@ def check_options(options: RequestOptions) -> None:
 RESERVED_EXTRA = {"stream": "use qwen stream (or qwen ask) to choose streaming"}
 
 
-def refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_extra(text: str) -> dict[str, Any]:
     """`--extra` takes a JSON object of raw body fields, for parameters qwen has no flag for yet."""
     try:
-        value = json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--extra is not valid JSON ({exc.msg} at column {exc.colno}); pass an object like '{{\"key\": 1}}'") from exc
-    except (RecursionError, ValueError) as exc:
+        value = loads(text, finite=True)
+    except NotJSON as exc:
+        if exc.line is not None:
+            raise UsageError(f"--extra is not valid JSON ({exc.reason} at column {exc.column}); pass an object like '{{\"key\": 1}}'") from exc
         raise UsageError(f"--extra is not JSON the API can take ({exc}); pass an object like '{{\"key\": 1}}'") from exc
     if not isinstance(value, dict):
         raise UsageError("--extra must be a JSON object, like '{\"key\": 1}'")
@@ -241,11 +238,13 @@ def build_request(
     check_options(options)
     if user_input.is_empty():
         raise UsageError("nothing to send: give a prompt, pipe text into qwen, or attach a file with -f")
+    body = build_body(options, user_input, stream)
+    refuse_non_finite(body)
     return PreparedRequest(
         method="POST",
         url=f"{base_url}/responses",
         headers=build_headers(api_key, options, stream),
-        body=build_body(options, user_input, stream),
+        body=body,
         stream=stream,
         secrets=tuple(secret for secret in (api_key, url_password(base_url), *secrets) if secret),
     )
@@ -266,6 +265,14 @@ def api_path(*segments: str) -> str:
             raise UsageError(f"{json.dumps(shown, ensure_ascii=False)} is not an id: {ID_RULE}")
     # Percent-encoded all the same: the rule above may widen one day, and a `/`, `?` or `%` must then stay in its segment.
     return "/".join(quote(segment, safe="") for segment in segments)
+
+
+def refuse_non_finite(body: dict[str, Any]) -> None:
+    """The last check before a body can be sent: every source (--extra, files, presets) is checked on its own and
+    names itself; this catches what any of them missed, since NaN or an infinity would make the body invalid JSON."""
+    where = non_finite_at(body)
+    if where is not None:
+        raise UsageError(f"the request body holds a number that is not finite (NaN or an infinity) at {where}; JSON cannot carry it")
 
 
 def build_api_request(

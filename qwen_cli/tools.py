@@ -361,9 +361,9 @@ def header_value(label: str, name: str, written: str, env: Mapping[str, str]) ->
 
 def load_tools_file(path: str) -> list[FunctionTool]:
     """A YAML or JSON file holding a list of function tools, every entry checked."""
-    from qwen_cli.inputs import decode_text, parse_json_or_yaml, read_bytes
+    from qwen_cli.inputs import parse_json_or_yaml, read_text
 
-    document = parse_json_or_yaml(decode_text(read_bytes(path), path), path)
+    document = parse_json_or_yaml(read_text(path), path)
     if isinstance(document, dict) and list(document) == ["tools"]:
         document = document["tools"]  # `tools: [...]`, as in a preset, is accepted too
     if not isinstance(document, list) or not document:
