@@ -105,6 +105,7 @@ class Row:
     config: str | None = None
     sent: int | None = None  # create requests the emulator received, retries included
     prepare: str | None = None  # read-only history, corrupt history, unreadable file
+    files: Mapping[str, str] = field(default_factory=dict)  # written into <tmp> first
 
 
 BIG = x_lines(10_000_000)
@@ -116,6 +117,9 @@ def echo_of_long(text: str) -> str:
     return f"You said {len(text)} characters: {text[:100]} ... {text[-100:]}"
 
 
+STDIN_33MIB = b"a line of text\n" * (33 * 1024 * 1024 // 15)
+BOMB_LEVELS = ["&l0 [" + ", ".join(["lol"] * 9) + "]", *(f"&l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 9))]
+BOMB_PRESET = "tools:\n  - {name: f, description: d, parameters: {type: object, enum: [" + ", ".join(BOMB_LEVELS) + "]}}\n"
 LONG_PROMPT = '<document name="stdin">\n' + STDIN_20MB.decode().rstrip() + "\n</document>\nsummarise"
 
 NETWORK = [
@@ -293,6 +297,30 @@ LOCAL = [
     ), config="model: qwen-plus\ntimeout: [30\n", sent=0),
     Row("config file nested too deep", ("ask", "hi"), 2, (r"qwen: error: <config>(:\d+)?: .+",),
         config="model: " + "[" * 1000 + "\n", sent=0),
+    Row("a file that never ends (-f /dev/zero)", ("ask", "-f", "/dev/zero", "hi"), 2, (
+        r"qwen: error: /dev/zero looks like a binary file \(it contains NUL bytes\); attach text files only",
+    ), sent=0),
+    Row("stdin over 32 MiB", ("ask", "summarise"), 2, (
+        r"qwen: error: stdin holds more than 32 MiB; qwen reads text files and stdin up to 32 MiB \(33,554,432 bytes\): "
+        r"send an excerpt \(head, tail, grep\)",
+    ), stdin=STDIN_33MIB, sent=0),
+    Row("a file over 32 MiB", ("ask", "-f", "<tmp>/big.log", "hi"), 2, (
+        r"qwen: error: <tmp>/big\.log is 41,943,040 bytes; qwen reads text files and stdin up to 32 MiB \(33,554,432 bytes\): "
+        r"send an excerpt \(head, tail, grep\)",
+    ), prepare="40 MiB file", sent=0),
+    Row("preset with a YAML alias bomb", ("ask", "-p", "<tmp>/bomb.yaml", "hi"), 2, (
+        r"qwen: error: <tmp>/bomb\.yaml: YAML aliases expand to [\d,]+ more nodes than the file holds, past the limit "
+        r"of 10,000 \(a 'billion laughs' bomb\?\); write the values out instead",
+    ), files={"bomb.yaml": BOMB_PRESET}, sent=0),
+    Row("--extra with a number too large for JSON", ("ask", "--extra", '{"x": 1e999}', "hi"), 2, (
+        r"qwen: error: --extra is not JSON the API can take \(1e999 is too large for a JSON number\); pass an object like .+",
+    ), sent=0),
+    Row("--messages file with NaN", ("ask", "--messages", "<tmp>/nan.json"), 2, (
+        r"qwen: error: <tmp>/nan\.json: not JSON qwen can send: NaN is not a JSON number",
+    ), files={"nan.json": '[{"role": "user", "content": "hi", "x": NaN}]'}, sent=0),
+    Row("an id that climbs out of its endpoint", ("response", "delete", ".."), 2, (
+        r'qwen: error: "\.\." is not an id: an id is letters, digits, .+',
+    ), sent=0),
     Row("preset file with a YAML syntax error", ("ask", "-p", "<tmp>/broken.yaml", "hi"), 2, (
         r"qwen: error: <tmp>/broken\.yaml:\d+: invalid YAML: .+",
     ), prepare="broken preset", sent=0),
@@ -457,12 +485,17 @@ def place_env(qwen_env: dict[str, str]) -> dict[str, str]:
 
 
 def prepare(row: Row, place: Place) -> None:
+    for name, text in row.files.items():
+        (place.tmp / name).write_text(text, encoding="utf-8")
     if row.config is not None:
         place.config.parent.mkdir(parents=True, exist_ok=True)
         place.config.write_text(row.config, encoding="utf-8")
     if row.prepare == "unreadable file":
         (place.tmp / "private.txt").write_text("private notes\n", encoding="utf-8")
         (place.tmp / "private.txt").chmod(0o000)
+    elif row.prepare == "40 MiB file":  # sparse: its size says it all before a byte is read
+        with open(place.tmp / "big.log", "wb") as big:
+            big.truncate(40 * 1024 * 1024)
     elif row.prepare == "broken preset":
         (place.tmp / "broken.yaml").write_text("model: qwen-plus\ninstructions: 'unclosed\n", encoding="utf-8")
     elif row.prepare in ("read-only history", "corrupt history"):
