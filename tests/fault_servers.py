@@ -216,9 +216,9 @@ def send_head(handler: BaseHTTPRequestHandler, status: int, content_type: str, l
     handler.end_headers()
 
 
-def json_reply(body: bytes, status: int = 200) -> Script:
+def json_reply(body: bytes, status: int = 200, **headers: str) -> Script:
     def script(handler: BaseHTTPRequestHandler) -> None:
-        send_head(handler, status, "application/json", len(body))
+        send_head(handler, status, "application/json", len(body), **headers)
         handler.wfile.write(body)
 
     return script

@@ -241,6 +241,8 @@ HOSTILE = {  # what each `hostile:NAME` server answers: made per row, as some ar
     "deep field in a body": lambda: json_reply(b'{"id": "resp_1", "output": ' + DEEP + b"}"),
     "deep error body": lambda: json_reply(DEEP, status=503),
     "deep event": lambda: stream_reply([*HELLO, sse('{"type": "x", "data": ' + DEEP.decode() + "}"), sse(completed("Hello there"))]),
+    "brotli body": lambda: json_reply(b"\x1b\x03\x00\xf8\x8d\x94n\xde\xc4\x9f\x0e", Content_Encoding="br"),
+    "broken gzip body": lambda: json_reply(b"\x1f\x8b\x08\x00 this is not deflate data", Content_Encoding="gzip"),
     "gzip bomb body": lambda: gzip_bomb_reply("application/json"),
     "gzip bomb error page": lambda: gzip_bomb_reply("text/html", status=502),
     "gzip bomb stream after text": lambda: gzip_bomb_reply("text/event-stream", first=b"".join(HELLO) + b"data: "),
@@ -267,6 +269,13 @@ HOSTILE_REPLIES = [
     Row("JSON nested 200,000 deep, stream event", ("stream", "hi"), 0, (
         r"qwen: skipped a malformed event in the stream \(invalid JSON \(nested deeper than 256 levels\): .*\)",
     ), stdout="Hello there\n", history=(("completed", "Hello there"),), server="hostile:deep event"),
+    Row("an encoding qwen did not ask for", ("ask", "hi"), 4, (
+        r"qwen: error: the server sent its reply encoded as 'br', which qwen does not read \(it asks for gzip, deflate\) "
+        r"\(HTTP 200, request id req-hostile\)",
+    ), server="hostile:brotli body"),
+    Row("broken gzip", ("ask", "hi"), 4, (
+        r"qwen: error: the server's gzip data is broken \(Error -3 while decompressing data: .+\) \(HTTP 200, request id req-hostile\)",
+    ), server="hostile:broken gzip body"),
     Row("gzip bomb (8 MB to 8 GiB), reply body", ("ask", "hi"), 4, (
         rf"qwen: error: {BODY_CAP} \(HTTP 200, request id req-hostile\)",
     ), server="hostile:gzip bomb body"),
