@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
+from qwen_cli.bounds import NotJSON, loads
 from qwen_cli.errors import UsageError
 from qwen_cli.request import REDACTED
 
@@ -804,8 +805,8 @@ def _arguments(item: Mapping[str, Any]) -> str:
 
 def _json_list(value: Any) -> list[Any] | None:
     try:
-        parsed = json.loads(value) if isinstance(value, str) else value
-    except ValueError:
+        parsed = loads(value) if isinstance(value, str) else value  # the server's text: bounded like any reply
+    except NotJSON:
         return None
     return parsed if isinstance(parsed, list) else None
 
