@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Result, assert_no_secret, qwen_executable
+from fault_servers import completed, json_reply, scripted_server, sse, stream_reply, text_events
+from qwen_cli.bounds import MAX_JSON_DEPTH
 from qwen_cli.emulator import Emulator
 
 MEMORY_CAP = 1024 * 1024 * 1024  # address space for qwen: reading /dev/zero whole fails the test, not the machine
@@ -36,6 +38,25 @@ def bounded_qwen(qwen_env: dict[str, str]):
         return result
 
     return run
+
+
+# --- JSON nested as deep as qwen reads -----------------------------------------------------------------------------
+
+
+def test_a_reply_nested_to_the_limit_is_read_and_printed_in_every_mode(qwen) -> None:
+    """256 levels is what qwen promises to read; everything after (rendering, json and jsonl output, the history)
+    must cope with it too, not only the parser."""
+    response = completed("Hello")["response"]
+    depth = MAX_JSON_DEPTH - 2  # with the response and, in the stream, its event around it: 256 levels in the event
+    response["x"] = json.loads("[" * depth + "]" * depth)
+    events = [sse(event) for event in text_events("Hello")] + [sse({"type": "response.completed", "response": response})]
+    with scripted_server(json_reply(json.dumps(response).encode())) as replies, scripted_server(stream_reply(events)) as streams:
+        for command, server in (("ask", replies), ("stream", streams)):
+            for mode in ("text", "json", "jsonl", "pretty"):
+                result = qwen(command, "-o", mode, "hi", env={"QWEN_BASE_URL": server.base_url})
+                assert (result.returncode, "Hello" in result.stdout) == (0, True), (command, mode, result.stderr)
+                if mode == "json":
+                    assert json.loads(result.stdout)["x"] == response["x"]
 
 
 # --- ids in URL paths -----------------------------------------------------------------------------------------------
