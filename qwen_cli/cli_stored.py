@@ -11,7 +11,6 @@ import sys
 import time
 from enum import Enum
 from typing import Annotated, Any, Optional
-from urllib.parse import quote
 
 import typer
 
@@ -160,7 +159,7 @@ def response_get(response: ServerId, *, flags: ApiFlags) -> None:
       qwen response get resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
       qwen response get resp_4ca7fa5e-... --json | jq .usage
     """
-    call_api(flags, "GET", f"responses/{quote(response, safe='')}", show=show_response)
+    call_api(flags, "GET", ("responses", response), show=show_response)
 
 
 @response_app.command("delete")
@@ -172,7 +171,7 @@ def response_delete(response: ServerId, *, flags: ApiFlags) -> None:
     Examples:
       qwen response delete resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
     """
-    call_api(flags, "DELETE", f"responses/{quote(response, safe='')}", show=lambda result, mode: print_for_screen(f"deleted {result.get('id', response)}"))
+    call_api(flags, "DELETE", ("responses", response), show=lambda result, mode: print_for_screen(f"deleted {result.get('id', response)}"))
 
 
 @response_app.command("items")
@@ -186,7 +185,7 @@ def response_items(response: ServerId, limit: Limit = None, order: Order = None,
       qwen response items resp_4ca7fa5e-... --limit 5 --json
     """
     query = {"limit": limit, "order": plain(order), "after": after}
-    call_api(flags, "GET", f"responses/{quote(response, safe='')}/input_items", query=query, show=show_items)
+    call_api(flags, "GET", ("responses", response, "input_items"), query=query, show=show_items)
 
 
 # --- conversations --------------------------------------------------------------------------------------------
@@ -207,7 +206,7 @@ def conversation_create(
       qwen ask --conversation "$(qwen conversation create)" "what is my name?"
     """
     body = {"items": [{"type": "message", "role": "user", "content": text} for text in items or []]}
-    call_api(flags, "POST", "conversations", body=body, show=lambda result, mode: print_for_screen(str(result.get("id", ""))))
+    call_api(flags, "POST", ("conversations",), body=body, show=lambda result, mode: print_for_screen(str(result.get("id", ""))))
 
 
 @conversation_app.command("items")
@@ -220,7 +219,7 @@ def conversation_items(conversation: ServerId, limit: Limit = None, order: Order
       qwen conversation items conv_123 --order asc
     """
     query = {"limit": limit, "order": plain(order), "after": after}
-    call_api(flags, "GET", f"conversations/{quote(conversation, safe='')}/items", query=query, show=show_items)
+    call_api(flags, "GET", ("conversations", conversation, "items"), query=query, show=show_items)
 
 
 @conversation_app.command("delete")
@@ -232,17 +231,20 @@ def conversation_delete(conversation: ServerId, *, flags: ApiFlags) -> None:
     Examples:
       qwen conversation delete conv_123
     """
-    call_api(flags, "DELETE", f"conversations/{quote(conversation, safe='')}", show=lambda result, mode: print_for_screen(f"deleted {result.get('id', conversation)}"))
+    call_api(flags, "DELETE", ("conversations", conversation), show=lambda result, mode: print_for_screen(f"deleted {result.get('id', conversation)}"))
 
 
 # --- shared recipe ----------------------------------------------------------------------------------------------
 
 
-def call_api(flags: ApiFlags, method: str, path: str, show: Any, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None) -> None:
-    """Resolve settings, send one request to a companion endpoint, and show the reply in the chosen mode."""
-    from qwen_cli.request import build_api_request
+def call_api(
+    flags: ApiFlags, method: str, segments: tuple[str, ...], show: Any, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+) -> None:
+    """Check the id, resolve settings, send one request to a companion endpoint, and show the reply in the chosen mode."""
+    from qwen_cli.request import api_path, build_api_request
 
     with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
+        path = api_path(*segments)  # first: an id like `..` is refused before anything is resolved or sent
         settings = flags.settings(os.environ)
         boundary.json_errors = settings.output == "json"
         if not settings.api_key:

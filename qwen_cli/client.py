@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import random
 import re
 import ssl
@@ -26,6 +25,7 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
 
 import httpx  # noqa: E402
 
+from qwen_cli import bounds, wire
 from qwen_cli.errors import ApiError, AuthError, QwenError, StreamCutError, TransientError
 from qwen_cli.request import PreparedRequest
 from qwen_cli.responses import failure_of, is_rate_limited
@@ -91,7 +91,9 @@ class Client:
         self.debug = debug
         self.sleep = sleep
         limits = httpx.Timeout(connect=connect_timeout, read=timeout, write=timeout, pool=connect_timeout)
-        self.http = httpx.Client(timeout=limits, transport=transport, verify=DeferredTLS())
+        # Only the encodings `wire` undoes under its caps: httpx would inflate whatever it has a decoder for, unbounded.
+        headers = {"Accept-Encoding": wire.ACCEPT_ENCODING}
+        self.http = httpx.Client(timeout=limits, transport=transport, verify=DeferredTLS(), headers=headers)
 
     def __enter__(self) -> Client:
         return self
@@ -104,14 +106,14 @@ class Client:
         for attempt in range(self.max_retries + 1):
             failure = None
             try:
-                reply = self.http.send(self.build(request), auth=AS_BUILT)
-                self.log_reply(reply)
-                failure = http_failure(reply)
-                if failure is None:
-                    payload = json_body(reply)
-                    failure = rate_limit_failure(payload)
+                with contextlib.closing(self.http.send(self.build(request), stream=True, auth=AS_BUILT)) as reply:
+                    self.log_reply(reply)
+                    failure = http_failure(reply)
                     if failure is None:
-                        return payload
+                        payload = json_body(reply)
+                        failure = rate_limit_failure(payload)
+                        if failure is None:
+                            return payload
             except httpx.TransportError as exc:
                 failure = transport_failure(exc, request, self.timeout)
             self.retry_or_raise(failure, attempt)
@@ -124,7 +126,7 @@ class Client:
             try:
                 with contextlib.closing(self.http.send(self.build(request), stream=True, auth=AS_BUILT)) as reply:
                     self.log_reply(reply)
-                    failure = http_failure(reply, read=True)
+                    failure = http_failure(reply)
                     if failure is None:
                         events = self.events_of(reply)
                         first = next(events, None)
@@ -137,6 +139,8 @@ class Client:
                 if received:
                     raise mid_stream_error(exc, self.timeout) from exc
                 failure = transport_failure(exc, request, self.timeout)
+            except wire.NoProgress as exc:
+                raise no_progress_error(exc, request, received) from None
             self.retry_or_raise(failure, attempt)
 
     def events_of(self, reply: httpx.Response) -> Iterator[dict[str, Any]]:
@@ -144,17 +148,19 @@ class Client:
             # Some gateways answer a stream request with one JSON Response: treat it as a one-event stream.
             return iter([terminal_event_for(json_body(reply))])
         if "html" in reply.headers.get("content-type", ""):
-            reply.read()  # a proxy's page, not a stream: say what it is
-            raise TransientError(non_json_message(reply), status=reply.status_code, request_id=reply.headers.get("x-request-id"))
-        return iter_events(iter_sse(reply.iter_bytes()), on_malformed=self.skip_malformed)
+            # A proxy's page, not a stream: say what it is
+            raise TransientError(non_json_message(error_body(reply)), status=reply.status_code, request_id=reply.headers.get("x-request-id"))
+        progress = wire.Progress(self.timeout, bounds.MAX_EVENT_BYTES)
+        messages = iter_sse(progress.chunks(body_chunks(reply)))
+        return progress.events(iter_events(messages, on_malformed=self.skip_malformed))
 
     def skip_malformed(self, reason: str) -> None:
         self.notify(f"skipped a malformed event in the stream ({reason})")
 
     def build(self, request: PreparedRequest) -> httpx.Request:
         if self.debug:
-            self.debug("request " + json.dumps(request.redacted(), ensure_ascii=False))
-        content = None if request.body is None else json.dumps(request.body, ensure_ascii=False).encode("utf-8")
+            self.debug("request " + bounds.dumps(request.redacted()))
+        content = None if request.body is None else bounds.dumps(request.body).encode("utf-8")
         return self.http.build_request(request.method, request.url, headers=request.headers, content=content)
 
     def log_reply(self, reply: httpx.Response) -> None:
@@ -198,13 +204,40 @@ def terminal_event_for(response: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, "response": response}
 
 
+def body_chunks(reply: httpx.Response) -> Iterator[bytes]:
+    """The reply's body as it is decoded, one bounded step at a time (see `wire`)."""
+    if reply.is_stream_consumed:  # a reply built in memory (a test's MockTransport): httpx has decoded it already
+        yield reply.content
+        return
+    try:
+        yield from wire.decoded(reply.iter_raw(), reply.headers.get("content-encoding"))
+    except wire.Undecodable as exc:
+        raise TransientError(str(exc), status=reply.status_code, request_id=reply.headers.get("x-request-id")) from None
+
+
+def whole_body(reply: httpx.Response) -> bytes:
+    """A non-streamed reply's body, refused as soon as it decodes past MAX_BODY_BYTES."""
+    try:
+        return wire.read_capped(body_chunks(reply), bounds.MAX_BODY_BYTES)
+    except wire.BodyTooLarge:
+        limit = f"{bounds.MAX_BODY_BYTES // bounds.MIB} MiB"
+        raise TransientError(
+            f"the server's reply is larger than {limit} once decoded, the limit for one reply; qwen stopped reading it",
+            status=reply.status_code, request_id=reply.headers.get("x-request-id"),
+        ) from None
+
+
+def error_body(reply: httpx.Response) -> bytes:
+    """The start of an error reply: its message is all qwen needs, so a huge one is not read to the end."""
+    return wire.read_prefix(body_chunks(reply), bounds.MAX_ERROR_BODY_BYTES)
+
+
 def json_body(reply: httpx.Response) -> dict[str, Any]:
     try:
-        payload = json.loads(reply.read())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TransientError(
-            "the server's reply is not valid JSON (cut short or garbled); try again", status=reply.status_code
-        ) from exc
+        payload = bounds.loads(whole_body(reply))
+    except bounds.NotJSON as exc:
+        why = f"{exc}, the limit" if isinstance(exc, bounds.TooDeep) else "cut short or garbled"
+        raise TransientError(f"the server's reply is not valid JSON ({why}); try again", status=reply.status_code) from exc
     if not isinstance(payload, dict):
         raise TransientError("the server's reply is not a JSON object; try again", status=reply.status_code)
     return payload
@@ -219,12 +252,10 @@ def rate_limit_failure(response: dict[str, Any] | None) -> Failure | None:
     return Failure(TransientError(f"rate limited: {message}", code=code), retryable=True)
 
 
-def http_failure(reply: httpx.Response, read: bool = False) -> Failure | None:
+def http_failure(reply: httpx.Response) -> Failure | None:
     if reply.status_code < 400:
         return None
-    if read:
-        reply.read()
-    code, message, request_id = error_details(reply)
+    code, message, request_id = error_details(reply, error_body(reply))
     status = reply.status_code
     if status in (401, 403):
         return Failure(AuthError(auth_message(status, message), code=code, request_id=request_id, status=status))
@@ -242,28 +273,33 @@ def auth_message(status: int, message: str) -> str:
     return f"permission denied: {message} Check that the model is activated for your account"
 
 
-def error_details(reply: httpx.Response) -> tuple[str | None, str, str | None]:
+def error_details(reply: httpx.Response, content: bytes) -> tuple[str | None, str, str | None]:
     """(code, message, request id) from the flat or the nested error envelope, or from a non-JSON page."""
     request_id = reply.headers.get("x-request-id")
     try:
-        body = json.loads(reply.content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None, non_json_message(reply), request_id
+        body = bounds.loads(content)
+    except bounds.NotJSON:
+        return None, non_json_message(content), request_id
     if isinstance(body, dict):
         nested = body.get("error") if isinstance(body.get("error"), dict) else None
         source = nested or body
         code = source.get("code") or source.get("type")
         message = source.get("message") or reply.reason_phrase or "no message"
         return (str(code) if code else None), str(message), body.get("request_id") or request_id
-    return None, non_json_message(reply), request_id
+    return None, non_json_message(content), request_id
 
 
-def non_json_message(reply: httpx.Response) -> str:
-    text = reply.content.decode("utf-8", "replace")
+def non_json_message(content: bytes) -> str:
+    text = content.decode("utf-8", "replace")
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     snippet = title.group(1) if title else text
     snippet = " ".join(snippet.split())[:160] or "(empty body)"
-    kind = "an HTML page" if "<html" in text.lower() else "a non-JSON reply"
+    if "\x00" in text:
+        return "the server (or a proxy) sent binary data, not JSON"
+    if "<html" in text.lower():
+        kind = "an HTML page"
+    else:  # JSON cut short, garbled or nested absurdly deep is still meant as JSON: say it is not valid
+        kind = "a reply that is not valid JSON" if text.lstrip()[:1] in ("{", "[") else "a non-JSON reply"
     return f"the server (or a proxy) sent {kind}: {snippet}"
 
 
@@ -314,3 +350,14 @@ def mid_stream_error(exc: httpx.TransportError, timeout: float) -> TransientErro
     if isinstance(exc, httpx.TimeoutException):
         return StreamCutError(f"the stream stalled: nothing arrived for {timeout:g} s; the text so far is kept")
     return StreamCutError("the stream was cut off before the response was complete; the text so far is kept")
+
+
+def no_progress_error(exc: wire.NoProgress, request: PreparedRequest, received: bool) -> TransientError:
+    """A stream that sends bytes but no event: keep-alive comments past --timeout, or an event past its size cap."""
+    kept = "; the text so far is kept"
+    if exc.size is not None:
+        limit = f"{exc.size // bounds.MIB} MiB"
+        line = f"the stream sent {limit} without completing an event (once decoded), the limit for one event"
+        return StreamCutError(line + kept) if received else TransientError(line)
+    stalled = f"the stream stalled: no event for {exc.seconds:g} s, only keep-alive comments"
+    return StreamCutError(stalled + kept) if received else TransientError(stalled + "; raise it with --timeout")

@@ -104,11 +104,17 @@ def config_file_layer(path: Path) -> Layer:
 def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Read a YAML file that must hold a mapping; return it with the line number of each top-level key."""
     from qwen_cli import yamlfile
+    from qwen_cli.bounds import MAX_TEXT_BYTES, MIB
 
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_TEXT_BYTES + 1)  # bounded: a preset may be a link to /dev/zero
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_TEXT_BYTES:
+        raise UsageError(f"{path} holds more than {MAX_TEXT_BYTES // MIB} MiB, the limit for a settings file; is it the right file?")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path} is not UTF-8 text") from exc
     return yamlfile.parse_mapping(text, str(path))

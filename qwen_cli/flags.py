@@ -53,7 +53,7 @@ class ApiFlags:
     debug: Annotated[Optional[bool], option("--debug", help="Log the HTTP exchange (secrets redacted) and show tracebacks.", panel=OUTPUT)] = None
     region: Annotated[Optional[str], option("--region", metavar="REGION", choices=tuple(REGIONS), help="Endpoint region: intl (default), cn or us.", panel=CONNECTION)] = None
     base_url: Annotated[Optional[str], option("--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION)] = None
-    timeout: Annotated[Optional[float], option("--timeout", metavar="SECONDS", help="Seconds to wait for the server to send something (default 300).", panel=CONNECTION)] = None
+    timeout: Annotated[Optional[float], option("--timeout", metavar="SECONDS", help="Seconds to wait for the reply, or for the next event of a stream (default 300).", panel=CONNECTION)] = None
     max_retries: Annotated[Optional[int], option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION)] = None
 
     def wants_json(self) -> bool:

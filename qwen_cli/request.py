@@ -7,11 +7,13 @@ No I/O and no HTTP here (standard library and `errors` only), so `--dry-run` and
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from qwen_cli import __version__
+from qwen_cli.bounds import NotJSON, loads, non_finite_at
 from qwen_cli.errors import UsageError
 from qwen_cli.redaction import Secrets, url_password
 # Re-exported: the presets and the history's continuation import them from here.
@@ -113,17 +115,13 @@ def check_options(options: RequestOptions) -> None:
 RESERVED_EXTRA = {"stream": "use qwen stream (or qwen ask) to choose streaming"}
 
 
-def refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_extra(text: str) -> dict[str, Any]:
     """`--extra` takes a JSON object of raw body fields, for parameters qwen has no flag for yet."""
     try:
-        value = json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--extra is not valid JSON ({exc.msg} at column {exc.colno}); pass an object like '{{\"key\": 1}}'") from exc
-    except (RecursionError, ValueError) as exc:
+        value = loads(text, finite=True)
+    except NotJSON as exc:
+        if exc.line is not None:
+            raise UsageError(f"--extra is not valid JSON ({exc.reason} at column {exc.column}); pass an object like '{{\"key\": 1}}'") from exc
         raise UsageError(f"--extra is not JSON the API can take ({exc}); pass an object like '{{\"key\": 1}}'") from exc
     if not isinstance(value, dict):
         raise UsageError("--extra must be a JSON object, like '{\"key\": 1}'")
@@ -219,20 +217,47 @@ def build_request(
     check_options(options)
     if user_input.is_empty():
         raise UsageError("nothing to send: give a prompt, pipe text into qwen, or attach a file with -f")
+    body = build_body(options, user_input, stream)
+    refuse_non_finite(body)
     return PreparedRequest(
         method="POST",
         url=f"{base_url}/responses",
         headers=build_headers(api_key, options, stream),
-        body=build_body(options, user_input, stream),
+        body=body,
         stream=stream,
         secrets=Secrets.of(api_key, (url_password(base_url), *secrets)),
     )
 
 
+# What a path segment of a companion endpoint may be: the API's ids (resp_<uuid>, a bare uuid, conv_..., msg_...)
+# and its words (input_items). Never `.` or `..`, which would climb out of the endpoint, and nothing that would
+# start a query or a fragment.
+PATH_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+ID_RULE = "an id is letters, digits, '_' and '-', starting with a letter or digit, at most 128 characters (like resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c)"
+
+
+def api_path(*segments: str) -> str:
+    """The path of a companion endpoint below the base URL, from its segments; an id that is not one is a UsageError."""
+    for segment in segments:
+        if not PATH_SEGMENT.fullmatch(segment):
+            shown = segment if len(segment) <= 60 else segment[:59] + "…"
+            raise UsageError(f"{json.dumps(shown, ensure_ascii=False)} is not an id: {ID_RULE}")
+    # Percent-encoded all the same: the rule above may widen one day, and a `/`, `?` or `%` must then stay in its segment.
+    return "/".join(quote(segment, safe="") for segment in segments)
+
+
+def refuse_non_finite(body: dict[str, Any]) -> None:
+    """The last check before a body can be sent: every source (--extra, files, presets) is checked on its own and
+    names itself; this catches what any of them missed, since NaN or an infinity would make the body invalid JSON."""
+    where = non_finite_at(body)
+    if where is not None:
+        raise UsageError(f"the request body holds a number that is not finite (NaN or an infinity) at {where}; JSON cannot carry it")
+
+
 def build_api_request(
     base_url: str, api_key: str | None, method: str, path: str, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None
 ) -> PreparedRequest:
-    """A request to the companion endpoints: stored responses and conversations."""
+    """A request to the companion endpoints (stored responses and conversations); `path` comes from `api_path`."""
     pairs = {key: value for key, value in (query or {}).items() if value is not None}
     url = f"{base_url}/{path}" + ("?" + urlencode(pairs) if pairs else "")
     secrets = Secrets.of(api_key, (url_password(base_url),))

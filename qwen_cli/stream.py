@@ -6,11 +6,11 @@ Pure: standard library and the pure `responses` reader only; no I/O, no network,
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from qwen_cli.bounds import NotJSON, loads
 from qwen_cli.responses import answer_text, reasoning_text
 
 TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -132,11 +132,9 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[SSEMessage]:
 def _parse(data: str) -> tuple[dict[str, Any] | None, str]:
     """The JSON object in a message's data, or None and why not."""
     try:
-        value = json.loads(data)
-    except json.JSONDecodeError as error:
-        return None, f"invalid JSON ({error.msg}): {data[:80]!r}"
-    except (ValueError, RecursionError) as error:  # e.g. absurdly deep nesting: still just one bad event
-        return None, f"unreadable JSON ({type(error).__name__}): {data[:80]!r}"
+        value = loads(data)
+    except NotJSON as error:  # absurdly deep nesting too: still just one bad event
+        return None, f"invalid JSON ({error}): {data[:80]!r}"
     if not isinstance(value, dict):
         return None, f"event data is a JSON {type(value).__name__}, not an object: {data[:80]!r}"
     return value, ""

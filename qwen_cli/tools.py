@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
+from qwen_cli.bounds import NotJSON, loads
 from qwen_cli.errors import UsageError
 from qwen_cli.redaction import REDACTED
 
@@ -368,9 +369,9 @@ def header_value(label: str, name: str, written: str, env: Mapping[str, str]) ->
 
 def load_tools_file(path: str) -> list[FunctionTool]:
     """A YAML or JSON file holding a list of function tools, every entry checked."""
-    from qwen_cli.inputs import decode_text, parse_json_or_yaml, read_bytes
+    from qwen_cli.inputs import parse_json_or_yaml, read_text
 
-    document = parse_json_or_yaml(decode_text(read_bytes(path), path), path)
+    document = parse_json_or_yaml(read_text(path), path)
     if isinstance(document, dict) and list(document) == ["tools"]:
         document = document["tools"]  # `tools: [...]`, as in a preset, is accepted too
     if not isinstance(document, list) or not document:
@@ -811,8 +812,8 @@ def _arguments(item: Mapping[str, Any]) -> str:
 
 def _json_list(value: Any) -> list[Any] | None:
     try:
-        parsed = json.loads(value) if isinstance(value, str) else value
-    except ValueError:
+        parsed = loads(value) if isinstance(value, str) else value  # the server's text: bounded like any reply
+    except NotJSON:
         return None
     return parsed if isinstance(parsed, list) else None
 

@@ -9,7 +9,6 @@ httpx, rich and yaml are imported only when a turn needs them.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -61,12 +60,12 @@ class Turn:
 def run_request(
     words: list[str] | None, flags: RequestFlags, stream: bool | None, continue_from: str | None = None, tool_outputs: tuple[str, ...] = ()
 ) -> None:
-    from qwen_cli import continuation
+    from qwen_cli import bounds, continuation
 
     with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary, history_for(flags) as history:
         turn = prepare_turn(words or [], flags, stream, continue_from, tool_outputs, boundary, history)
         if flags.dry_run:
-            print(json.dumps(turn.request.redacted(), ensure_ascii=False, indent=2))
+            print(bounds.dumps(turn.request.redacted(), indent=2))
             return
         if not turn.settings.api_key:
             raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
@@ -264,10 +263,10 @@ def answered_calls(values: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
     """`--tool-output CALL_ID=TEXT` (or `=@file`) as function_call_output items, sent before any prompt."""
     if not values:
         return ()
-    from qwen_cli.inputs import decode_text, read_bytes
+    from qwen_cli.inputs import read_text
     from qwen_cli.tools import parse_tool_outputs
 
-    return tuple(parse_tool_outputs(values, lambda path: decode_text(read_bytes(path), path)))
+    return tuple(parse_tool_outputs(values, read_text))
 
 
 

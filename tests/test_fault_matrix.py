@@ -22,6 +22,7 @@ import fcntl
 import os
 import pty
 import re
+import resource
 import select
 import signal
 import sqlite3
@@ -37,7 +38,10 @@ from typing import Iterator
 import pytest
 
 from conftest import Result, answer_ctrl_c, qwen_executable, read_until_closed
-from fault_servers import full_backlog, garbage_server, quoting_server, refused_port
+from fault_servers import (
+    completed, full_backlog, garbage_server, gzip_bomb_reply, json_reply, quoting_server, refused_port, scripted_server,
+    sse, stream_reply, text_events,
+)
 from qwen_cli.emulator import ANSI_SAMPLE, Emulator, x_lines
 
 MATRIX_KEY = "sk-matrix-7c1e5a90d2b34f68"
@@ -60,6 +64,11 @@ GATEWAY = {
     503: ("The service is temporarily unavailable, please try again later.", "ServiceUnavailable"),
     504: ("The request timed out, please try again later.", "RequestTimeOut"),
 }
+KEEPALIVE_STALLED = r"the stream stalled: no event for 1 s, only keep-alive comments"
+TOO_DEEP = r"the server's reply is not valid JSON \(nested deeper than 256 levels, the limit\); try again \(HTTP 200\)"
+EVENT_CAP = r"the stream sent 64 MiB without completing an event \(once decoded\), the limit for one event"
+BODY_CAP = r"the server's reply is larger than 64 MiB once decoded, the limit for one reply; qwen stopped reading it"
+MEMORY_CAP = 1024 * 1024 * 1024  # address space for each qwen: a runaway (a bomb inflated whole) fails, not the machine
 RATE_LIMITED = r"rate limited: Operation model request rate limit exceeded, please try again later\. \(code server_error\)"
 
 
@@ -95,7 +104,8 @@ class Row:
     stdin: bytes | None = None
     config: str | None = None
     sent: int | None = None  # create requests the emulator received, retries included
-    prepare: str | None = None  # read-only history, corrupt history, unreadable file, cloned repository
+    prepare: str | None = None  # read-only history, corrupt history, unreadable file, cloned repository, 40 MiB file
+    files: Mapping[str, str] = field(default_factory=dict)  # written into <tmp> first
 
 
 BIG = x_lines(10_000_000)
@@ -107,6 +117,9 @@ def echo_of_long(text: str) -> str:
     return f"You said {len(text)} characters: {text[:100]} ... {text[-100:]}"
 
 
+STDIN_33MIB = b"a line of text\n" * (33 * 1024 * 1024 // 15)
+BOMB_LEVELS = ["&l0 [" + ", ".join(["lol"] * 9) + "]", *(f"&l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 9))]
+BOMB_PRESET = "tools:\n  - {name: f, description: d, parameters: {type: object, enum: [" + ", ".join(BOMB_LEVELS) + "]}}\n"
 LONG_PROMPT = '<document name="stdin">\n' + STDIN_20MB.decode().rstrip() + "\n</document>\nsummarise"
 
 NETWORK = [
@@ -178,7 +191,7 @@ NETWORK = [
         rf"qwen: error: the server \(or a proxy\) sent an HTML page: 502 Bad Gateway \(HTTP 502, request id {REQUEST_ID}\)",
     ), faults={"http_status": 502, "error_body": "html"}, sent=1),
     Row("truncated JSON error body", ("ask", "--max-retries", "0", "hi"), 4, (
-        r'qwen: error: the server \(or a proxy\) sent a non-JSON reply: \{"request_id":.* '
+        r'qwen: error: the server \(or a proxy\) sent a reply that is not valid JSON: \{"request_id":.* '
         rf"\(HTTP 503, request id {REQUEST_ID}\)",
     ), faults={"http_status": 503, "error_body": "truncated"}, sent=1),
     Row("truncated JSON body", ("ask", "hi"), 4, (r"qwen: error: " + NOT_JSON,), faults={"truncate_json": 1}, sent=1),
@@ -219,6 +232,62 @@ NETWORK = [
     Row("10 MB answer, stream", ("stream", "@@bytes=10000000"), 0, (), stdout=BIG + "\n", history=(("completed", BIG),), sent=1),
 ]
 
+DEEP = b"[" * 200_000 + b"]" * 200_000  # JSON nested 200,000 levels: RecursionError for a naive json.loads
+HELLO = [sse(event) for event in text_events("Hello", " there")]
+HOSTILE = {  # what each `hostile:NAME` server answers: made per row, as some are generators of gigabytes
+    "keep-alives after text": lambda: stream_reply(HELLO, then_ping_every=0.3),
+    "keep-alives only": lambda: stream_reply([], then_ping_every=0.3),
+    "deep body": lambda: json_reply(DEEP),
+    "deep field in a body": lambda: json_reply(b'{"id": "resp_1", "output": ' + DEEP + b"}"),
+    "deep error body": lambda: json_reply(DEEP, status=503),
+    "deep event": lambda: stream_reply([*HELLO, sse('{"type": "x", "data": ' + DEEP.decode() + "}"), sse(completed("Hello there"))]),
+    "brotli body": lambda: json_reply(b"\x1b\x03\x00\xf8\x8d\x94n\xde\xc4\x9f\x0e", Content_Encoding="br"),
+    "broken gzip body": lambda: json_reply(b"\x1f\x8b\x08\x00 this is not deflate data", Content_Encoding="gzip"),
+    "gzip bomb body": lambda: gzip_bomb_reply("application/json"),
+    "gzip bomb error page": lambda: gzip_bomb_reply("text/html", status=502),
+    "gzip bomb stream after text": lambda: gzip_bomb_reply("text/event-stream", first=b"".join(HELLO) + b"data: "),
+    "gzip bomb stream": lambda: gzip_bomb_reply("text/event-stream"),
+}
+HOSTILE_RESP = r"resp_00000000-0000-4000-8000-00000000beef"
+
+HOSTILE_REPLIES = [
+    Row("keep-alive comments forever after some text", ("stream", "--timeout", "1", "hi"), 4, (
+        rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
+        rf"qwen: error: {KEEPALIVE_STALLED}; the text so far is kept",
+    ), stdout="Hello there\n", history=(("cut", "Hello there"),), server="hostile:keep-alives after text"),
+    Row("keep-alive comments forever, no event", ("stream", "--timeout", "1", "hi"), 4, (
+        rf"qwen: error: {KEEPALIVE_STALLED}; raise it with --timeout",
+    ), server="hostile:keep-alives only"),
+    Row("JSON nested 200,000 deep, reply body", ("ask", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",), server="hostile:deep body"),
+    Row("JSON nested 200,000 deep inside a reply", ("ask", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",),
+        server="hostile:deep field in a body"),
+    Row("JSON nested 200,000 deep, error body", ("ask", "--max-retries", "0", "hi"), 4, (
+        r"qwen: error: the server \(or a proxy\) sent a reply that is not valid JSON: \[{160} \(HTTP 503, request id req-hostile\)",
+    ), server="hostile:deep error body"),
+    Row("JSON nested 200,000 deep, JSON body to a stream request", ("stream", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",),
+        server="hostile:deep body"),
+    Row("JSON nested 200,000 deep, stream event", ("stream", "hi"), 0, (
+        r"qwen: skipped a malformed event in the stream \(invalid JSON \(nested deeper than 256 levels\): .*\)",
+    ), stdout="Hello there\n", history=(("completed", "Hello there"),), server="hostile:deep event"),
+    Row("an encoding qwen did not ask for", ("ask", "hi"), 4, (
+        r"qwen: error: the server sent its reply encoded as 'br', which qwen does not read \(it asks for gzip, deflate\) "
+        r"\(HTTP 200, request id req-hostile\)",
+    ), server="hostile:brotli body"),
+    Row("broken gzip", ("ask", "hi"), 4, (
+        r"qwen: error: the server's gzip data is broken \(Error -3 while decompressing data: .+\) \(HTTP 200, request id req-hostile\)",
+    ), server="hostile:broken gzip body"),
+    Row("gzip bomb (8 MB to 8 GiB), reply body", ("ask", "hi"), 4, (
+        rf"qwen: error: {BODY_CAP} \(HTTP 200, request id req-hostile\)",
+    ), server="hostile:gzip bomb body"),
+    Row("gzip bomb, error page", ("ask", "--max-retries", "0", "hi"), 4, (
+        r"qwen: error: the server \(or a proxy\) sent binary data, not JSON \(HTTP 502, request id req-hostile\)",
+    ), server="hostile:gzip bomb error page"),
+    Row("gzip bomb, stream after some text", ("stream", "hi"), 4, (
+        rf"qwen: response id {HOSTILE_RESP} \(incomplete\)", rf"qwen: error: {EVENT_CAP}; the text so far is kept",
+    ), stdout="Hello there\n", history=(("cut", "Hello there"),), server="hostile:gzip bomb stream after text"),
+    Row("gzip bomb, stream", ("stream", "hi"), 4, (rf"qwen: error: {EVENT_CAP}",), server="hostile:gzip bomb stream"),
+]
+
 LOCAL = [
     Row("stdin of invalid UTF-8", ("ask", "summarise"), 2, (
         r"qwen: error: stdin is not valid UTF-8 \(bad byte at offset 3\); convert it with iconv first",
@@ -237,6 +306,30 @@ LOCAL = [
     ), config="model: qwen-plus\ntimeout: [30\n", sent=0),
     Row("config file nested too deep", ("ask", "hi"), 2, (r"qwen: error: <config>(:\d+)?: .+",),
         config="model: " + "[" * 1000 + "\n", sent=0),
+    Row("a file that never ends (-f /dev/zero)", ("ask", "-f", "/dev/zero", "hi"), 2, (
+        r"qwen: error: /dev/zero looks like a binary file \(it contains NUL bytes\); attach text files only",
+    ), sent=0),
+    Row("stdin over 32 MiB", ("ask", "summarise"), 2, (
+        r"qwen: error: stdin holds more than 32 MiB; qwen reads text files and stdin up to 32 MiB \(33,554,432 bytes\): "
+        r"send an excerpt \(head, tail, grep\)",
+    ), stdin=STDIN_33MIB, sent=0),
+    Row("a file over 32 MiB", ("ask", "-f", "<tmp>/big.log", "hi"), 2, (
+        r"qwen: error: <tmp>/big\.log is 41,943,040 bytes; qwen reads text files and stdin up to 32 MiB \(33,554,432 bytes\): "
+        r"send an excerpt \(head, tail, grep\)",
+    ), prepare="40 MiB file", sent=0),
+    Row("preset with a YAML alias bomb", ("ask", "-p", "<tmp>/bomb.yaml", "hi"), 2, (
+        r"qwen: error: <tmp>/bomb\.yaml: YAML aliases expand to [\d,]+ more nodes than the file holds, past the limit "
+        r"of 10,000 \(a 'billion laughs' bomb\?\); write the values out instead",
+    ), files={"bomb.yaml": BOMB_PRESET}, sent=0),
+    Row("--extra with a number too large for JSON", ("ask", "--extra", '{"x": 1e999}', "hi"), 2, (
+        r"qwen: error: --extra is not JSON the API can take \(1e999 is too large for a JSON number\); pass an object like .+",
+    ), sent=0),
+    Row("--messages file with NaN", ("ask", "--messages", "<tmp>/nan.json"), 2, (
+        r"qwen: error: <tmp>/nan\.json: not JSON qwen can send: NaN is not a JSON number",
+    ), files={"nan.json": '[{"role": "user", "content": "hi", "x": NaN}]'}, sent=0),
+    Row("an id that climbs out of its endpoint", ("response", "delete", ".."), 2, (
+        r'qwen: error: "\.\." is not an id: an id is letters, digits, .+',
+    ), sent=0),
     Row("preset file with a YAML syntax error", ("ask", "-p", "<tmp>/broken.yaml", "hi"), 2, (
         r"qwen: error: <tmp>/broken\.yaml:\d+: invalid YAML: .+",
     ), prepare="broken preset", sent=0),
@@ -312,6 +405,18 @@ def as_ordinary_user() -> Callable[[], None]:
     return drop_file_mode_overrides
 
 
+def bounded_child(ordinary_user: bool) -> Callable[[], None]:
+    """In the child: at most MEMORY_CAP of address space, and (when asked) no root override of file modes."""
+    drop = as_ordinary_user() if ordinary_user else None
+
+    def set_up() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+        if drop is not None:
+            drop()
+
+    return set_up
+
+
 @dataclass
 class Place:
     """Where a row runs: its server's base URL and host, and the files it may name."""
@@ -353,6 +458,8 @@ def server_for(kind: str, emulator: Emulator) -> Iterator[str]:
             yield f"http://127.0.0.1:{stack.enter_context(full_backlog())}/compatible-mode/v1"
         elif kind.startswith("quoting-"):
             yield stack.enter_context(quoting_server(int(kind.split("-")[1]))).base_url
+        elif kind.startswith("hostile:"):
+            yield stack.enter_context(scripted_server(HOSTILE[kind.partition(":")[2]]())).base_url
         else:
             raise AssertionError(f"no server kind {kind}")
 
@@ -361,7 +468,7 @@ def run_qwen(place: Place, args: tuple[str, ...], stdin: bytes | None = None, or
     completed = subprocess.run(
         [qwen_executable(), *(place.fill(arg, as_regex=False) for arg in args)],
         input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL, capture_output=True, env=place.env,
-        timeout=60, preexec_fn=as_ordinary_user() if ordinary_user else None,
+        timeout=60, preexec_fn=bounded_child(ordinary_user),
     )
     result = Result(completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8"))
     assert_no_secrets(result, place)
@@ -402,6 +509,8 @@ def place_env(qwen_env: dict[str, str]) -> dict[str, str]:
 
 
 def prepare(row: Row, place: Place) -> None:
+    for name, text in row.files.items():
+        (place.tmp / name).write_text(text, encoding="utf-8")
     if row.config is not None:
         place.config.parent.mkdir(parents=True, exist_ok=True)
         place.config.write_text(row.config, encoding="utf-8")
@@ -412,6 +521,9 @@ def prepare(row: Row, place: Place) -> None:
         (place.tmp / "clone" / ".git").mkdir(parents=True)
         (place.tmp / "clone" / ".qwen" / "presets").mkdir(parents=True)
         (place.tmp / "clone" / ".qwen" / "presets" / "review.yaml").write_text(f"base_url: {place.base}\n", encoding="utf-8")
+    elif row.prepare == "40 MiB file":  # sparse: its size says it all before a byte is read
+        with open(place.tmp / "big.log", "wb") as big:
+            big.truncate(40 * 1024 * 1024)
     elif row.prepare == "broken preset":
         (place.tmp / "broken.yaml").write_text("model: qwen-plus\ninstructions: 'unclosed\n", encoding="utf-8")
     elif row.prepare in ("read-only history", "corrupt history"):
@@ -423,7 +535,7 @@ def prepare(row: Row, place: Place) -> None:
             place.history.parent.chmod(0o500)
 
 
-@pytest.mark.parametrize("row", [*NETWORK, *LOCAL, *SECURITY], ids=lambda row: row.id)
+@pytest.mark.parametrize("row", [*NETWORK, *HOSTILE_REPLIES, *LOCAL, *SECURITY], ids=lambda row: row.id)
 def test_fault_matrix(row: Row, emulator: Emulator, place_env: dict[str, str], tmp_path: Path) -> None:
     with server_for(row.server, emulator) as base:
         host = base.split("/")[2]

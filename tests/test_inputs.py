@@ -201,7 +201,7 @@ def test_a_pipe_with_data_is_read_to_the_end(pipe: tuple[io.BufferedReader, int]
     os.write(write_end, b"some piped text\n")
     os.close(write_end)
 
-    assert read_piped_stdin(reader, 0.2) == b"some piped text\n"
+    assert read_piped_stdin(reader, 0.2) == "some piped text\n"
 
 
 def test_once_data_arrives_a_slow_writer_is_waited_for(pipe: tuple[io.BufferedReader, int]) -> None:
@@ -216,7 +216,7 @@ def test_once_data_arrives_a_slow_writer_is_waited_for(pipe: tuple[io.BufferedRe
     writer = threading.Thread(target=finish_later)
     writer.start()
     try:
-        assert read_piped_stdin(reader, 0.1) == b"first and the rest"
+        assert read_piped_stdin(reader, 0.1) == "first and the rest"
     finally:
         writer.join()
 
@@ -225,7 +225,7 @@ def test_a_closed_empty_pipe_is_empty_not_idle(pipe: tuple[io.BufferedReader, in
     reader, write_end = pipe
     os.close(write_end)
 
-    assert read_piped_stdin(reader, 0.2) == b""
+    assert read_piped_stdin(reader, 0.2) == ""
 
 
 def test_without_a_wait_stdin_is_read_however_long_it_takes(pipe: tuple[io.BufferedReader, int]) -> None:
@@ -233,13 +233,13 @@ def test_without_a_wait_stdin_is_read_however_long_it_takes(pipe: tuple[io.Buffe
     timer = threading.Timer(0.3, lambda: (os.write(write_end, b"late"), os.close(write_end)))
     timer.start()
     try:
-        assert read_piped_stdin(reader, None) == b"late"
+        assert read_piped_stdin(reader, None) == "late"
     finally:
         timer.join()
 
 
 def test_a_stream_that_cannot_be_polled_is_just_read() -> None:
-    assert read_piped_stdin(io.BytesIO(b"from a test double"), 0.1) == b"from a test double"
+    assert read_piped_stdin(io.BytesIO(b"from a test double"), 0.1) == "from a test double"
 
 
 # --- images --------------------------------------------------------------------------------------------------

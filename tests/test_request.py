@@ -398,3 +398,12 @@ def test_without_a_key_nothing_is_redacted_and_no_bogus_bearer_is_built() -> Non
     assert not request.secrets
     assert "Authorization" not in request.headers
     assert "Authorization" not in request.redacted()["headers"]
+
+
+def test_an_api_path_is_built_from_id_like_segments_only() -> None:
+    from qwen_cli.request import api_path
+
+    assert api_path("responses", "resp_4ca7fa5e-6ff5", "input_items") == "responses/resp_4ca7fa5e-6ff5/input_items"
+    for bad in (".", "..", "a/b", "a?b", "a#b", "a%2F", "", "é"):
+        with pytest.raises(UsageError, match="is not an id: an id is letters, digits"):
+            api_path("responses", bad)

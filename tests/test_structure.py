@@ -22,7 +22,7 @@ OWNERS = {
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
 FAST = {"launch", "completion", "fast_argv", "_help_texts", "_completion_table"}
-PURE = {"errors", "request", "stream", "responses", "redaction"}
+PURE = {"errors", "request", "stream", "responses", "redaction", "bounds", "wire"}
 
 
 def imports_of(module: str) -> set[str]:

@@ -658,6 +658,11 @@ def test_image_searches_show_their_arguments_and_result_counts() -> None:
     assert describe_item(by_image) == 'image search by image: {"img_idx":0,"bbox":[0,0,1000,1000]}'
 
 
+def test_an_image_search_output_nested_absurdly_deep_is_shown_without_a_count() -> None:
+    item = {"type": "web_search_image_call", "arguments": '{"queries": ["cats"]}', "output": "[" * 200_000 + "]" * 200_000}
+    assert describe_item(item) == 'image search by text: {"queries": ["cats"]}'
+
+
 def test_function_call_shows_name_call_id_and_arguments() -> None:
     item = {"type": "function_call", "name": "get_weather", "call_id": "call_abc", "arguments": '{"city": "Paris"}'}
     assert describe_item(item) == 'function call get_weather (call_abc): {"city": "Paris"}'
