@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from qwen_cli.config import data_dir
+from qwen_cli.settings.config import data_dir
 from qwen_cli.errors import UsageError
 
 SCHEMA = """

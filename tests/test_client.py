@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.client through httpx.MockTransport: what is sent, retries, error lines and streams.
+"""Tests for qwen_cli.api.client through httpx.MockTransport: what is sent, retries, error lines and streams.
 
 No test sleeps: the client's `sleep` is a recorder, and `notify` captures the retry announcements.
 """
@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from qwen_cli import __version__
-from qwen_cli.client import Client
+from qwen_cli.api.client import Client
 from qwen_cli.errors import ApiError, AuthError, ExitCode, QwenError, StreamCutError, TransientError
-from qwen_cli.request import PreparedRequest, RequestOptions, UserInput, build_request
+from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput, build_request
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://dashscope.test/compatible-mode/v1"

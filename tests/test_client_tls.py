@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qwen_cli.client import Client, DeferredTLS
+from qwen_cli.api.client import Client, DeferredTLS
 
 TLS = Path(__file__).parent / "fixtures" / "tls"
 

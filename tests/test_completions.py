@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 
 from conftest import qwen_executable
-from qwen_cli import completion, config, generate, history
+from qwen_cli import history
+from qwen_cli.cli import completion
+from qwen_cli.settings import config
+from qwen_cli.dev import generate
 from qwen_cli.models import RESPONSES_MODELS as MODELS
-from qwen_cli.request import EFFORTS
-from qwen_cli.tools import BUILTINS
+from qwen_cli.api.request import EFFORTS
+from qwen_cli.tools.catalogue import BUILTINS
 
 CHECKOUT = Path(__file__).parent.parent
 OUTPUT_HELP = "auto (pretty on a terminal, else text), pretty, text, json or jsonl."
-REGENERATE = "run `.venv/bin/python -m qwen_cli.generate` and commit the result"
+REGENERATE = "run `.venv/bin/python -m qwen_cli.dev.generate` and commit the result"
 
 
 def request_env(shell: str, line: str, action: str = "get-args") -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.config: the one precedence rule across flags, presets, environment, config file and defaults."""
+"""Tests for qwen_cli.settings.config: the one precedence rule across flags, presets, environment, config file and defaults."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from qwen_cli.config import REGIONS, Settings, config_path, resolve_settings
+from qwen_cli.settings.config import REGIONS, Settings, config_path, resolve_settings
 from qwen_cli.errors import ExitCode, UsageError
 
 INTL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import API_KEY, Result, assert_no_secret, qwen_executable
 from qwen_cli.emulator import Emulator
-from qwen_cli.trust import trust
+from qwen_cli.settings.trust import trust
 from test_presets import COMMIT, RESEARCH, REVIEW
 
 DIFF = """\

@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.exposure: which values are secrets, and when their file is too open."""
+"""Tests for qwen_cli.settings.exposure: which values are secrets, and when their file is too open."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_cli.exposure import exposure_warning, secrets_held
+from qwen_cli.settings.exposure import exposure_warning, secrets_held
 
 MCP = {"type": "mcp", "server_label": "maps", "server_url": "https://maps.example.com/sse"}
 

@@ -1,4 +1,4 @@
-"""qwen_cli.fast_argv against typer itself: every command line it reads, it reads as the Typer app does.
+"""qwen_cli.cli.fast_argv against typer itself: every command line it reads, it reads as the Typer app does.
 
 Both parsers run in this process; the request commands are replaced by recorders, so a line is parsed and
 nothing is sent. A line the fast parser declines (None) is typer's to parse, refuse or explain: the only
@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qwen_cli import cli, fast_argv, turns
-from qwen_cli._completion_table import COMMANDS as TABLE
+from qwen_cli.cli import app as cli
+from qwen_cli.cli import fast_argv
+from qwen_cli.cli import turns
+from qwen_cli.cli._completion_table import COMMANDS as TABLE
 
 Call = tuple[str, dict[str, Any]]
 

@@ -11,7 +11,7 @@ Two security items of the issue are proven elsewhere and only referenced here:
   the history is created owner-only (0700 folder, 0600 file, under umask 022):
       tests/test_e2e_history.py::test_the_history_is_readable_by_its_owner_only
 qwen never creates a config file, so there is no config file mode of its making to check; the warning about
-a config file that others can read is not implemented (qwen_cli/config.py never looks at the file's mode), so
+a config file that others can read is not implemented (qwen_cli/settings/config.py never looks at the file's mode), so
 no row tests it.
 """
 

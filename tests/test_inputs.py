@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.inputs: attached files, piped stdin, images and --messages files, and every way they can be wrong."""
+"""Tests for qwen_cli.cli.inputs: attached files, piped stdin, images and --messages files, and every way they can be wrong."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from qwen_cli.errors import ExitCode, UsageError
-from qwen_cli.inputs import MAX_IMAGE_BYTES, load_image, load_messages, read_attachment, read_piped_stdin
-from qwen_cli.request import Attachment
+from qwen_cli.cli.inputs import MAX_IMAGE_BYTES, load_image, load_messages, read_attachment, read_piped_stdin
+from qwen_cli.api.request import Attachment
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 NOBODY = 65534

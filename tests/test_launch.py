@@ -15,12 +15,13 @@ import time
 import pytest
 
 from conftest import qwen_executable, read_until_closed
-from qwen_cli import __version__, generate
-from qwen_cli._help_texts import COLUMNS, HELP
+from qwen_cli import __version__
+from qwen_cli.dev import generate
+from qwen_cli.cli._help_texts import COLUMNS, HELP
 
 # The Typer app itself, bypassing the fast entry point: what every fast answer must equal.
-TYPER_APP = [sys.executable, "-c", "import sys; sys.argv[0] = 'qwen'; from qwen_cli.cli import main; main()"]
-REGENERATE = "the stored help texts are out of date: run `.venv/bin/python -m qwen_cli.generate` and commit the result"
+TYPER_APP = [sys.executable, "-c", "import sys; sys.argv[0] = 'qwen'; from qwen_cli.cli.app import main; main()"]
+REGENERATE = "the stored help texts are out of date: run `.venv/bin/python -m qwen_cli.dev.generate` and commit the result"
 
 
 def plain_env(**extra: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.presets: loading and checking preset files, lookup, extends, listing, templates, no keys."""
+"""Tests for qwen_cli.settings.presets: loading and checking preset files, lookup, extends, listing, templates, no keys."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from qwen_cli.config import resolve_settings
+from qwen_cli.settings.config import resolve_settings
 from qwen_cli.errors import ExitCode, UsageError
-from qwen_cli.trust import trust
-from qwen_cli.presets import (
+from qwen_cli.settings.trust import trust
+from qwen_cli.settings.presets import (
     MAX_CHAIN,
     Preset,
     PresetInfo,
@@ -702,7 +702,7 @@ def test_preset_names_imports_no_yaml(cwd: Path, env: dict[str, str]) -> None:
     project_preset(cwd, "review", "model: m\n")
     script = (
         "import sys; from pathlib import Path\n"
-        "from qwen_cli.presets import preset_names\n"
+        "from qwen_cli.settings.presets import preset_names\n"
         f"print(preset_names(Path({str(cwd)!r}), {env!r}), 'yaml' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qwen_cli.redaction import REDACTED, Secrets, StreamRedactor, redacted_fields, shown_url, withheld_variables
-from qwen_cli.render import HeldEvents
+from qwen_cli.render.renderers import HeldEvents
 
 KEY = "sk-0123456789abcdef"
 SECRETS = Secrets.of(KEY, ("en", "mcp-token-123"))

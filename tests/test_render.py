@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markdown import Markdown
 
 from qwen_cli.controls import neutralise_controls
-from qwen_cli.markdown_stream import MarkdownStream
-from qwen_cli.render import (
+from qwen_cli.render.markdown_stream import MarkdownStream
+from qwen_cli.render.renderers import (
     JsonlRenderer,
     JsonRenderer,
     TextRenderer,
@@ -21,7 +21,7 @@ from qwen_cli.render import (
     make_renderer,
     summary_line,
 )
-from qwen_cli.stream import Delta
+from qwen_cli.api.sse import Delta
 
 RESPONSE = {
     "id": "resp_1",

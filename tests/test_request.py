@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.request: the exact bodies and headers each option produces, ranges, --extra and redaction."""
+"""Tests for qwen_cli.api.request: the exact bodies and headers each option produces, ranges, --extra and redaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from qwen_cli import __version__
 from qwen_cli.errors import ExitCode, UsageError
-from qwen_cli.request import (
+from qwen_cli.api.request import (
     EFFORTS,
     Attachment,
     PreparedRequest,
@@ -401,7 +401,7 @@ def test_without_a_key_nothing_is_redacted_and_no_bogus_bearer_is_built() -> Non
 
 
 def test_an_api_path_is_built_from_id_like_segments_only() -> None:
-    from qwen_cli.request import api_path
+    from qwen_cli.api.request import api_path
 
     assert api_path("responses", "resp_4ca7fa5e-6ff5", "input_items") == "responses/resp_4ca7fa5e-6ff5/input_items"
     for bad in (".", "..", "a/b", "a?b", "a#b", "a%2F", "", "é"):

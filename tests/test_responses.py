@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.responses: reading Response objects, on the reference examples and on odd shapes."""
+"""Tests for qwen_cli.api.responses: reading Response objects, on the reference examples and on odd shapes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from qwen_cli.responses import (
+from qwen_cli.api.responses import (
     Usage,
     answer_text,
     failure_of,

@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.stream: SSE framing, event decoding and the accumulator, driven by the reference streams."""
+"""Tests for qwen_cli.api.sse: SSE framing, event decoding and the accumulator, driven by the reference streams."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from qwen_cli.responses import answer_text, failure_of, incomplete_reason, reasoning_text, usage_of
-from qwen_cli.stream import TERMINAL_EVENTS, Delta, SSEMessage, StreamAccumulator, iter_events, iter_sse
+from qwen_cli.api.responses import answer_text, failure_of, incomplete_reason, reasoning_text, usage_of
+from qwen_cli.api.sse import TERMINAL_EVENTS, Delta, SSEMessage, StreamAccumulator, iter_events, iter_sse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SSE_FIXTURE = (FIXTURES / "stream-web-extractor.sse").read_bytes()

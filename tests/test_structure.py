@@ -72,7 +72,7 @@ def loaded_after(args: list[str], env: dict[str, str] | None = None, watched: tu
     script = (
         "import sys\n"
         f"sys.argv = {['qwen', *args]!r}\n"
-        "from qwen_cli.launch import main\n"
+        "from qwen_cli.cli.launch import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(watched)!r}), file=sys.stderr)\n"
     )
@@ -124,7 +124,8 @@ def test_a_plain_request_line_is_run_without_building_the_typer_app(args: list[s
 
 
 def test_launch_checks_for_the_same_request_commands_that_fast_argv_reads() -> None:
-    from qwen_cli import fast_argv, launch
+    from qwen_cli.cli import fast_argv
+    from qwen_cli.cli import launch
 
     assert launch.REQUEST_COMMANDS == fast_argv.COMMANDS
 
@@ -134,7 +135,7 @@ def test_httpx_never_loads_its_own_command_line_program_when_click_is_installed(
     # being imported shows whether qwen's client ever tried; it then fails, so nothing else of httpx's CLI loads.
     (tmp_path / "click").mkdir()
     (tmp_path / "click" / "__init__.py").write_text("import sys\nsys.click_was_imported = True\nraise ImportError('stand-in')\n")
-    script = "import sys\nimport qwen_cli.client\nprint(getattr(sys, 'click_was_imported', False))\n"
+    script = "import sys\nimport qwen_cli.api.client\nprint(getattr(sys, 'click_was_imported', False))\n"
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env=env)
     assert (result.returncode, result.stdout) == (0, "False\n"), result.stderr

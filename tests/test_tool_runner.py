@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.tool_runner with real programs: stdin carries exactly the arguments, nothing reaches a shell,
+"""Tests for qwen_cli.tools.runner with real programs: stdin carries exactly the arguments, nothing reaches a shell,
 timeouts kill the whole process group, output is capped and decoded, and failures become the model's output."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_cli.tool_runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ProgramEnvironment, ToolResult, UnboundCalls, run_calls, run_tool
+from qwen_cli.tools.runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ProgramEnvironment, ToolResult, UnboundCalls, run_calls, run_tool
 
 PY = sys.executable
 

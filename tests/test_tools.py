@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.tools: exact tool definitions, every check's message, tools files, presets, tool_choice,
+"""Tests for qwen_cli.tools.catalogue: exact tool definitions, every check's message, tools files, presets, tool_choice,
 --tool-output items, the listing and show data, and the descriptions of tool activity."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 
 from qwen_cli.errors import ExitCode, UsageError
 from qwen_cli.redaction import Secrets
-from qwen_cli.request import REDACTED, PreparedRequest
-from qwen_cli.tools import (
+from qwen_cli.api.request import REDACTED, PreparedRequest
+from qwen_cli.tools.catalogue import (
     BUILTINS,
     FunctionTool,
     ToolSpec,

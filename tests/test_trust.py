@@ -1,4 +1,4 @@
-"""Tests for qwen_cli.trust and the trust rule in qwen_cli.presets: digests, verdicts, the store, which files
+"""Tests for qwen_cli.settings.trust and the trust rule in qwen_cli.settings.presets: digests, verdicts, the store, which files
 are a project's, and what the history keeps of a preset for `continue`."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from qwen_cli.continuation import endpoint_of
+from qwen_cli.cli.continuation import endpoint_of
 from qwen_cli.errors import UsageError
-from qwen_cli.presets import (
+from qwen_cli.settings.presets import (
     UntrustedPreset,
     chain_digest,
     load_preset,
@@ -19,8 +19,8 @@ from qwen_cli.presets import (
     project_of,
     recorded_values,
 )
-from qwen_cli.request import REDACTED
-from qwen_cli.trust import CHANGED, TRUSTED, UNTRUSTED, Verdict, file_digests, store_path, trust, untrust, verdict
+from qwen_cli.api.request import REDACTED
+from qwen_cli.settings.trust import CHANGED, TRUSTED, UNTRUSTED, Verdict, file_digests, store_path, trust, untrust, verdict
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from qwen_cli import wire
+from qwen_cli.api import wire
 
 TEXT = b"".join(b"line %d of a reply\n" % n for n in range(20_000))
 

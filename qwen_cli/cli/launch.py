@@ -1,0 +1,105 @@
+"""The `qwen` command's entry point: `--version`, `--help` and shell completion answered before typer loads, from
+texts and tables generated from the Typer app (`python -m qwen_cli.dev.generate`), and a plain `ask`, `stream` or
+`continue` command line parsed from the same table (`fast_argv`) and run by `turns` without the Typer app;
+everything else goes to `cli`. Help is answered here only at the width it was rendered for."""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Mapping
+
+COMPLETE_VARIABLE = "_QWEN_COMPLETE"  # typer's name for prog "qwen": the installed scripts set it
+FAST_COMPLETIONS = {"complete_bash": "bash", "complete_zsh": "zsh", "complete_fish": "fish"}
+VERSION_FLAGS = (["--version"], ["-V"])
+HELP_FLAGS = ("--help", "-h")
+REQUEST_COMMANDS = ("ask", "stream", "continue")  # the commands `fast_argv` reads (checked here: it costs an import)
+GC_THRESHOLD = 50_000  # allocations between young collections (Python's default is 700)
+
+
+def main() -> None:
+    # A run of qwen is short and most of what it allocates (modules, classes) lives until exit: collecting young
+    # objects every 700 allocations during start-up, and all of them again at exit, is wasted work (a quarter
+    # of a request's time). Collections stay on, only rarer; at exit the whole heap is frozen out of the last one.
+    gc.set_threshold(GC_THRESHOLD)
+    try:
+        dispatch()
+    finally:
+        gc.freeze()
+
+
+def dispatch() -> None:
+    shell = FAST_COMPLETIONS.get(os.environ.get(COMPLETE_VARIABLE, ""))
+    if shell is not None:
+        from qwen_cli.cli.completion import respond
+
+        sys.exit(respond(shell, os.environ, sys.stdout))
+    if sys.argv[1:2] and sys.argv[1] in REQUEST_COMMANDS and COMPLETE_VARIABLE not in os.environ:
+        if run_plain_request(sys.argv[1:]):
+            return
+    text = ready_answer(sys.argv[1:], os.environ)
+    if text is None:
+        from qwen_cli.cli.app import main as run_app
+
+        run_app()
+        return
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the reader left: exit quietly
+    except OSError as exc:
+        from qwen_cli.errors import ExitCode
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"qwen: error: cannot write the answer: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(ExitCode.OUTPUT)
+    sys.exit(0)
+
+
+def run_plain_request(args: list[str]) -> bool:
+    """Run a request command line `fast_argv` could read, as the Typer app would; False for any other line."""
+    from qwen_cli.cli.fast_argv import parse
+
+    parsed = parse(args)
+    if parsed is None:
+        return False
+    from qwen_cli.cli.terminal import silence_stdout
+    from qwen_cli.cli.turns import run_command
+
+    try:
+        run_command(parsed.command, parsed.values)
+    except KeyboardInterrupt:  # before the command's error boundary was set up, as click's Abort
+        sys.exit(130)
+    except BrokenPipeError:
+        silence_stdout()
+    return True
+
+
+def ready_answer(args: list[str], env: Mapping[str, str]) -> str | None:
+    """The output of `qwen ARGS` when it is one of the texts known in advance, else None."""
+    if args in VERSION_FLAGS:
+        from qwen_cli import __version__
+
+        return f"qwen {__version__}\n"
+    if not args or args[-1] not in HELP_FLAGS:
+        return None
+    from qwen_cli.cli._help_texts import COLUMNS, HELP
+
+    text = HELP.get(tuple(args[:-1]))
+    return text if text is not None and help_columns(env) >= COLUMNS else None
+
+
+def help_columns(env: Mapping[str, str]) -> int:
+    """The width click wraps help to is min(this, 80) - 2: `shutil.get_terminal_size().columns`, without shutil."""
+    try:
+        columns = int(env.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80

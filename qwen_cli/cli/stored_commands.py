@@ -1,0 +1,289 @@
+"""Commands for what is stored: the local history, and the server's stored responses and conversations.
+
+Part of the cli layer (with `cli`, `flags` and `terminal`): short recipes of resolve -> request -> show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import typer
+
+from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.cli.flags import ApiFlags, plain, with_api_flags
+from qwen_cli.cli.terminal import choose_mode, error_boundary, for_screen, note, print_for_screen, remember_secrets, without_secrets
+
+history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
+response_app = typer.Typer(help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True)
+conversation_app = typer.Typer(help="Conversations on the server: their items carry the context of every turn.", no_args_is_help=True)
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+EntryId = Annotated[str, typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False)]
+ServerId = Annotated[str, typer.Argument(metavar="ID", help="The id on the server.", show_default=False)]
+Limit = Annotated[Optional[int], typer.Option("--limit", min=1, max=100, help="How many items (1-100; the server's default is 20).")]
+SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)  # type: ignore[misc]
+Order = Annotated[Optional[SortOrder], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")]
+After = Annotated[Optional[str], typer.Option("--after", metavar="ITEM_ID", help="List the items after this item id.")]
+
+
+# --- the local history ---------------------------------------------------------------------------------------
+
+
+@history_app.command("list")
+def history_list(
+    limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many responses, newest first.")] = 20,
+    as_json: Json = False,
+) -> None:
+    """List recorded responses, newest first.
+
+    \b
+    Examples:
+      qwen history list -n 5
+      qwen history list --json | jq -r '.[0].id'
+    """
+    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+        entries = history.latest(limit)
+        print_json([entry.to_json() for entry in entries]) if as_json else print_lines(map(entry_line, entries))
+
+
+@history_app.command("show")
+def history_show(response: EntryId, as_json: Json = False) -> None:
+    """Show one recorded response: its prompt, answer and usage.
+
+    \b
+    Examples:
+      qwen history show last
+      qwen history show resp_4ca7 --json
+    """
+    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+        entry = recorded(history, response)
+        print_json(entry.to_json()) if as_json else print(for_screen(entry_text(entry)))
+
+
+@history_app.command("thread")
+def history_thread(response: EntryId, as_json: Json = False) -> None:
+    """Show the chain of turns from the first one to ID, as far back as the history knows it.
+
+    \b
+    Examples:
+      qwen history thread last
+    """
+    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+        chain = history.thread(recorded(history, response).id)
+        print_json([entry.to_json() for entry in chain]) if as_json else print(for_screen("\n\n".join(map(entry_text, chain))))
+
+
+@history_app.command("clear")
+def history_clear(
+    older_than: Annotated[Optional[str], typer.Option("--older-than", metavar="AGE", help="Only responses older than AGE: 30d, 12h, 90m, 2w.")] = None,
+) -> None:
+    """Delete recorded responses: all of them, or those older than an age.
+
+    \b
+    Examples:
+      qwen history clear --older-than 30d
+      qwen history clear
+    """
+    from qwen_cli.history import parse_age
+
+    with error_boundary(debug=False, json_errors=False), local_history() as history:
+        removed = history.clear(parse_age(older_than) if older_than else None)
+        print(f"removed {removed} response{'s' if removed != 1 else ''} from the history")
+
+
+@history_app.command("path")
+def history_path_command() -> None:
+    """Print where the history is kept.
+
+    \b
+    Examples:
+      qwen history path
+      sqlite3 "$(qwen history path)" 'select id, prompt from responses limit 5'
+    """
+    from qwen_cli.history import history_path
+
+    print(history_path(os.environ))
+
+
+def local_history() -> Any:
+    from qwen_cli.history import History, history_path
+
+    return History(history_path(os.environ), warn=note)
+
+
+def recorded(history: Any, reference: str) -> Any:
+    from qwen_cli.history import resolve
+
+    entry = resolve(history, reference)
+    if entry is None:
+        raise UsageError(f"no response '{reference}' in the local history; 'qwen history list' shows what is there")
+    return entry
+
+
+def entry_line(entry: Any) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created_at))
+    prompt = " ".join(entry.prompt.split())
+    prompt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+    return f"{entry.id}  {when}  {entry.model or '-'}  {entry.status or '-'}  {prompt}"
+
+
+def entry_text(entry: Any) -> str:
+    from qwen_cli.render.renderers import usage_text
+    from qwen_cli.api.responses import usage_of
+
+    usage = usage_of({"usage": entry.usage}) if entry.usage else None
+    lines = [entry_line(entry).split("  ", 1)[0] + f"  ({entry.model or '-'}, {entry.status or '-'})"]
+    if entry.parent_id:
+        lines.append(f"continues {entry.parent_id}")
+    lines += ["", "prompt:", entry.prompt or "(none)", "", "answer:", entry.answer or "(none)"]
+    if usage is not None:
+        lines += ["", f"usage: {usage_text(usage)}"]
+    return "\n".join(lines)
+
+
+# --- stored responses -----------------------------------------------------------------------------------------
+
+
+@response_app.command("get")
+@with_api_flags
+def response_get(response: ServerId, *, flags: ApiFlags) -> None:
+    """Fetch a stored response and print it like `ask` does.
+
+    \b
+    Examples:
+      qwen response get resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
+      qwen response get resp_4ca7fa5e-... --json | jq .usage
+    """
+    call_api(flags, "GET", ("responses", response), show=show_response)
+
+
+@response_app.command("delete")
+@with_api_flags
+def response_delete(response: ServerId, *, flags: ApiFlags) -> None:
+    """Delete a stored response from the server.
+
+    \b
+    Examples:
+      qwen response delete resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
+    """
+    call_api(flags, "DELETE", ("responses", response), show=lambda result, mode: print_for_screen(f"deleted {result.get('id', response)}"))
+
+
+@response_app.command("items")
+@with_api_flags
+def response_items(response: ServerId, limit: Limit = None, order: Order = None, after: After = None, *, flags: ApiFlags) -> None:
+    """List the input items of a stored response, earlier turns included.
+
+    \b
+    Examples:
+      qwen response items resp_4ca7fa5e-... --order asc
+      qwen response items resp_4ca7fa5e-... --limit 5 --json
+    """
+    query = {"limit": limit, "order": plain(order), "after": after}
+    call_api(flags, "GET", ("responses", response, "input_items"), query=query, show=show_items)
+
+
+# --- conversations --------------------------------------------------------------------------------------------
+
+
+@conversation_app.command("create")
+@with_api_flags
+def conversation_create(
+    items: Annotated[Optional[list[str]], typer.Option("--item", metavar="TEXT", help="A first user message (repeatable, up to 20).")] = None,
+    *,
+    flags: ApiFlags,
+) -> None:
+    """Create a conversation; later turns join it with --conversation ID.
+
+    \b
+    Examples:
+      qwen conversation create --item "My name is Ada."
+      qwen ask --conversation "$(qwen conversation create)" "what is my name?"
+    """
+    body = {"items": [{"type": "message", "role": "user", "content": text} for text in items or []]}
+    call_api(flags, "POST", ("conversations",), body=body, show=lambda result, mode: print_for_screen(str(result.get("id", ""))))
+
+
+@conversation_app.command("items")
+@with_api_flags
+def conversation_items(conversation: ServerId, limit: Limit = None, order: Order = None, after: After = None, *, flags: ApiFlags) -> None:
+    """List the items of a conversation.
+
+    \b
+    Examples:
+      qwen conversation items conv_123 --order asc
+    """
+    query = {"limit": limit, "order": plain(order), "after": after}
+    call_api(flags, "GET", ("conversations", conversation, "items"), query=query, show=show_items)
+
+
+@conversation_app.command("delete")
+@with_api_flags
+def conversation_delete(conversation: ServerId, *, flags: ApiFlags) -> None:
+    """Delete a conversation from the server.
+
+    \b
+    Examples:
+      qwen conversation delete conv_123
+    """
+    call_api(flags, "DELETE", ("conversations", conversation), show=lambda result, mode: print_for_screen(f"deleted {result.get('id', conversation)}"))
+
+
+# --- shared recipe ----------------------------------------------------------------------------------------------
+
+
+def call_api(
+    flags: ApiFlags, method: str, segments: tuple[str, ...], show: Any, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+) -> None:
+    """Check the id, resolve settings, send one request to a companion endpoint, and show the reply in the chosen mode."""
+    from qwen_cli.api.request import api_path, build_api_request
+
+    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
+        path = api_path(*segments)  # first: an id like `..` is refused before anything is resolved or sent
+        settings = flags.settings(os.environ)
+        boundary.json_errors = settings.output == "json"
+        if not settings.api_key:
+            raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
+        request = build_api_request(settings.base_url, settings.api_key, method, path, query=query, body=body)
+        remember_secrets(request.secrets)
+        from qwen_cli.cli import exchange as session
+
+        # The server's reply is shown with the key and the base URL's password hidden, whatever it echoes.
+        result = request.secrets.json(session.call(settings, request, debug=note if flags.debug else None, notify=note))
+        mode = choose_mode(settings.output)
+        if mode in ("json", "jsonl"):
+            print_json(result, compact=mode == "jsonl")
+        else:
+            show(result, mode)
+
+
+def show_response(response: dict[str, Any], mode: str) -> None:
+    from qwen_cli.cli import exchange as session
+
+    session.show(response, session.Output(mode, sys.stdout, sys.stderr, False, False, note))
+
+
+def show_items(listing: dict[str, Any], mode: str) -> None:
+    from qwen_cli.api.responses import item_text
+
+    for item in listing.get("data") or []:
+        if isinstance(item, dict):
+            print_for_screen(f"{item.get('id', '-')}  {item.get('role') or item.get('type', '-')}: {item_text(item)}")
+    if listing.get("has_more"):
+        note(f"more items follow; list them with --after {listing.get('last_id')}")
+
+
+def print_json(value: Any, compact: bool = False) -> None:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) if compact else json.dumps(value, ensure_ascii=False, indent=2)
+    print(without_secrets(text))
+
+
+def print_lines(lines: Any) -> None:
+    for line in lines:
+        print_for_screen(line)
+

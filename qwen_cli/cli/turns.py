@@ -1,0 +1,283 @@
+"""One turn, from flags to the answer: the recipe `ask`, `stream` and `continue` share; part of the cli layer.
+
+resolve settings -> find the parent and the preset -> gather input -> plan tools -> build the request -> send
+-> render, then answer function calls while qwen may run them. Needs no typer: `cli` (the Typer app) and
+`launch` (the fast entry, which parses a plain command line itself) both call `ask`, `stream` and `continue_`.
+httpx, rich and yaml are imported only when a turn needs them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qwen_cli.errors import AuthError, QwenError, UsageError
+from qwen_cli.cli.flags import RequestFlags
+from qwen_cli.cli.terminal import choose_mode, error_boundary, note, note_all, remember_secrets
+
+if TYPE_CHECKING:
+    from qwen_cli.settings.config import Settings
+    from qwen_cli.cli.continuation import Origin
+    from qwen_cli.history import History
+    from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput
+    from qwen_cli.tools.rounds import ToolPlan
+
+STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
+
+
+def ask(prompt: list[str] | None, continue_last: bool, *, flags: RequestFlags) -> None:
+    run_request(prompt, flags, stream=False, continue_from="last" if continue_last else None)
+
+
+def stream(prompt: list[str] | None, continue_last: bool, *, flags: RequestFlags) -> None:
+    run_request(prompt, flags, stream=True, continue_from="last" if continue_last else None)
+
+
+def continue_(response: str, prompt: list[str] | None, stream: bool | None, tool_output: list[str] | None, *, flags: RequestFlags) -> None:
+    run_request(prompt, flags, stream=stream, continue_from=response, tool_outputs=tuple(tool_output or ()))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One request, prepared: everything sending it (and the tool rounds after it) needs."""
+
+    settings: Settings
+    mode: str
+    options: RequestOptions
+    user_input: UserInput
+    request: PreparedRequest
+    plan: ToolPlan
+    history: History | None
+    preset_ref: str | None
+    origin: Origin
+
+
+def run_request(
+    words: list[str] | None, flags: RequestFlags, stream: bool | None, continue_from: str | None = None, tool_outputs: tuple[str, ...] = ()
+) -> None:
+    from qwen_cli import bounds
+    from qwen_cli.cli import continuation
+
+    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary, history_for(flags) as history:
+        turn = prepare_turn(words or [], flags, stream, continue_from, tool_outputs, boundary, history)
+        if flags.dry_run:
+            print(bounds.dumps(turn.request.redacted(), indent=2))
+            return
+        if not turn.settings.api_key:
+            raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
+        try:
+            send_turn(turn, flags)
+        except QwenError as error:
+            raise continuation.explain_unknown_parent(error, turn.options.previous_response_id, turn.history) from None
+
+
+def prepare_turn(
+    words: list[str],
+    flags: RequestFlags,
+    stream: bool | None,
+    continue_from: str | None,
+    tool_outputs: tuple[str, ...],
+    boundary: Any,
+    history: History | None,
+) -> Turn:
+    from qwen_cli.cli import continuation
+    from qwen_cli.api.request import build_request
+
+    parent = find_continued(flags, history, continue_from)
+    preset_ref, preset, recorded = choose_preset(flags.preset, parent)
+    # A continued turn goes where its parent went (the response lives there), unless a flag says otherwise.
+    endpoint = continuation.parent_endpoint(parent) if flags.region is None and flags.base_url is None else None
+    settings = flags.settings(os.environ, preset_layer(preset, endpoint))
+    origin = replace(recorded, endpoint=continuation.endpoint_of(settings.base_url)) if recorded else continuation.origin_of(settings.base_url, preset)
+    boundary.json_errors = settings.output == "json"
+    note_all((*settings.warnings, *(preset.warnings if preset else ())))
+    options = flags.options(settings.model, preset_options(preset))
+    if parent is not None:
+        model_chosen = flags.model is not None or bool(flags.preset and preset and preset.model)
+        options = continuation.inherit(options, parent, model_from_flag=model_chosen)
+    mode = choose_mode(settings.output)
+    # A preset's template shapes the turn it was asked for, not the later turns that inherit the preset.
+    user_input = gather_input(words, flags, template=preset.prompt if preset and flags.preset else None, tool_outputs=tool_outputs)
+    plan = plan_request_tools(flags, preset, user_input)
+    tools = plan.definitions() or (continuation.parent_tools(parent, note) if parent is not None else None)
+    options = replace(options, tools=tools, tool_choice=plan.choice)
+    streaming = stream if stream is not None else mode == "jsonl"
+    request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
+    remember_secrets(request.secrets)
+    return Turn(settings, mode, options, user_input, request, plan, history, preset_ref, origin)
+
+
+def send_turn(turn: Turn, flags: RequestFlags) -> None:
+    """Send the turn; while the model answers with function calls that qwen may run, run them and go on."""
+    from qwen_cli.cli import exchange as session
+    from qwen_cli.api.request import UserInput, build_request
+    from qwen_cli.tools.rounds import answer_calls
+
+    output = session.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets)
+    rounds_done = 0
+
+    def send(request: PreparedRequest, user_input: UserInput) -> dict[str, Any]:
+        record = recorder(turn.history, request, user_input, turn.preset_ref, turn.origin)
+        debug = note if flags.debug else None
+        return session.run(turn.settings, request, output, debug, record, lambda response: turn.plan.would_run(response, rounds_done))
+
+    def ask_again(response_id: str, outputs: list[dict[str, Any]], choice: Any) -> dict[str, Any]:
+        nonlocal rounds_done
+        rounds_done += 1
+        options = replace(turn.options, previous_response_id=response_id, tool_choice=choice)
+        follow_up = UserInput(messages=tuple(outputs))
+        request = build_request(turn.settings.base_url, turn.settings.api_key, options, follow_up, turn.request.stream, turn.plan.tools.secrets)
+        return send(request, follow_up)
+
+    answer_calls(send(turn.request, turn.user_input), turn.plan, ask_again, note)
+
+
+def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) -> ToolPlan:
+    from qwen_cli.tools.rounds import has_image, plan_tools
+    from qwen_cli.tools.catalogue import ToolSpec
+
+    spec = ToolSpec(
+        builtins=tuple(flags.tool),
+        web=bool(flags.web),
+        vector_stores=tuple(flags.vector_store),
+        mcp=tuple(flags.mcp),
+        mcp_headers=tuple(flags.mcp_header),
+        tools_files=tuple(flags.tools_file),
+        preset_tools=tuple(preset.tools or ()) if preset is not None else (),
+        preset_source=f"preset '{preset.name}'" if preset is not None else "preset",
+        preset_dir=str(preset.source.parent) if preset is not None else None,
+    )
+    choice = flags.tool_choice if flags.tool_choice is not None else (preset.tool_choice if preset is not None else None)
+    if flags.run_tools and flags.store is False:
+        raise UsageError("--run-tools sends tool outputs with previous_response_id, which needs a stored response: drop --no-store")
+    images = has_image(user_input.messages, user_input.images)
+    return plan_tools(spec, choice, os.environ, images, bool(flags.run_tools), flags.tool_timeout, flags.max_tool_rounds)
+
+
+def find_continued(flags: RequestFlags, history: Any, continue_from: str | None) -> Any:
+    from qwen_cli.cli import continuation
+
+    if continue_from is None:
+        return None
+    continuation.check_exclusive(previous=flags.previous, conversation=flags.conversation)
+    return continuation.find_parent(history, continue_from, warn=note)
+
+
+def choose_preset(reference: str | None, parent: Any) -> tuple[str | None, Any, Origin | None]:
+    """The preset named with -p; else the one the continued response was asked with, exactly as the history
+    recorded it (with its origin), whatever the files and the current directory say now."""
+    inherited = parent.entry.preset if parent is not None and parent.entry is not None else None
+    if reference is None and inherited is not None:
+        from qwen_cli.cli.continuation import recorded_preset
+
+        found = recorded_preset(parent, note)
+        if found is not None:
+            return inherited, found[0], found[1]
+    chosen = reference or inherited
+    if chosen is None:
+        return None, None, None
+    from qwen_cli.settings.presets import UntrustedPreset, is_path, load_preset
+
+    try:
+        preset = load_preset(chosen, Path.cwd(), os.environ)
+    except UsageError as error:
+        if reference or isinstance(error, UntrustedPreset):
+            raise
+        note(f"warning: the earlier turn's preset no longer loads, so it is not used: {error.message}")
+        return None, None, None
+    # A path is recorded whole, so a later `continue` from another folder finds the same file.
+    return (str(preset.source.resolve()) if is_path(chosen) else chosen), preset, None
+
+
+def preset_layer(preset: Any, endpoint: str | None = None) -> dict[str, Any] | None:
+    """The preset's settings; a continued turn's recorded endpoint takes the place of the preset's own."""
+    values: dict[str, Any] = {}
+    if preset is not None:
+        from qwen_cli.settings.presets import preset_settings
+
+        values = preset_settings(preset)
+    if endpoint:
+        values.pop("region", None)
+        values["base_url"] = endpoint
+    return values or None
+
+
+def preset_options(preset: Any) -> dict[str, Any] | None:
+    if preset is None:
+        return None
+    from qwen_cli.settings.presets import preset_request_values
+
+    values = preset_request_values(preset)
+    values.pop("tools", None)  # tools arrive with the tools module
+    values.pop("tool_choice", None)
+    return values
+
+
+@contextlib.contextmanager
+def history_for(flags: RequestFlags) -> Iterator[History | None]:
+    """The local history for this turn (None when it is turned off), closed when the turn ends: its SQLite
+    write-ahead log is folded back into the file then, not left to whatever collects objects at exit."""
+    if not (flags.settings(os.environ).history and not flags.no_history):
+        yield None
+        return
+    from qwen_cli.history import History, history_path
+
+    with History(history_path(os.environ), warn=note) as history:
+        yield history
+
+
+def recorder(history: Any, request: Any, user_input: Any, preset: str | None, origin: Origin) -> Any:
+    """Record each response in the history; a history that cannot be written only warns."""
+    if history is None:
+        return None
+    from qwen_cli.cli.continuation import entry_for
+    from qwen_cli.redaction import redacted_fields
+
+    def record(outcome: Any) -> None:
+        # A server may echo the key or a token back, in an answer or an id: none of it is stored.
+        problem = history.record_or_explain(redacted_fields(entry_for(outcome, request, user_input, preset, origin), request.secrets))
+        if problem:
+            note(f"warning: {problem}")
+
+    return record
+
+
+def gather_input(words: list[str], flags: RequestFlags, template: str | None = None, tool_outputs: tuple[str, ...] = ()) -> UserInput:
+    from qwen_cli.cli import inputs
+
+    stdin = None if flags.no_stdin or sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
+    sources = inputs.Sources(" ".join(words), tuple(flags.files), tuple(flags.images), flags.messages)
+    user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, note, answered_calls(tool_outputs))
+    if template is None:
+        return user_input
+    from qwen_cli.settings.presets import apply_template
+
+    return replace(user_input, prompt=apply_template(template, user_input.prompt))
+
+
+def answered_calls(values: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
+    """`--tool-output CALL_ID=TEXT` (or `=@file`) as function_call_output items, sent before any prompt."""
+    if not values:
+        return ()
+    from qwen_cli.cli.inputs import read_text
+    from qwen_cli.tools.catalogue import parse_tool_outputs
+
+    return tuple(parse_tool_outputs(values, read_text))
+
+
+
+REQUEST_COMMANDS = {"ask": ask, "stream": stream, "continue": continue_}
+
+
+def run_command(command: str, values: dict[str, Any]) -> None:
+    """Run `ask`, `stream` or `continue` from its parameters by name, as `fast_argv` read them."""
+    from dataclasses import fields
+
+    names = {field.name for field in fields(RequestFlags)}
+    flags = RequestFlags(**{name: value for name, value in values.items() if name in names})
+    REQUEST_COMMANDS[command](**{name: value for name, value in values.items() if name not in names}, flags=flags)
