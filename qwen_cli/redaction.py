@@ -1,4 +1,5 @@
-"""What must never reach a screen or a file: the secrets of one command, and the rules for hiding them.
+"""What must never reach a screen or a file: the secrets of one command and the rules for hiding them, URL
+passwords, and terminal control characters in text qwen did not write itself.
 
 A secret is hidden where it sits whatever its length (an HTTP header, an MCP tool's `headers`, a URL's
 password). In free text (an answer, an error, any string of the server's JSON) only the API key and secret
@@ -154,3 +155,15 @@ def unfinished_end(text: str, secrets: Secrets) -> int:
                 longest = size
                 break
     return longest
+
+
+# A reply, an error message or a tool argument must not drive the user's terminal: pretty output, every screen
+# drawn from stored or server text, and every line on stderr show C0 and C1 control characters (except tab and
+# newline) as their Unicode control pictures (C1 as U+FFFD).
+CONTROL_PICTURES = {code: chr(0x2400 + code) for code in range(0x20) if chr(code) not in "\t\n"}
+CONTROL_PICTURES[0x7F] = "\u2421"
+CONTROL_PICTURES.update({code: "\ufffd" for code in range(0x80, 0xA0)})
+
+
+def neutralise_controls(text: str) -> str:
+    return text.translate(CONTROL_PICTURES)

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 from rich.markdown import Markdown
 
-from qwen_cli.controls import neutralise_controls
+from qwen_cli.redaction import neutralise_controls
 from qwen_cli.render.markdown_stream import MarkdownStream
 from qwen_cli.render.renderers import (
     JsonlRenderer,

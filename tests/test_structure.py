@@ -12,33 +12,84 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "qwen_cli"
 HEAVY = ("httpx", "rich", "yaml")
-# Each third-party library has one owner (markdown_stream is render's helper for streamed Markdown).
+# What each part of the package may import from the package: one direction, `cli` composes everything. A part is
+# a sub-package or a top-level module; `__init__` (the version) may be imported by anything.
+MAY_IMPORT = {
+    "errors": set(),
+    "models": set(),
+    "redaction": set(),  # what must never reach a screen or a file: the leaf every layer may use
+    "bounds": set(),  # the limits on what comes from outside, and the strict JSON reader that keeps to them
+    "api": {"errors", "redaction", "bounds"},
+    "settings": {"errors", "redaction", "bounds", "api"},  # api's pure request facts (efforts, URLs), never its client
+    "tools": {"errors", "redaction", "bounds", "api", "settings"},
+    "render": {"errors", "redaction", "bounds", "api"},
+    "history": {"errors", "redaction", "bounds", "settings"},
+    "emulator": {"models"},  # the emulated server shares only the product's facts with the client
+    "cli": {"errors", "redaction", "bounds", "models", "api", "settings", "tools", "render", "history", "emulator"},
+    "dev": {"cli", "models", "tools"},  # the generator of help texts and completion tables, run by developers
+}
+# Each third-party library has one owner; typer is the cli's (flags makes its options only when the app is built).
 OWNERS = {
-    "httpx": {"client"},
-    "rich": {"render", "markdown_stream"},
-    "yaml": {"yamlfile"},
-    # flags turns its declarations into typer options only when the app is built; generate is dev-time only.
-    "typer": {"cli", "cli_settings", "cli_stored", "cli_tools", "flags", "generate"},
+    "httpx": {"api.client"},
+    "rich": {"render.renderers", "render.markdown_stream"},
+    "yaml": {"settings.yamlfile"},
+    "typer": {"cli.app", "cli.settings_commands", "cli.stored_commands", "cli.tools_commands", "cli.flags", "dev.generate"},
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
-FAST = {"launch", "completion", "fast_argv", "_help_texts", "_completion_table"}
-PURE = {"errors", "request", "stream", "responses", "redaction", "bounds", "wire"}
+FAST = {"cli.launch", "cli.completion", "cli.fast_argv", "cli._help_texts", "cli._completion_table"}
+PURE = {"errors", "bounds", "redaction", "api.request", "api.sse", "api.responses", "api.wire"}
+
+
+def modules() -> list[str]:
+    """Every module of the package, dotted from the package: `errors`, `api.client`, `emulator` (its __init__)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts:
+            found.append(".".join(parts))
+    return found
+
+
+def source_of(module: str) -> Path:
+    path = PACKAGE.joinpath(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
 
 def imports_of(module: str) -> set[str]:
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    """Every module `module` imports, dotted and without the `qwen_cli.` prefix for the package's own."""
+    tree = ast.parse(source_of(module).read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names if node.module == "qwen_cli")
+            if node.module == "qwen_cli" or (node.module.startswith("qwen_cli.") and source_of(node.module[9:]).name == "__init__.py"):
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)  # `from qwen_cli.cli import turns`
     return names
 
 
-def modules() -> list[str]:
-    return sorted(path.stem for path in PACKAGE.glob("*.py"))
+def own_imports(module: str) -> set[str]:
+    prefix = "qwen_cli."
+    return {name[len(prefix):] for name in imports_of(module) if name.startswith(prefix)} - {"__version__"}
+
+
+def part_of(module: str) -> str:
+    return module.split(".")[0]
+
+
+def test_every_module_belongs_to_a_known_part() -> None:
+    assert {part_of(module) for module in modules()} - {"__main__"} <= set(MAY_IMPORT)
+
+
+@pytest.mark.parametrize("module", [m for m in modules() if part_of(m) in MAY_IMPORT])
+def test_each_part_imports_only_the_parts_below_it(module: str) -> None:
+    part = part_of(module)
+    for name in own_imports(module):
+        if name in MAY_IMPORT or part_of(name) in MAY_IMPORT:
+            assert part_of(name) == part or part_of(name) in MAY_IMPORT[part], f"{module} ({part}) imports {name}"
 
 
 @pytest.mark.parametrize("library", sorted(OWNERS))
@@ -49,10 +100,9 @@ def test_each_third_party_library_has_one_owner(library: str) -> None:
 
 @pytest.mark.parametrize("module", sorted(PURE))
 def test_pure_modules_import_only_the_standard_library_and_pure_modules(module: str) -> None:
-    allowed_package = {f"qwen_cli.{name}" for name in PURE} | {"qwen_cli", "qwen_cli.__version__"}
     for name in imports_of(module):
         if name.startswith("qwen_cli"):
-            assert name in allowed_package, f"{module} imports {name}"
+            assert name.removeprefix("qwen_cli.") in PURE | {"qwen_cli", "__version__"}, f"{module} imports {name}"
         else:
             assert name.split(".")[0] in sys.stdlib_module_names, f"{module} imports the third-party {name}"
 
@@ -65,6 +115,11 @@ def test_errors_imports_nothing_from_the_package() -> None:
 def test_the_fast_entry_point_imports_only_the_standard_library(module: str) -> None:
     third_party = [name for name in imports_of(module) if not name.startswith("qwen_cli") and name.split(".")[0] not in sys.stdlib_module_names]
     assert third_party == []
+
+
+def test_the_generator_of_tables_is_never_imported_at_run_time() -> None:
+    users = [module for module in modules() if part_of(module) != "dev" and any(name.startswith("qwen_cli.dev") for name in imports_of(module))]
+    assert users == []
 
 
 def loaded_after(args: list[str], env: dict[str, str] | None = None, watched: tuple[str, ...] = HEAVY) -> list[str]:

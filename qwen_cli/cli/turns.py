@@ -264,7 +264,7 @@ def answered_calls(values: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
     """`--tool-output CALL_ID=TEXT` (or `=@file`) as function_call_output items, sent before any prompt."""
     if not values:
         return ()
-    from qwen_cli.cli.inputs import read_text
+    from qwen_cli.settings.files import read_text
     from qwen_cli.tools.catalogue import parse_tool_outputs
 
     return tuple(parse_tool_outputs(values, read_text))

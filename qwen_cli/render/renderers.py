@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, Protocol, TextIO
 
-from qwen_cli.controls import neutralise_controls
+from qwen_cli.redaction import neutralise_controls
 from qwen_cli.redaction import Secrets, StreamRedactor, unfinished_end
 from qwen_cli.api.responses import Usage, incomplete_reason, usage_of
 from qwen_cli.api.sse import Delta

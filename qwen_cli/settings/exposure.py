@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qwen_cli.tools.catalogue import ENV_PREFIX  # a header value written env:VAR comes from the environment, not the file
+ENV_PREFIX = "env:"  # a header value written env:VAR comes from the environment, not from the file
 
 
 def secrets_held(values: Mapping[str, Any]) -> list[str]:

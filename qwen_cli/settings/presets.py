@@ -23,7 +23,7 @@ from qwen_cli.settings.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_
 from qwen_cli.errors import UsageError
 from qwen_cli.settings.exposure import exposure_warning
 from qwen_cli.api.request import EFFORTS, REDACTED, shown_url
-from qwen_cli.tools.catalogue import ENV_PREFIX
+from qwen_cli.settings.exposure import ENV_PREFIX
 from qwen_cli.settings.trust import TRUSTED, Verdict, verdict
 
 SUFFIX = ".yaml"

@@ -18,11 +18,11 @@ from typing import Any, TypedDict
 from qwen_cli.bounds import NotJSON, loads
 from qwen_cli.errors import UsageError
 from qwen_cli.redaction import REDACTED
+from qwen_cli.settings.exposure import ENV_PREFIX
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # §3.3: letters, digits, `_`, `-`; at most 64
 ENTRY_KEYS = ("name", "description", "parameters", "run", "type")
 MCP_KEYS = ("type", "server_label", "server_url", "server_protocol", "server_description", "headers")
-ENV_PREFIX = "env:"
 LOG_LIMIT = 2000  # characters of code-interpreter logs shown; the full logs stay in the response
 
 
@@ -369,7 +369,7 @@ def header_value(label: str, name: str, written: str, env: Mapping[str, str]) ->
 
 def load_tools_file(path: str) -> list[FunctionTool]:
     """A YAML or JSON file holding a list of function tools, every entry checked."""
-    from qwen_cli.cli.inputs import parse_json_or_yaml, read_text
+    from qwen_cli.settings.files import parse_json_or_yaml, read_text
 
     document = parse_json_or_yaml(read_text(path), path)
     if isinstance(document, dict) and list(document) == ["tools"]:
