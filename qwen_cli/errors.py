@@ -10,7 +10,7 @@
      └── OutputError               exit 6  stdout could not be written (disk full, I/O error); not a closed pipe
 
 Every error carries one human line (`message`) and, when the server said so, its `code`, `request_id`
-and HTTP `status`. `cli` turns them into that one line on stderr and the exit code; nothing else does.
+and HTTP `status`. The cli's error boundary turns them into that one line on stderr and the exit code; nothing else does.
 """
 
 from __future__ import annotations

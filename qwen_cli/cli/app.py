@@ -1,6 +1,5 @@
-"""The Typer app: every command, its flags and its help. With `flags`, `turns`, `terminal`, `cli_stored`,
-`cli_tools`, `cli_settings`, the fast entry `launch` and its parser `fast_argv`, the cli layer: the only code
-that knows flags, stdin/stdout/stderr, terminals and exit codes.
+"""The Typer app: every command, its flags and its help; the commands of each group live beside it
+(`stored_commands`, `tools_commands`, `settings_commands`).
 
 Commands are short recipes; the request commands hand their flags to `turns`, which `launch` calls directly for
 a plain command line, so a request does not pay for building this app. httpx, rich and yaml are imported only

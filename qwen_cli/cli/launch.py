@@ -1,7 +1,7 @@
 """The `qwen` command's entry point: `--version`, `--help` and shell completion answered before typer loads, from
 texts and tables generated from the Typer app (`python -m qwen_cli.dev.generate`), and a plain `ask`, `stream` or
 `continue` command line parsed from the same table (`fast_argv`) and run by `turns` without the Typer app;
-everything else goes to `cli`. Help is answered here only at the width it was rendered for."""
+everything else goes to the Typer app (`app`). Help is answered here only at the width it was rendered for."""
 
 from __future__ import annotations
 

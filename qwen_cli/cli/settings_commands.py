@@ -1,6 +1,6 @@
 """`qwen presets` and `qwen config`: which presets exist and what they hold, which settings apply and why.
 
-Part of the cli layer (with `cli`, `flags` and `terminal`). Offline: reads files, never the network; the API key
+Part of the cli layer. Offline: reads files, never the network; the API key
 is never printed, only whether it is set.
 """
 

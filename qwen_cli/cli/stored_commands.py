@@ -1,6 +1,6 @@
 """Commands for what is stored: the local history, and the server's stored responses and conversations.
 
-Part of the cli layer (with `cli`, `flags` and `terminal`): short recipes of resolve -> request -> show.
+Short recipes of resolve -> request -> show.
 """
 
 from __future__ import annotations
@@ -251,10 +251,10 @@ def call_api(
             raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
         request = build_api_request(settings.base_url, settings.api_key, method, path, query=query, body=body)
         remember_secrets(request.secrets)
-        from qwen_cli.cli import exchange as session
+        from qwen_cli.cli import exchange
 
         # The server's reply is shown with the key and the base URL's password hidden, whatever it echoes.
-        result = request.secrets.json(session.call(settings, request, debug=note if flags.debug else None, notify=note))
+        result = request.secrets.json(exchange.call(settings, request, debug=note if flags.debug else None, notify=note))
         mode = choose_mode(settings.output)
         if mode in ("json", "jsonl"):
             print_json(result, compact=mode == "jsonl")
@@ -263,9 +263,9 @@ def call_api(
 
 
 def show_response(response: dict[str, Any], mode: str) -> None:
-    from qwen_cli.cli import exchange as session
+    from qwen_cli.cli import exchange
 
-    session.show(response, session.Output(mode, sys.stdout, sys.stderr, False, False, note))
+    exchange.show(response, exchange.Output(mode, sys.stdout, sys.stderr, False, False, note))
 
 
 def show_items(listing: dict[str, Any], mode: str) -> None:

@@ -1,7 +1,7 @@
 """One turn, from flags to the answer: the recipe `ask`, `stream` and `continue` share; part of the cli layer.
 
 resolve settings -> find the parent and the preset -> gather input -> plan tools -> build the request -> send
--> render, then answer function calls while qwen may run them. Needs no typer: `cli` (the Typer app) and
+-> render, then answer function calls while qwen may run them. Needs no typer: `app` (the Typer app) and
 `launch` (the fast entry, which parses a plain command line itself) both call `ask`, `stream` and `continue_`.
 httpx, rich and yaml are imported only when a turn needs them.
 """
@@ -114,17 +114,17 @@ def prepare_turn(
 
 def send_turn(turn: Turn, flags: RequestFlags) -> None:
     """Send the turn; while the model answers with function calls that qwen may run, run them and go on."""
-    from qwen_cli.cli import exchange as session
+    from qwen_cli.cli import exchange
     from qwen_cli.api.request import UserInput, build_request
     from qwen_cli.tools.rounds import answer_calls
 
-    output = session.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets)
+    output = exchange.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets)
     rounds_done = 0
 
     def send(request: PreparedRequest, user_input: UserInput) -> dict[str, Any]:
         record = recorder(turn.history, request, user_input, turn.preset_ref, turn.origin)
         debug = note if flags.debug else None
-        return session.run(turn.settings, request, output, debug, record, lambda response: turn.plan.would_run(response, rounds_done))
+        return exchange.run(turn.settings, request, output, debug, record, lambda response: turn.plan.would_run(response, rounds_done))
 
     def ask_again(response_id: str, outputs: list[dict[str, Any]], choice: Any) -> dict[str, Any]:
         nonlocal rounds_done

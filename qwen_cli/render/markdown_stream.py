@@ -1,4 +1,4 @@
-"""Markdown that grows while it streams, drawn in linear time (a helper of `render`, the other rich user).
+"""Markdown that grows while it streams, drawn in linear time (a helper of `renderers`, the other rich user).
 
 Finished blocks (ended by a blank line outside a code fence) are printed once, above a live region that
 redraws only the unfinished tail, cut to the screen's height so the terminal never shows an ellipsis.
