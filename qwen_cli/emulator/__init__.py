@@ -1,7 +1,9 @@
 """A local emulator of the DashScope (Model Studio) Responses API: a real HTTP server on 127.0.0.1.
 
 Owns the emulated wire behaviour (routes, validation, deterministic replies, SSE framing, fault switches)
-for tests and demos. Standard library only; imports nothing from the package and does nothing at import time.
+for tests and demos, in the modules of this package: `server` (HTTP, the Emulator object, serve_forever),
+`routes`, `validation`, `replies`, `streams`, `faults`, `state` and `wire`. Standard library only; of the package
+it imports only the model catalogue, and it does nothing at import time.
 
 Paths: everything lives under ``/compatible-mode/v1`` and, identically, under the legacy prefix
 ``/api/v2/apps/protocols/compatible-mode/v1``. Control endpoints (not part of the real API, never recorded,
