@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from qwen_cli.settings.config import data_dir
 from qwen_cli.errors import UsageError
+from qwen_cli.settings.config import data_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (

@@ -18,8 +18,8 @@ import pytest
 
 from qwen_cli import __version__
 from qwen_cli.api.client import Client
-from qwen_cli.errors import ApiError, AuthError, ExitCode, QwenError, StreamCutError, TransientError
 from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput, build_request
+from qwen_cli.errors import ApiError, AuthError, ExitCode, QwenError, StreamCutError, TransientError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://dashscope.test/compatible-mode/v1"

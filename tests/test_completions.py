@@ -10,14 +10,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import qwen_executable
+
 from qwen_cli import history
+from qwen_cli.api.request import EFFORTS
 from qwen_cli.cli import completion
-from qwen_cli.settings import config
 from qwen_cli.dev import generate
 from qwen_cli.models import RESPONSES_MODELS as MODELS
-from qwen_cli.api.request import EFFORTS
+from qwen_cli.settings import config
 from qwen_cli.tools.catalogue import BUILTINS
 
 CHECKOUT = Path(__file__).parent.parent

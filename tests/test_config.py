@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from qwen_cli.settings.config import REGIONS, Settings, config_path, resolve_settings
 from qwen_cli.errors import ExitCode, UsageError
+from qwen_cli.settings.config import REGIONS, Settings, config_path, resolve_settings
 
 INTL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
 CN = "https://dashscope.aliyuncs.com/compatible-mode/v1"

@@ -12,8 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import API_KEY, answer_ctrl_c, qwen_executable
+
 from qwen_cli.emulator import Emulator
 
 PNG = base64.b64decode(

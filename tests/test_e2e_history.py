@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import API_KEY, Result, answer_ctrl_c, assert_no_secret, qwen_executable
+
 from qwen_cli.emulator import Emulator
 
 SUMMARY_ID = re.compile(r"^(resp_\S+) · ", re.MULTILINE)  # the -v line on stderr starts with the response id

@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import Result, assert_no_secret, qwen_executable
 from fault_servers import completed, json_reply, scripted_server, sse, stream_reply, text_events
+
 from qwen_cli.bounds import MAX_JSON_DEPTH
 from qwen_cli.emulator import Emulator
 

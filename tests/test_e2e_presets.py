@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import API_KEY, Result, assert_no_secret, qwen_executable
+from test_presets import COMMIT, RESEARCH, REVIEW
+
 from qwen_cli.emulator import Emulator
 from qwen_cli.settings.trust import trust
-from test_presets import COMMIT, RESEARCH, REVIEW
 
 DIFF = """\
 diff --git a/billing.py b/billing.py

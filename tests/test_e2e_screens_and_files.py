@@ -8,9 +8,9 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import Result, qwen_executable, read_until_closed
 from test_fault_matrix import RESP, Place, assert_no_secrets, place, place_env, recorded, run_qwen, screen_text, start  # noqa: F401
+
 from qwen_cli.emulator import Emulator, x_lines
 
 NO_SPACE = "cannot write the answer: No space left on device"

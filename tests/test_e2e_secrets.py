@@ -16,9 +16,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import API_KEY, FIXTURES
 from fault_servers import replaying_server
+
 from qwen_cli.emulator import Emulator
 
 ECHO = "@@echo-key tell me @@key please"

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import API_KEY, Result, answer_ctrl_c, assert_no_secret, qwen_executable, read_until_closed
+
 from qwen_cli.emulator import ANSI_SAMPLE, Emulator
 
 # `resp_… · [model · ]12 in, 34 out (5 reasoning, 0 cached) tokens[ · 1.25 s]`: model and time come with -v.

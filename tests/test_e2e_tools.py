@@ -19,8 +19,8 @@ from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
-
 from conftest import API_KEY, Result, assert_no_secret, qwen_executable
+
 from qwen_cli.emulator import Emulator
 
 PNG = base64.b64decode(

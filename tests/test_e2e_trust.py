@@ -7,7 +7,6 @@ The attacker is a recording server on 127.0.0.1 that must receive nothing; the r
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sqlite3
 import stat
@@ -16,10 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import Result, assert_no_secret, qwen_executable
 from fault_servers import recording_server
 from test_e2e_history import run_as_ordinary_user
+
 from qwen_cli.emulator import Emulator
 
 Run = Callable[..., Result]

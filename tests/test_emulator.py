@@ -12,9 +12,10 @@ import sys
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -146,7 +147,7 @@ def raw_exchange(
         while not finished(received):
             try:
                 data = sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 timed_out = True
                 break
             if not data:

@@ -15,8 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qwen_cli.cli import app as cli
-from qwen_cli.cli import fast_argv
-from qwen_cli.cli import turns
+from qwen_cli.cli import fast_argv, turns
 from qwen_cli.cli._completion_table import COMMANDS as TABLE
 
 Call = tuple[str, dict[str, Any]]

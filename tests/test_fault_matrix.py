@@ -29,19 +29,27 @@ import sqlite3
 import subprocess
 import termios
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from conftest import Result, answer_ctrl_c, qwen_executable, read_until_closed
 from fault_servers import (
-    completed, full_backlog, garbage_server, gzip_bomb_reply, json_reply, quoting_server, refused_port, scripted_server,
-    sse, stream_reply, text_events,
+    completed,
+    full_backlog,
+    garbage_server,
+    gzip_bomb_reply,
+    json_reply,
+    quoting_server,
+    refused_port,
+    scripted_server,
+    sse,
+    stream_reply,
+    text_events,
 )
+
 from qwen_cli.emulator import ANSI_SAMPLE, Emulator, x_lines
 
 MATRIX_KEY = "sk-matrix-7c1e5a90d2b34f68"

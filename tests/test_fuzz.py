@@ -18,10 +18,10 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from qwen_cli.errors import UsageError
-from qwen_cli.settings.presets import ALIASES, CHECKS, Preset, load_preset_file
 from qwen_cli.api.request import EFFORTS, Attachment, RequestOptions, UserInput, build_request, parse_extra
 from qwen_cli.api.sse import SSEMessage, iter_events, iter_sse
+from qwen_cli.errors import UsageError
+from qwen_cli.settings.presets import ALIASES, CHECKS, Preset, load_preset_file
 
 # derandomize: every run tries the same examples, so a result never flips between runs.
 FUZZ = settings(max_examples=150, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

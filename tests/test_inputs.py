@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from qwen_cli.errors import ExitCode, UsageError
-from qwen_cli.cli.inputs import MAX_IMAGE_BYTES, load_image, load_messages, read_attachment, read_piped_stdin
 from qwen_cli.api.request import Attachment
+from qwen_cli.cli.inputs import MAX_IMAGE_BYTES, load_image, load_messages, read_attachment, read_piped_stdin
+from qwen_cli.errors import ExitCode, UsageError
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 NOBODY = 65534

@@ -13,11 +13,11 @@ import termios
 import time
 
 import pytest
-
 from conftest import qwen_executable, read_until_closed
+
 from qwen_cli import __version__
-from qwen_cli.dev import generate
 from qwen_cli.cli._help_texts import COLUMNS, HELP
+from qwen_cli.dev import generate
 
 # The Typer app itself, bypassing the fast entry point: what every fast answer must equal.
 TYPER_APP = [sys.executable, "-c", "import sys; sys.argv[0] = 'qwen'; from qwen_cli.cli.app import main; main()"]

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from qwen_cli.render.renderers import JsonlRenderer, PacedStream, TextRenderer
 from qwen_cli.api.sse import Delta
+from qwen_cli.render.renderers import JsonlRenderer, PacedStream, TextRenderer
 
 HOUR = 3600.0  # an interval no test waits for: what is flushed then was flushed by something else
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from qwen_cli.settings.config import resolve_settings
 from qwen_cli.errors import ExitCode, UsageError
-from qwen_cli.settings.trust import trust
+from qwen_cli.settings.config import resolve_settings
 from qwen_cli.settings.presets import (
     MAX_CHAIN,
     Preset,
@@ -30,6 +29,7 @@ from qwen_cli.settings.presets import (
     project_presets_dir,
     resolved_view,
 )
+from qwen_cli.settings.trust import trust
 
 # --- the three README examples: each must load cleanly -----------------------------------------------------
 

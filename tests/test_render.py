@@ -7,10 +7,10 @@ import json
 import re
 
 import pytest
-
 from rich.console import Console
 from rich.markdown import Markdown
 
+from qwen_cli.api.sse import Delta
 from qwen_cli.redaction import neutralise_controls
 from qwen_cli.render.markdown_stream import MarkdownStream
 from qwen_cli.render.renderers import (
@@ -21,7 +21,6 @@ from qwen_cli.render.renderers import (
     make_renderer,
     summary_line,
 )
-from qwen_cli.api.sse import Delta
 
 RESPONSE = {
     "id": "resp_1",

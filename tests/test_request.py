@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from qwen_cli import __version__
-from qwen_cli.errors import ExitCode, UsageError
 from qwen_cli.api.request import (
     EFFORTS,
     Attachment,
@@ -20,6 +19,7 @@ from qwen_cli.api.request import (
     build_request,
     parse_extra,
 )
+from qwen_cli.errors import ExitCode, UsageError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"

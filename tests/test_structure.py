@@ -179,8 +179,7 @@ def test_a_plain_request_line_is_run_without_building_the_typer_app(args: list[s
 
 
 def test_launch_checks_for_the_same_request_commands_that_fast_argv_reads() -> None:
-    from qwen_cli.cli import fast_argv
-    from qwen_cli.cli import launch
+    from qwen_cli.cli import fast_argv, launch
 
     assert launch.REQUEST_COMMANDS == fast_argv.COMMANDS
 

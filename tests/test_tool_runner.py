@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from qwen_cli.tools.runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ProgramEnvironment, ToolResult, UnboundCalls, run_calls, run_tool
+from qwen_cli.tools.runner import (
+    DEFAULT_OUTPUT_CAP,
+    DEFAULT_TIMEOUT,
+    ProgramEnvironment,
+    ToolResult,
+    UnboundCalls,
+    run_calls,
+    run_tool,
+)
 
 PY = sys.executable
 

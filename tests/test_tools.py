@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from qwen_cli.api.request import REDACTED, PreparedRequest
 from qwen_cli.errors import ExitCode, UsageError
 from qwen_cli.redaction import Secrets
-from qwen_cli.api.request import REDACTED, PreparedRequest
 from qwen_cli.tools.catalogue import (
     BUILTINS,
     FunctionTool,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from qwen_cli.api.request import REDACTED
 from qwen_cli.cli.continuation import endpoint_of
 from qwen_cli.errors import UsageError
 from qwen_cli.settings.presets import (
@@ -19,8 +20,17 @@ from qwen_cli.settings.presets import (
     project_of,
     recorded_values,
 )
-from qwen_cli.api.request import REDACTED
-from qwen_cli.settings.trust import CHANGED, TRUSTED, UNTRUSTED, Verdict, file_digests, store_path, trust, untrust, verdict
+from qwen_cli.settings.trust import (
+    CHANGED,
+    TRUSTED,
+    UNTRUSTED,
+    Verdict,
+    file_digests,
+    store_path,
+    trust,
+    untrust,
+    verdict,
+)
 
 
 @pytest.fixture

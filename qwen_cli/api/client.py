@@ -18,19 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-# httpx imports its own command-line program (click, rich, pygments: ~40 ms) whenever click is installed beside
-# it, as llm and many other tools bring it. qwen never runs that program: a None entry in sys.modules makes that
-# one optional import fail at once, exactly as it does where click is absent (httpx then defines a stub `main`).
-sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
-
-import httpx  # noqa: E402
-
 from qwen_cli import bounds
 from qwen_cli.api import wire
-from qwen_cli.errors import ApiError, AuthError, QwenError, StreamCutError, TransientError
 from qwen_cli.api.request import PreparedRequest
 from qwen_cli.api.responses import failure_of, is_rate_limited
 from qwen_cli.api.sse import TERMINAL_EVENTS, iter_events, iter_sse
+from qwen_cli.errors import ApiError, AuthError, QwenError, StreamCutError, TransientError
+
+# httpx imports its own command-line program (click, rich, pygments: ~40 ms) whenever click is installed beside
+# it, as llm and many other tools bring it. qwen never runs that program: a None entry in sys.modules makes that
+# one optional import fail at once, exactly as it does where click is absent (httpx then defines a stub `main`).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+import httpx  # noqa: E402  (after the line above, on purpose)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0  # a server asking for longer than this is better answered by a failure the user sees

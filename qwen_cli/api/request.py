@@ -15,9 +15,12 @@ from urllib.parse import quote, urlencode
 from qwen_cli import __version__
 from qwen_cli.bounds import NotJSON, loads, non_finite_at
 from qwen_cli.errors import UsageError
-from qwen_cli.redaction import Secrets, url_password
+
 # Re-exported: the presets and the history's continuation import them from here.
-from qwen_cli.redaction import REDACTED as REDACTED, shown_url as shown_url
+from qwen_cli.redaction import REDACTED as REDACTED
+from qwen_cli.redaction import Secrets, url_password
+from qwen_cli.redaction import shown_url as shown_url
+
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from qwen_cli.bounds import NotJSON, loads
 from qwen_cli.api.responses import answer_text, reasoning_text
+from qwen_cli.bounds import NotJSON, loads
 
 TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 ERROR_EVENT = "error"  # OpenAI's top-level stream error: terminal too, though DashScope documents none (§7.4)

@@ -15,12 +15,12 @@ import typer
 
 from qwen_cli import __version__
 from qwen_cli.cli import turns
+from qwen_cli.cli.flags import RequestFlags, with_request_flags
 from qwen_cli.cli.settings_commands import config_app, presets_app
 from qwen_cli.cli.stored_commands import conversation_app, history_app, response_app
+from qwen_cli.cli.terminal import error_boundary, fail, json_requested, silence_stdout, stdout_guard
 from qwen_cli.cli.tools_commands import tools_app
 from qwen_cli.errors import ExitCode, UsageError
-from qwen_cli.cli.flags import RequestFlags, with_request_flags
-from qwen_cli.cli.terminal import error_boundary, fail, json_requested, silence_stdout, stdout_guard
 
 PromptArgument = Annotated[Optional[list[str]], typer.Argument(help="The prompt: all words, joined by spaces.", metavar="PROMPT", show_default=False)]
 ContinueLast = Annotated[bool, typer.Option("-c", "--continue", help="Continue the last response in the local history.")]

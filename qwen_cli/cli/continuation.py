@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from qwen_cli.api.request import REDACTED, PreparedRequest, RequestOptions, UserInput, redact
 from qwen_cli.errors import ApiError, QwenError, UsageError
 from qwen_cli.history import Entry, History, HistoryUnavailable, resolve
-from qwen_cli.api.request import REDACTED, PreparedRequest, RequestOptions, UserInput, redact
 
 if TYPE_CHECKING:
     from qwen_cli.settings.presets import Preset

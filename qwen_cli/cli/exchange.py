@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from qwen_cli.api.client import Client
-from qwen_cli.settings.config import Settings
-from qwen_cli.errors import ApiError, OutputError, QwenError, TransientError
-from qwen_cli.redaction import Secrets
-from qwen_cli.render.renderers import RedactingRenderer, Renderer, Stopwatch, incomplete_warning, make_renderer, summary_line
 from qwen_cli.api.request import PreparedRequest
 from qwen_cli.api.responses import answer_text, failure_of, is_rate_limited, reasoning_text
 from qwen_cli.api.sse import Delta, StreamAccumulator
+from qwen_cli.errors import ApiError, OutputError, QwenError, TransientError
+from qwen_cli.redaction import Secrets
+from qwen_cli.render.renderers import (
+    RedactingRenderer,
+    Renderer,
+    Stopwatch,
+    incomplete_warning,
+    make_renderer,
+    summary_line,
+)
+from qwen_cli.settings.config import Settings
 from qwen_cli.tools.catalogue import describe_item, sources_of
 
 Response = dict[str, Any]

@@ -18,8 +18,8 @@ from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import Annotated, Any, Optional, get_args, get_type_hints
 
-from qwen_cli.settings.config import OUTPUT_MODES, REGIONS, Settings, resolve_settings
 from qwen_cli.api.request import EFFORTS, RequestOptions, parse_extra
+from qwen_cli.settings.config import OUTPUT_MODES, REGIONS, Settings, resolve_settings
 
 MODEL = "Model"
 INPUT = "Input"

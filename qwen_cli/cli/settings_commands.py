@@ -16,10 +16,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, get_type_hints
 
 import typer
 
-from qwen_cli.settings.config import API_KEY_ENV, ENVIRONMENT, REGIONS, Settings, api_key_from, config_path, resolve_settings
-from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.cli.flags import MODEL, ApiFlags, option, with_flags
 from qwen_cli.cli.terminal import error_boundary, note, note_all, print_for_screen
+from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.settings.config import (
+    API_KEY_ENV,
+    ENVIRONMENT,
+    REGIONS,
+    Settings,
+    api_key_from,
+    config_path,
+    resolve_settings,
+)
 
 if TYPE_CHECKING:
     from qwen_cli.settings.presets import Preset, PresetInfo

@@ -14,9 +14,17 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.cli.flags import ApiFlags, plain, with_api_flags
-from qwen_cli.cli.terminal import choose_mode, error_boundary, for_screen, note, print_for_screen, remember_secrets, without_secrets
+from qwen_cli.cli.terminal import (
+    choose_mode,
+    error_boundary,
+    for_screen,
+    note,
+    print_for_screen,
+    remember_secrets,
+    without_secrets,
+)
+from qwen_cli.errors import AuthError, UsageError
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
 response_app = typer.Typer(help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True)
@@ -133,8 +141,8 @@ def entry_line(entry: Any) -> str:
 
 
 def entry_text(entry: Any) -> str:
-    from qwen_cli.render.renderers import usage_text
     from qwen_cli.api.responses import usage_of
+    from qwen_cli.render.renderers import usage_text
 
     usage = usage_of({"usage": entry.usage}) if entry.usage else None
     lines = [entry_line(entry).split("  ", 1)[0] + f"  ({entry.model or '-'}, {entry.status or '-'})"]

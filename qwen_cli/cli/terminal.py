@@ -13,9 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
-from qwen_cli.redaction import neutralise_controls
 from qwen_cli.errors import ExitCode, OutputError, QwenError
-from qwen_cli.redaction import Secrets
+from qwen_cli.redaction import Secrets, neutralise_controls
 
 
 def choose_mode(output: str) -> str:

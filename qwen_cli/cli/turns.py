@@ -16,15 +16,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qwen_cli.errors import AuthError, QwenError, UsageError
 from qwen_cli.cli.flags import RequestFlags
 from qwen_cli.cli.terminal import choose_mode, error_boundary, note, note_all, remember_secrets
+from qwen_cli.errors import AuthError, QwenError, UsageError
 
 if TYPE_CHECKING:
-    from qwen_cli.settings.config import Settings
+    from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput
     from qwen_cli.cli.continuation import Origin
     from qwen_cli.history import History
-    from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput
+    from qwen_cli.settings.config import Settings
     from qwen_cli.tools.rounds import ToolPlan
 
 STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
@@ -85,8 +85,8 @@ def prepare_turn(
     boundary: Any,
     history: History | None,
 ) -> Turn:
-    from qwen_cli.cli import continuation
     from qwen_cli.api.request import build_request
+    from qwen_cli.cli import continuation
 
     parent = find_continued(flags, history, continue_from)
     preset_ref, preset, recorded = choose_preset(flags.preset, parent)
@@ -114,8 +114,8 @@ def prepare_turn(
 
 def send_turn(turn: Turn, flags: RequestFlags) -> None:
     """Send the turn; while the model answers with function calls that qwen may run, run them and go on."""
-    from qwen_cli.cli import exchange
     from qwen_cli.api.request import UserInput, build_request
+    from qwen_cli.cli import exchange
     from qwen_cli.tools.rounds import answer_calls
 
     output = exchange.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets)
@@ -138,8 +138,8 @@ def send_turn(turn: Turn, flags: RequestFlags) -> None:
 
 
 def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) -> ToolPlan:
-    from qwen_cli.tools.rounds import has_image, plan_tools
     from qwen_cli.tools.catalogue import ToolSpec
+    from qwen_cli.tools.rounds import has_image, plan_tools
 
     spec = ToolSpec(
         builtins=tuple(flags.tool),

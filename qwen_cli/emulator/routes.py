@@ -6,9 +6,10 @@ import copy
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from qwen_cli.emulator.faults import GATEWAY_ERRORS, NOT_JSON, RATE_LIMIT_MESSAGE, Faults
 from qwen_cli.emulator.replies import ECHO_KEY, KEY_PLACEHOLDER, execute, failed_shell
@@ -142,9 +143,9 @@ def status_phrase(status: int) -> str:
 def portal_page() -> bytes:
     """What a captive portal or a web filter answers, HTTP 200, in place of the API's reply."""
     return (
-        "<!DOCTYPE html>\r\n<html>\r\n<head><title>Sign in to the network</title></head>\r\n"
-        "<body><p>Please accept the terms of use to continue.</p></body>\r\n</html>\r\n"
-    ).encode("utf-8")
+        b"<!DOCTYPE html>\r\n<html>\r\n<head><title>Sign in to the network</title></head>\r\n"
+        b"<body><p>Please accept the terms of use to continue.</p></body>\r\n</html>\r\n"
+    )
 
 
 def proxy_page(status: int) -> bytes:
@@ -152,7 +153,7 @@ def proxy_page(status: int) -> bytes:
     return (
         f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
         "<hr><center>istio-envoy</center>\r\n</body>\r\n</html>\r\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def stored_record(state: EmulatorState, response_id: str) -> dict[str, Any]:

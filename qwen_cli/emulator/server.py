@@ -8,8 +8,9 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from qwen_cli.emulator.faults import STALL_LIMIT, Faults

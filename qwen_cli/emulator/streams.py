@@ -123,7 +123,7 @@ def failure_event(events: list[dict[str, Any]], at: int, kind: str) -> dict[str,
 def frame_event(event: dict[str, Any], style: str) -> bytes:
     data = dump(event).decode("utf-8")
     if style == "openai":
-        return f"event: {event['type']}\ndata: {data}\n\n".encode("utf-8")
+        return f"event: {event['type']}\ndata: {data}\n\n".encode()
     lines = [f"id:{event['sequence_number'] + 1}", f"event:{event['type']}", ":HTTP_STATUS/200", f"data:{data}"]
     newline = "\r\n" if style == "crlf" else "\n"
     return (newline.join(lines) + newline * 2).encode("utf-8")
@@ -132,7 +132,7 @@ def frame_event(event: dict[str, Any], style: str) -> bytes:
 def malformed_frame(style: str) -> bytes:
     broken = '{"type": "response.output_text.delta", '
     if style == "openai":
-        return f"event: response.output_text.delta\ndata: {broken}\n\n".encode("utf-8")
+        return f"event: response.output_text.delta\ndata: {broken}\n\n".encode()
     newline = "\r\n" if style == "crlf" else "\n"
     lines = ["event:response.output_text.delta", ":HTTP_STATUS/200", f"data:{broken}"]
     return (newline.join(lines) + newline * 2).encode("utf-8")

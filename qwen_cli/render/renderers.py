@@ -11,10 +11,9 @@ import threading
 import time
 from typing import Any, Protocol, TextIO
 
-from qwen_cli.redaction import neutralise_controls
-from qwen_cli.redaction import Secrets, StreamRedactor, unfinished_end
 from qwen_cli.api.responses import Usage, incomplete_reason, usage_of
 from qwen_cli.api.sse import Delta
+from qwen_cli.redaction import Secrets, StreamRedactor, neutralise_controls, unfinished_end
 
 FLUSH_SECONDS = 0.005  # the longest streamed text waits for its flush (one system call per burst, not per delta)
 

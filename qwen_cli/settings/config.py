@@ -103,8 +103,8 @@ def config_file_layer(path: Path) -> Layer:
 
 def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Read a YAML file that must hold a mapping; return it with the line number of each top-level key."""
-    from qwen_cli.settings import yamlfile
     from qwen_cli.bounds import MAX_TEXT_BYTES, MIB
+    from qwen_cli.settings import yamlfile
 
     try:
         with path.open("rb") as file:

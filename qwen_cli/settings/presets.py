@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qwen_cli.settings.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_path, load_yaml_mapping
-from qwen_cli.errors import UsageError
-from qwen_cli.settings.exposure import exposure_warning
 from qwen_cli.api.request import EFFORTS, REDACTED, shown_url
-from qwen_cli.settings.exposure import ENV_PREFIX
+from qwen_cli.errors import UsageError
+from qwen_cli.settings.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_path, load_yaml_mapping
+from qwen_cli.settings.exposure import ENV_PREFIX, exposure_warning
 from qwen_cli.settings.trust import TRUSTED, Verdict, verdict
 
 SUFFIX = ".yaml"

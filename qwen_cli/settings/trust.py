@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qwen_cli.settings.config import data_dir
 from qwen_cli.errors import UsageError
+from qwen_cli.settings.config import data_dir
 
 STORE_NAME = "trusted-presets.json"
 PRESET_SUFFIXES = (".yaml", ".yml")

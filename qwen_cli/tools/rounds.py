@@ -10,11 +10,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from qwen_cli.settings.config import API_KEY_ENV, api_key_from
+from qwen_cli.api.responses import function_calls
 from qwen_cli.errors import ToolCallsPending, UsageError
 from qwen_cli.redaction import Secrets, withheld_variables
-from qwen_cli.api.responses import function_calls
-from qwen_cli.tools.catalogue import ToolSet, ToolSpec, choice_after_calls, describe_function_call, resolve_tools, tool_choice
+from qwen_cli.settings.config import API_KEY_ENV, api_key_from
+from qwen_cli.tools.catalogue import (
+    ToolSet,
+    ToolSpec,
+    choice_after_calls,
+    describe_function_call,
+    resolve_tools,
+    tool_choice,
+)
 
 DEFAULT_MAX_ROUNDS = 8
 Response = dict[str, Any]
@@ -94,7 +101,13 @@ def answer_calls(
             raise pending(calls, response, announce, "pass --run-tools to run the programs bound with run:")
         if rounds >= plan.max_rounds:
             raise pending(calls, response, announce, f"--max-tool-rounds ({plan.max_rounds}) was reached")
-        from qwen_cli.tools.runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ProgramEnvironment, UnboundCalls, run_calls
+        from qwen_cli.tools.runner import (
+            DEFAULT_OUTPUT_CAP,
+            DEFAULT_TIMEOUT,
+            ProgramEnvironment,
+            UnboundCalls,
+            run_calls,
+        )
 
         try:
             timeout = plan.timeout if plan.timeout is not None else DEFAULT_TIMEOUT
