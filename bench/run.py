@@ -101,8 +101,13 @@ def spawn(python: str, argv: list[str], env: dict[str, str], **streams: object) 
     """Start `argv` under spawn_child.py in a new process group; returns the spawner and its report's read end."""
     report_read, report_write = os.pipe()
     try:
-        proc = popen([python, "-S", str(BENCH / "spawn_child.py"), str(report_write), *argv],
-                     pass_fds=(report_write,), env=env, start_new_session=True, **streams)
+        proc = popen(
+            [python, "-S", str(BENCH / "spawn_child.py"), str(report_write), *argv],
+            pass_fds=(report_write,),
+            env=env,
+            start_new_session=True,
+            **streams,
+        )
     except BaseException:
         os.close(report_read)
         raise
@@ -213,7 +218,9 @@ class TtftServer:
     """bench/ttft_server.py in its own process; `stamp()` is when it wrote the first delta of the last request."""
 
     def __init__(self, python: str, env: dict[str, str]) -> None:
-        self.proc = popen([python, str(BENCH / "ttft_server.py")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self.proc = popen(
+            [python, str(BENCH / "ttft_server.py")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
         line = read_line(self.proc.stdout, 15)
         if not line.startswith("listening "):
             raise BenchError(f"the time-to-first-token server did not start: {line!r}")
@@ -343,25 +350,33 @@ class Bench:
         self.memory: dict[str, Samples] = {}  # streaming runs of goals 3 and 4, reused by goal 5
         self.env = isolated_env(workdir)
         self.workdir = workdir
-        self.neighbours: str | None = None  # where click and pygments were installed for goal 2; "" if they could not be
+        self.neighbours: str | None = (
+            None  # where click and pygments were installed for goal 2; "" if they could not be
+        )
         self.env["QWEN_BASE_URL"] = self.base_url = start_emulator(tools.python, self.env)
         self.configure_llm()
         self.note_missing_tools()
 
     def note_missing_tools(self) -> None:
         tools = self.tools
-        for tool, name in ((tools.llm, "llm"), (tools.sgpt, "shell_gpt (sgpt)"), (tools.openai_python, "the openai SDK")):
+        for tool, name in (
+            (tools.llm, "llm"),
+            (tools.sgpt, "shell_gpt (sgpt)"),
+            (tools.openai_python, "the openai SDK"),
+        ):
             if tool is None:
                 self.notes.append(f"{name} is not installed next to this interpreter or on PATH: skipped")
         if tools.sgpt:
-            self.notes.append("shell_gpt speaks only Chat Completions, which the emulator does not serve: start-up only")
+            self.notes.append(
+                "shell_gpt speaks only Chat Completions, which the emulator does not serve: start-up only"
+            )
 
     def configure_llm(self) -> None:
         """llm reaches the emulator as an OpenAI-compatible extra model that speaks the Responses API."""
         user_dir = Path(self.env["LLM_USER_PATH"])
         user_dir.mkdir(parents=True, exist_ok=True)
         (user_dir / "extra-openai-models.yaml").write_text(
-            f"- model_id: bench-qwen\n  model_name: qwen-plus\n  api_base: \"{self.base_url}\"\n"
+            f'- model_id: bench-qwen\n  model_name: qwen-plus\n  api_base: "{self.base_url}"\n'
             "  api_key_name: bench\n  responses: true\n"
         )
         (user_dir / "keys.json").write_text('{"bench": "sk-bench"}\n')
@@ -397,7 +412,9 @@ class Bench:
             samples.ttft.append(run.ttft)
 
     def execute(self, command: Command) -> Run:
-        run = (run_pty if command.pty else run_piped)(self.tools.python, list(command.argv), {**self.env, **dict(command.env)})
+        run = (run_pty if command.pty else run_piped)(
+            self.tools.python, list(command.argv), {**self.env, **dict(command.env)}
+        )
         if run.returncode != 0 or not command.check(run.out):
             detail = (run.err or run.out)[-400:].decode(errors="replace").strip()
             raise BenchError(f"`{command.label}` failed (exit {run.returncode}): {detail or 'unexpected output'}")
@@ -409,10 +426,17 @@ class Bench:
 
     def table(self, title: str, samples: dict[str, Samples], reference: str, extra: list[str] | None = None) -> None:
         base = samples[reference].median()
-        rows = [f"### {title}", "", "| command | median | ratio | CPU (median) | peak RSS |", "|---|---:|---:|---:|---:|"]
+        rows = [
+            f"### {title}",
+            "",
+            "| command | median | ratio | CPU (median) | peak RSS |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for label, sample in samples.items():
             ratio = "1.00× (reference)" if label == reference else f"{sample.median() / base:.2f}×"
-            rows.append(f"| `{label}` | {ms(sample.median())} | {ratio} | {ms(sample.median_cpu())} | {sample.peak_mib():.1f} MiB |")
+            rows.append(
+                f"| `{label}` | {ms(sample.median())} | {ratio} | {ms(sample.median_cpu())} | {sample.peak_mib():.1f} MiB |"
+            )
         self.sections.append("\n".join(rows + (extra or []) + [""]))
 
     def judge(self, goal: str, value: float | None, limit: float, at_most: bool = True, unit: str = "×") -> None:
@@ -462,11 +486,24 @@ class Bench:
         dir and put on PYTHONPATH; skipped with a note when they cannot be installed here."""
         if self.neighbours is None:
             target = self.workdir / "neighbours"
-            pip = [self.tools.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(target), "click", "pygments"]
+            pip = [
+                self.tools.python,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(target),
+                "click",
+                "pygments",
+            ]
             installed = subprocess.run(pip, capture_output=True, timeout=600).returncode == 0
             self.neighbours = str(target) if installed else ""
             if not installed:
-                self.notes.append("click and pygments could not be installed into the bench's temp dir: the neighbours case is skipped")
+                self.notes.append(
+                    "click and pygments could not be installed into the bench's temp dir: the neighbours case is skipped"
+                )
         if not self.neighbours:
             return []
         label = " ".join(("qwen", *args)) + " (click and pygments installed)"
@@ -489,15 +526,27 @@ def versions(python: str) -> str:
     )
     found = subprocess.run([python, "-c", script], capture_output=True, text=True, timeout=60).stdout.split()
     pairs = dict(zip(found[::2], found[1::2]))
-    return f"qwen {pairs.pop('qwen-cli', '?')} (" + ", ".join(f"{name} {version}" for name, version in pairs.items()) + ")"
+    return (
+        f"qwen {pairs.pop('qwen-cli', '?')} (" + ", ".join(f"{name} {version}" for name, version in pairs.items()) + ")"
+    )
 
 
 def isolated_env(workdir: Path) -> dict[str, str]:
     """This environment without Python, qwen or client settings, with HOME and XDG dirs in the bench's temp dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "QWEN_", "DASHSCOPE_", "OPENAI_", "LLM_", "XDG_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "QWEN_", "DASHSCOPE_", "OPENAI_", "LLM_", "XDG_"))
+    }
     env.pop("NO_COLOR", None)
-    for name, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
-                      ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state"), ("LLM_USER_PATH", "llm")):
+    for name, sub in (
+        ("HOME", "home"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+        ("LLM_USER_PATH", "llm"),
+    ):
         env[name] = str(workdir / sub)
         (workdir / sub).mkdir(parents=True, exist_ok=True)
     env.update(DASHSCOPE_API_KEY="sk-bench", OPENAI_API_KEY="sk-bench", COLUMNS=str(COLUMNS), LINES=str(LINES))
@@ -527,7 +576,9 @@ def completion_commands(bench: Bench) -> list[Command]:
         else:
             env = (("_TYPER_COMPLETE_ARGS", line), ("_TYPER_COMPLETE_FISH_ACTION", "get-args"))
         label = f"qwen completion ({shell}): {line.strip()}"
-        commands.append(Command(label, (bench.tools.qwen,), contains(expected), env=(("_QWEN_COMPLETE", f"complete_{shell}"), *env)))
+        commands.append(
+            Command(label, (bench.tools.qwen,), contains(expected), env=(("_QWEN_COMPLETE", f"complete_{shell}"), *env))
+        )
     return commands
 
 
@@ -552,7 +603,11 @@ def goal_start(bench: Bench) -> None:
     if tools.sgpt:
         commands.append(Command("sgpt --version", (tools.sgpt, "--version"), contains(b"ShellGPT"), optional=True))
     if tools.openai_python:
-        commands.append(Command("python -c 'import openai'", (tools.openai_python, "-c", "import openai"), equals(b""), optional=True))
+        commands.append(
+            Command(
+                "python -c 'import openai'", (tools.openai_python, "-c", "import openai"), equals(b""), optional=True
+            )
+        )
     samples = bench.measure("1 start", commands)
     slot = [] if completion_commands(bench) else ["| completion requests | (slot reserved: not measured yet) | | | |"]
     bench.table("1. Start-up", samples, "python -c pass", slot)
@@ -577,7 +632,11 @@ def goal_ask(bench: Bench) -> None:
     bench.judge("2 `qwen ask -o text` / baseline", bench.ratio(samples, qwen, f"baseline ask {ASK_PROMPT}"), 3)
     beside = f"{qwen} (click and pygments installed)"
     if beside in samples:
-        bench.judge("2 `qwen ask -o text`, click and pygments installed / baseline", bench.ratio(samples, beside, f"baseline ask {ASK_PROMPT}"), 3)
+        bench.judge(
+            "2 `qwen ask -o text`, click and pygments installed / baseline",
+            bench.ratio(samples, beside, f"baseline ask {ASK_PROMPT}"),
+            3,
+        )
     llm_label = f"llm -m bench-qwen --no-stream {ASK_PROMPT}"
     bench.judge("2 llm / `qwen ask -o text` (qwen faster by)", bench.ratio(samples, llm_label, qwen), 3, at_most=False)
 
@@ -595,7 +654,9 @@ def goal_stream(bench: Bench) -> None:
     bench.table(f"3. `stream` of {WORDS:,} deltas through a pipe", samples, f"baseline stream {prompt}")
     for mode, limit in (("text", 2), ("jsonl", 2.5)):
         label = f"qwen stream -o {mode} {prompt}"
-        bench.judge(f"3 `qwen stream -o {mode}` / baseline", bench.ratio(samples, label, f"baseline stream {prompt}"), limit)
+        bench.judge(
+            f"3 `qwen stream -o {mode}` / baseline", bench.ratio(samples, label, f"baseline stream {prompt}"), limit
+        )
     bench.memory.update(samples)
 
 
@@ -626,7 +687,12 @@ def goal_memory(bench: Bench) -> None:
     missing = [command for command in commands if command.label not in bench.memory]
     if missing:
         bench.memory.update(bench.measure("5 memory", missing))
-    rows = [f"### 5. Peak RSS while streaming {WORDS:,} deltas", "", "| command | peak RSS (max of runs) | median time |", "|---|---:|---:|"]
+    rows = [
+        f"### 5. Peak RSS while streaming {WORDS:,} deltas",
+        "",
+        "| command | peak RSS (max of runs) | median time |",
+        "|---|---:|---:|",
+    ]
     for command in commands:
         sample = bench.memory[command.label]
         rows.append(f"| `{command.label}` | {sample.peak_mib():.1f} MiB | {ms(sample.median())} |")
@@ -638,21 +704,42 @@ def goal_ttft(bench: Bench) -> None:
     server = TtftServer(bench.tools.python, bench.env)
     env_url = server.base_url
     answer = b"Hello world\n"
-    qwen = Command("qwen stream -o text (ttft server)", (bench.tools.qwen, "stream", "--base-url", env_url, "-o", "text", "hi"),
-                   equals(answer), ttft=server)
-    baseline = Command("baseline stream (ttft server)", (bench.tools.python, str(BENCH / "baseline_client.py"), "stream", env_url, "hi"),
-                       equals(answer), ttft=server)
+    qwen = Command(
+        "qwen stream -o text (ttft server)",
+        (bench.tools.qwen, "stream", "--base-url", env_url, "-o", "text", "hi"),
+        equals(answer),
+        ttft=server,
+    )
+    baseline = Command(
+        "baseline stream (ttft server)",
+        (bench.tools.python, str(BENCH / "baseline_client.py"), "stream", env_url, "hi"),
+        equals(answer),
+        ttft=server,
+    )
     samples = bench.measure("6 ttft", [baseline, qwen])
-    rows = ["### 6. Time to first token: first delta written by the server → first byte on the client's stdout (pipe)", "",
-            "| command | median | max | whole run (median) |", "|---|---:|---:|---:|"]
+    rows = [
+        "### 6. Time to first token: first delta written by the server → first byte on the client's stdout (pipe)",
+        "",
+        "| command | median | max | whole run (median) |",
+        "|---|---:|---:|---:|",
+    ]
     for label, sample in samples.items():
-        rows.append(f"| `{label}` | {ms(statistics.median(sample.ttft))} | {ms(max(sample.ttft))} | {ms(sample.median())} |")
+        rows.append(
+            f"| `{label}` | {ms(statistics.median(sample.ttft))} | {ms(max(sample.ttft))} | {ms(sample.median())} |"
+        )
     bench.sections.append("\n".join(rows + [""]))
-    bench.judge("6 first delta → qwen's stdout (median)", statistics.median(samples[qwen.label].ttft) * 1000, 20, unit=" ms")
+    bench.judge(
+        "6 first delta → qwen's stdout (median)", statistics.median(samples[qwen.label].ttft) * 1000, 20, unit=" ms"
+    )
 
 
 GOALS: dict[str, Callable[[Bench], None]] = {
-    "start": goal_start, "ask": goal_ask, "stream": goal_stream, "pretty": goal_pretty, "memory": goal_memory, "ttft": goal_ttft,
+    "start": goal_start,
+    "ask": goal_ask,
+    "stream": goal_stream,
+    "pretty": goal_pretty,
+    "memory": goal_memory,
+    "ttft": goal_ttft,
 }
 
 
@@ -668,11 +755,18 @@ def progress(message: str) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=7, help="timed runs per command (default 7)")
     choices = [*GOAL_NAMES, *GOAL_NAMES.values()]
-    parser.add_argument("--only", nargs="+", choices=choices, metavar="GOAL",
-                        help="goals to run, by number or name: " + ", ".join(f"{k} {v}" for k, v in GOAL_NAMES.items()))
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=choices,
+        metavar="GOAL",
+        help="goals to run, by number or name: " + ", ".join(f"{k} {v}" for k, v in GOAL_NAMES.items()),
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 100:
         parser.error("--runs must be between 1 and 100")

@@ -14,7 +14,9 @@ from typing import Any
 
 MIB = 1024 * 1024
 MAX_BODY_BYTES = 64 * MIB  # a non-streamed reply, once decoded (gzip): the largest answer is far smaller
-MAX_EVENT_BYTES = 64 * MIB  # what a stream may send without completing an event: the last one carries the whole response
+MAX_EVENT_BYTES = (
+    64 * MIB
+)  # what a stream may send without completing an event: the last one carries the whole response
 MAX_ERROR_BODY_BYTES = 1 * MIB  # of an error reply, only this much is read: its message is all qwen needs
 MAX_TEXT_BYTES = 32 * MIB  # one attached file, stdin, a messages, tools, preset or config file
 MAX_JSON_DEPTH = 256  # nested arrays and objects; real replies and inputs stay below 30

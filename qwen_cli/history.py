@@ -130,7 +130,10 @@ class History:
     def record(self, entry: Entry) -> None:
         values = [dumps(getattr(entry, name)) if name in JSON_COLUMNS else getattr(entry, name) for name in COLUMNS]
         with self.connection() as db:
-            db.execute(f"INSERT OR REPLACE INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values)
+            db.execute(
+                f"INSERT OR REPLACE INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                values,
+            )
 
     def record_or_explain(self, entry: Entry) -> str | None:
         """Record, or say why not (once): a history that cannot be written must never fail a request."""
@@ -187,7 +190,9 @@ class History:
             return []  # reading must not create the file
         try:
             connection = self.connection()
-            rows = connection.execute(f"SELECT {', '.join(self._columns)} FROM responses {clause}", parameters).fetchall()
+            rows = connection.execute(
+                f"SELECT {', '.join(self._columns)} FROM responses {clause}", parameters
+            ).fetchall()
         except sqlite3.Error as exc:
             self.unavailable = True
             raise HistoryUnavailable(self.path, "read", exc) from exc
@@ -282,7 +287,10 @@ def keep_private(path: Path) -> list[str]:
     it is the user's; one that belongs to someone else is left as it is, with a warning. Runs before SQLite
     opens the file, so the -wal and -shm files it creates take the file's private mode."""
     problems = []
-    for item, private in ((path.parent, 0o700), *((path.with_name(path.name + suffix), 0o600) for suffix in ("", "-wal", "-shm"))):
+    for item, private in (
+        (path.parent, 0o700),
+        *((path.with_name(path.name + suffix), 0o600) for suffix in ("", "-wal", "-shm")),
+    ):
         problem = tighten(item, private)
         if problem:
             problems.append(problem)

@@ -80,7 +80,10 @@ class Secrets:
 
     def headers(self, headers: Mapping[Any, Any]) -> dict[Any, Any]:
         """HTTP or MCP headers as shown: a value that is a secret hidden whole, the key and long secrets in any."""
-        return {self._walk(name): self.in_place(value) if isinstance(value, str) else self._walk(value) for name, value in headers.items()}
+        return {
+            self._walk(name): self.in_place(value) if isinstance(value, str) else self._walk(value)
+            for name, value in headers.items()
+        }
 
     def url(self, url: str) -> str:
         """A URL as shown: its password replaced where it sits, and the long secrets anywhere else."""

@@ -70,7 +70,9 @@ def qwen_env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
 def qwen(qwen_env: dict[str, str]):
     """Run `qwen ARGS...` with stdin closed (or fed `input`) and return its exit code and outputs."""
 
-    def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None, timeout: float = 30) -> Result:
+    def run(
+        *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None, timeout: float = 30
+    ) -> Result:
         data = input.encode("utf-8") if isinstance(input, str) else input
         completed = subprocess.run(
             [qwen_executable(), *args],
@@ -97,7 +99,9 @@ def qwen_pty(qwen_env: dict[str, str]):
     """Run `qwen ARGS...` with stdin, stdout and stderr on a pseudo-terminal, as a person at a shell would."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 30, columns: int = 80) -> Result:
-        result = run_in_pty([qwen_executable(), *args], {**qwen_env, "COLUMNS": str(columns), "LINES": "40", **(env or {})}, timeout)
+        result = run_in_pty(
+            [qwen_executable(), *args], {**qwen_env, "COLUMNS": str(columns), "LINES": "40", **(env or {})}, timeout
+        )
         assert_no_secret(result)
         return result
 

@@ -296,7 +296,9 @@ def scripted_server(script: Script) -> Iterator[ScriptedServer]:
         thread.join(timeout=5)
 
 
-def send_head(handler: BaseHTTPRequestHandler, status: int, content_type: str, length: int | None = None, **headers: str) -> None:
+def send_head(
+    handler: BaseHTTPRequestHandler, status: int, content_type: str, length: int | None = None, **headers: str
+) -> None:
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
     handler.send_header("X-Request-Id", "req-hostile")
@@ -328,15 +330,33 @@ def text_events(*deltas: str) -> list[dict[str, Any]]:
     response = {"id": RESPONSE_ID, "object": "response", "status": "in_progress", "model": "qwen-plus", "output": []}
     events: list[dict[str, Any]] = [{"type": "response.created", "response": response}]
     for delta in deltas:
-        events.append({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0,
-                       "content_index": 0, "delta": delta})
+        events.append(
+            {
+                "type": "response.output_text.delta",
+                "item_id": "msg_1",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": delta,
+            }
+        )
     return events
 
 
 def completed(text: str) -> dict[str, Any]:
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
-               "content": [{"type": "output_text", "text": text, "annotations": []}]}
-    response = {"id": RESPONSE_ID, "object": "response", "status": "completed", "model": "qwen-plus", "output": [message]}
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    response = {
+        "id": RESPONSE_ID,
+        "object": "response",
+        "status": "completed",
+        "model": "qwen-plus",
+        "output": [message],
+    }
     return {"type": "response.completed", "response": response}
 
 

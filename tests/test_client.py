@@ -73,7 +73,9 @@ def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) ->
 
 
 def raw_reply(status: int, content: bytes, content_type: str, headers: dict[str, str] | None = None) -> Answer:
-    return lambda request: httpx.Response(status, content=content, headers={"content-type": content_type, **(headers or {})})
+    return lambda request: httpx.Response(
+        status, content=content, headers={"content-type": content_type, **(headers or {})}
+    )
 
 
 class Chunks(httpx.SyncByteStream):
@@ -108,9 +110,23 @@ def basic_stream_events() -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.startswith("{")]
 
 
-CREATED = {"type": "response.created", "sequence_number": 0, "response": {"id": "resp_1", "status": "queued", "output": []}}
-DELTA = {"type": "response.output_text.delta", "sequence_number": 1, "item_id": "msg_1", "output_index": 0, "delta": "Hel"}
-DONE = {"type": "response.completed", "sequence_number": 2, "response": {"id": "resp_1", "status": "completed", "output": []}}
+CREATED = {
+    "type": "response.created",
+    "sequence_number": 0,
+    "response": {"id": "resp_1", "status": "queued", "output": []},
+}
+DELTA = {
+    "type": "response.output_text.delta",
+    "sequence_number": 1,
+    "item_id": "msg_1",
+    "output_index": 0,
+    "delta": "Hel",
+}
+DONE = {
+    "type": "response.completed",
+    "sequence_number": 2,
+    "response": {"id": "resp_1", "status": "completed", "output": []},
+}
 
 
 def make_request(stream: bool = False, **options: Any) -> PreparedRequest:
@@ -128,7 +144,9 @@ def make_client(server: Server, recorder: Recorder, **settings: Any) -> Client:
     )
 
 
-def send(server: Server, recorder: Recorder | None = None, request: PreparedRequest | None = None, **settings: Any) -> dict[str, Any]:
+def send(
+    server: Server, recorder: Recorder | None = None, request: PreparedRequest | None = None, **settings: Any
+) -> dict[str, Any]:
     with make_client(server, recorder or Recorder(), **settings) as client:
         return client.send(request or make_request())
 
@@ -178,7 +196,13 @@ def test_the_prepared_request_is_sent_as_it_was_built() -> None:
 @pytest.mark.parametrize("stream_it", [False, True])
 def test_a_password_in_the_base_url_never_replaces_the_keys_bearer_header(stream_it: bool) -> None:
     server = Server(sse_reply(sse(CREATED, DONE)) if stream_it else json_reply(200, COMPLETED))
-    request = build_request("https://user:pa55word@gateway.test/v1", KEY, RequestOptions(model="qwen-plus"), UserInput(prompt="hi"), stream_it)
+    request = build_request(
+        "https://user:pa55word@gateway.test/v1",
+        KEY,
+        RequestOptions(model="qwen-plus"),
+        UserInput(prompt="hi"),
+        stream_it,
+    )
     with make_client(server, Recorder()) as client:
         list(client.stream(request)) if stream_it else client.send(request)
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
@@ -233,11 +257,16 @@ def test_the_flat_error_envelope_becomes_one_line_with_code_and_request_id(recor
 
 
 def test_the_nested_error_envelope_becomes_the_same_kind_of_line() -> None:
-    server = Server(json_reply(404, fixture("error-not-found-nested.json"), headers={"x-request-id": "req-from-header"}))
+    server = Server(
+        json_reply(404, fixture("error-not-found-nested.json"), headers={"x-request-id": "req-from-header"})
+    )
     error = send_error(server)
 
     assert type(error) is ApiError
-    assert error.line() == "Response with id 'resp_xxx' not found. (HTTP 404, code InvalidParameter, request id req-from-header)"
+    assert (
+        error.line()
+        == "Response with id 'resp_xxx' not found. (HTTP 404, code InvalidParameter, request id req-from-header)"
+    )
 
 
 def test_the_request_id_in_the_body_wins_over_the_header() -> None:
@@ -247,7 +276,14 @@ def test_the_request_id_in_the_body_wins_over_the_header() -> None:
 
 
 def test_the_openai_nested_envelope_with_a_code_is_read() -> None:
-    body = {"error": {"message": "Unknown parameter: 'foo'.", "type": "invalid_request_error", "param": "foo", "code": "unknown_parameter"}}
+    body = {
+        "error": {
+            "message": "Unknown parameter: 'foo'.",
+            "type": "invalid_request_error",
+            "param": "foo",
+            "code": "unknown_parameter",
+        }
+    }
     error = send_error(Server(json_reply(400, body)))
 
     assert error.line() == "Unknown parameter: 'foo'. (HTTP 400, code unknown_parameter)"
@@ -348,14 +384,18 @@ def test_429_with_retry_after_waits_that_long_then_succeeds(recorder: Recorder) 
 
 def test_retry_after_as_an_http_date_is_honoured(recorder: Recorder) -> None:
     when = email.utils.formatdate(time.time() + 20, usegmt=True)
-    server = Server(json_reply(503, {"code": "Busy", "message": "busy"}, headers={"Retry-After": when}), json_reply(200, COMPLETED))
+    server = Server(
+        json_reply(503, {"code": "Busy", "message": "busy"}, headers={"Retry-After": when}), json_reply(200, COMPLETED)
+    )
 
     send(server, recorder)
     assert len(recorder.delays) == 1 and 17 <= recorder.delays[0] <= 20
 
 
 def test_an_absurd_retry_after_is_capped_at_a_minute(recorder: Recorder) -> None:
-    server = Server(json_reply(429, {"message": "slow down"}, headers={"Retry-After": "86400"}), json_reply(200, COMPLETED))
+    server = Server(
+        json_reply(429, {"message": "slow down"}, headers={"Retry-After": "86400"}), json_reply(200, COMPLETED)
+    )
 
     send(server, recorder)
     assert recorder.delays == [60.0]
@@ -435,7 +475,10 @@ def test_an_http_200_rate_limit_that_persists_is_a_transient_error() -> None:
     "error",
     [
         {"code": "InvalidParameter", "message": "Unsupported model: '__nope__'"},
-        {"code": "insufficient_quota", "message": "You exceeded your current quota, please check your plan and billing details."},
+        {
+            "code": "insufficient_quota",
+            "message": "You exceeded your current quota, please check your plan and billing details.",
+        },
     ],
 )
 def test_a_failed_response_that_is_not_a_passing_rate_limit_is_returned_as_it_is(error: dict[str, str]) -> None:
@@ -542,7 +585,9 @@ def test_an_sse_body_is_parsed_into_its_events_in_order() -> None:
 
 
 def test_openai_style_framing_with_spaces_and_done_is_read_too() -> None:
-    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in (CREATED, DELTA, DONE)) + "data: [DONE]\n\n"
+    body = (
+        "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in (CREATED, DELTA, DONE)) + "data: [DONE]\n\n"
+    )
 
     assert stream(Server(sse_reply(body.encode()))) == [CREATED, DELTA, DONE]
 
@@ -584,7 +629,9 @@ def test_a_stream_without_a_terminal_event_raises_after_yielding_what_came(recor
 
 
 def test_a_connection_lost_mid_stream_is_a_stream_cut_and_not_retried(recorder: Recorder) -> None:
-    server = Server(sse_reply(sse(CREATED, DELTA), then=httpx.ReadError("connection reset")), sse_reply(sse(CREATED, DONE)))
+    server = Server(
+        sse_reply(sse(CREATED, DELTA), then=httpx.ReadError("connection reset")), sse_reply(sse(CREATED, DONE))
+    )
     received: list[dict[str, Any]] = []
 
     with pytest.raises(StreamCutError) as caught:
@@ -610,7 +657,9 @@ def test_a_stream_is_retried_when_the_connection_fails_before_the_first_event(re
 
 
 def test_a_stream_cut_before_its_first_event_is_retried(recorder: Recorder) -> None:
-    server = Server(sse_reply(b"id:1\nevent:response.cre", then=httpx.ReadError("reset")), sse_reply(sse(CREATED, DONE)))
+    server = Server(
+        sse_reply(b"id:1\nevent:response.cre", then=httpx.ReadError("reset")), sse_reply(sse(CREATED, DONE))
+    )
 
     assert stream(server, recorder) == [CREATED, DONE]
     assert server.attempts == 2

@@ -68,7 +68,9 @@ def test_https_is_verified_and_an_unknown_authority_is_refused(https_url: str, m
         client.http.get(https_url)
 
 
-def test_https_trusts_what_httpx_trusts_including_ssl_cert_file(https_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_https_trusts_what_httpx_trusts_including_ssl_cert_file(
+    https_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
     context = DeferredTLS()
     with httpx.Client(verify=context) as client:
@@ -78,4 +80,8 @@ def test_https_trusts_what_httpx_trusts_including_ssl_cert_file(https_url: str, 
 
 def test_the_stand_in_context_fails_closed() -> None:
     context = DeferredTLS()
-    assert (context.verify_mode, context.check_hostname, context.cert_store_stats()["x509_ca"]) == (ssl.CERT_REQUIRED, True, 0)
+    assert (context.verify_mode, context.check_hostname, context.cert_store_stats()["x509_ca"]) == (
+        ssl.CERT_REQUIRED,
+        True,
+        0,
+    )

@@ -41,7 +41,9 @@ def tab(qwen_env: dict[str, str], tmp_path: Path):
 
     def press(line: str, shell: str = "bash", action: str = "get-args", **env: str) -> subprocess.CompletedProcess[str]:
         full_env = {**qwen_env, **request_env(shell, line, action), **env}
-        return subprocess.run([qwen_executable()], env=full_env, cwd=project, capture_output=True, text=True, timeout=30)
+        return subprocess.run(
+            [qwen_executable()], env=full_env, cwd=project, capture_output=True, text=True, timeout=30
+        )
 
     return press
 
@@ -56,7 +58,9 @@ def values(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 @pytest.mark.parametrize("path", [generate.TABLE_MODULE, *generate.SCRIPTS.values()], ids=lambda path: path.name)
 def test_generated_file_is_up_to_date(path: Path) -> None:
-    assert (CHECKOUT / path).read_text(encoding="utf-8") == generate.outputs()[path], f"{path} is out of date: {REGENERATE}"
+    assert (CHECKOUT / path).read_text(encoding="utf-8") == generate.outputs()[path], (
+        f"{path} is out of date: {REGENERATE}"
+    )
 
 
 INSTALLED = {"bash": ".bash_completions/qwen.sh", "zsh": ".zfunc/_qwen", "fish": ".config/fish/completions/qwen.fish"}
@@ -65,7 +69,9 @@ INSTALLED = {"bash": ".bash_completions/qwen.sh", "zsh": ".zfunc/_qwen", "fish":
 @pytest.mark.parametrize("shell", sorted(INSTALLED))
 def test_install_completion_installs_the_shipped_script(shell: str, qwen_env: dict[str, str], tmp_path: Path) -> None:
     env = {**qwen_env, "HOME": str(tmp_path / "home"), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
-    result = subprocess.run([qwen_executable(), "--install-completion", shell], env=env, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [qwen_executable(), "--install-completion", shell], env=env, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0 and f"{shell} completion installed" in result.stdout
     installed = (tmp_path / "home" / INSTALLED[shell]).read_text()
     assert installed.strip() == (CHECKOUT / generate.SCRIPTS[shell]).read_text().strip()
@@ -119,11 +125,32 @@ def test_nothing_to_offer_leaves_the_shell_to_complete_files(tab) -> None:
 # --- the same answers as typer's own completion ----------------------------------------------------------------
 
 STATIC = [
-    "qwen ", "qwen h", "qwen -", "qwen --", "qwen history ", "qwen history --", "qwen tools s", "qwen ask --ou",
-    "qwen ask -o ", "qwen ask --output=j", "qwen ask --think --th", "qwen stream -o json --", "qwen ask -v -o json -",
-    "qwen ask -vo ", "qwen ask -ojs", "qwen ask --bogus x --mo", "qwen --bogus ask --mo", "qwen ask -- --mo",
-    "qwen bogus ", "qwen response items x --order ", "qwen ask --effort=h", "qwen emulator --port 8 -",
-    "qwen ask 'hello wor", "qwen continue x --st", "qwen ask --think=1 -", "qwen config show -",
+    "qwen ",
+    "qwen h",
+    "qwen -",
+    "qwen --",
+    "qwen history ",
+    "qwen history --",
+    "qwen tools s",
+    "qwen ask --ou",
+    "qwen ask -o ",
+    "qwen ask --output=j",
+    "qwen ask --think --th",
+    "qwen stream -o json --",
+    "qwen ask -v -o json -",
+    "qwen ask -vo ",
+    "qwen ask -ojs",
+    "qwen ask --bogus x --mo",
+    "qwen --bogus ask --mo",
+    "qwen ask -- --mo",
+    "qwen bogus ",
+    "qwen response items x --order ",
+    "qwen ask --effort=h",
+    "qwen emulator --port 8 -",
+    "qwen ask 'hello wor",
+    "qwen continue x --st",
+    "qwen ask --think=1 -",
+    "qwen config show -",
 ]
 
 
@@ -134,7 +161,11 @@ def typer_answer(shell: str, line: str) -> str:
 
 def items_of(shell: str, output: str) -> list[str]:
     # click lists -h and --help in the order of a set, which varies from run to run.
-    return sorted(output.removeprefix("_arguments '*: :((").replace("))'\n", "\n").splitlines()) if shell == "zsh" else sorted(output.splitlines())
+    return (
+        sorted(output.removeprefix("_arguments '*: :((").replace("))'\n", "\n").splitlines())
+        if shell == "zsh"
+        else sorted(output.splitlines())
+    )
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
@@ -157,7 +188,10 @@ def test_output_modes_effort_levels_regions_and_orders(tab) -> None:
 
 def test_built_in_tools_with_their_descriptions(tab) -> None:
     assert values(tab("qwen ask --tool ")) == list(BUILTINS)
-    assert tab("qwen stream --tool code", "fish").stdout == f"code_interpreter\t{BUILTINS['code_interpreter'].description}\n"
+    assert (
+        tab("qwen stream --tool code", "fish").stdout
+        == f"code_interpreter\t{BUILTINS['code_interpreter'].description}\n"
+    )
     assert values(tab("qwen tools show web_")) == ["web_search", "web_extractor", "web_search_image"]
 
 
@@ -172,7 +206,9 @@ def test_models_from_the_config_file_and_the_environment_come_first(tab, qwen_en
     path.write_text('region: cn\nmodel: "my-finetune"   # ours\ntimeout: 600\n')
     assert values(tab("qwen ask -m my"))[:1] == ["my-finetune"]
     zsh = tab("qwen ask -m ", "zsh", QWEN_MODEL="qwen3.8-flash").stdout
-    assert zsh.startswith("""_arguments '*: :(("qwen3.8-flash":"QWEN_MODEL"\n"my-finetune":"config file"\n"deepseek-v4-flash"\n""")
+    assert zsh.startswith(
+        """_arguments '*: :(("qwen3.8-flash":"QWEN_MODEL"\n"my-finetune":"config file"\n"deepseek-v4-flash"\n"""
+    )
     assert zsh.count('"qwen3.8-flash"') == 1
 
 
@@ -217,7 +253,9 @@ def test_without_a_history_only_last_is_offered_and_no_file_is_created(tab, qwen
     assert not Path(history.history_path(qwen_env)).exists()
 
 
-@pytest.mark.parametrize("env", [{"XDG_DATA_HOME": "/d", "XDG_CONFIG_HOME": "/c", "HOME": "/h"}, {"HOME": "/h"}, {"HOME": ""}])
+@pytest.mark.parametrize(
+    "env", [{"XDG_DATA_HOME": "/d", "XDG_CONFIG_HOME": "/c", "HOME": "/h"}, {"HOME": "/h"}, {"HOME": ""}]
+)
 def test_completion_finds_the_files_where_history_and_config_keep_them(env: dict[str, str]) -> None:
     assert completion.history_file(env) == str(history.history_path(env))
     assert completion.config_file(env) == str(config.config_path(env))

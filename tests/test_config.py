@@ -110,7 +110,12 @@ def test_the_config_file_sets_every_setting_it_may_hold(env: dict[str, str]) -> 
     )
     settings = resolve(env)
 
-    assert (settings.model, settings.base_url, settings.timeout, settings.connect_timeout) == ("qwen3.8-max", CN, 60, 2.5)
+    assert (settings.model, settings.base_url, settings.timeout, settings.connect_timeout) == (
+        "qwen3.8-max",
+        CN,
+        60,
+        2.5,
+    )
     assert (settings.max_retries, settings.output) == (0, "json")
     assert set(settings.sources.values()) == {f"config file {path}"}
 
@@ -171,7 +176,14 @@ def test_a_region_flag_picks_its_endpoint(env: dict[str, str], region: str) -> N
         ({}, {"region": "us"}, {"QWEN_BASE_URL": "https://env.example/v1"}, "", US, "preset"),
         ({"base_url": "https://flag.example/v1"}, {"region": "us"}, {}, "", "https://flag.example/v1", "flag"),
         ({}, {}, {"QWEN_BASE_URL": "https://env.example/v1"}, "region: cn\n", "https://env.example/v1", "environment"),
-        ({}, {}, {"QWEN_BASE_URL": "https://env.example/v1"}, "base_url: https://f.example/v1\n", "https://env.example/v1", "environment"),
+        (
+            {},
+            {},
+            {"QWEN_BASE_URL": "https://env.example/v1"},
+            "base_url: https://f.example/v1\n",
+            "https://env.example/v1",
+            "environment",
+        ),
         ({"region": "us"}, {}, {}, "base_url: https://file.example/v1\n", US, "flag"),
         ({}, {}, {}, "region: cn\n", CN, "config"),
         ({}, {}, {}, "", INTL, "default"),

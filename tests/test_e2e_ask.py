@@ -47,9 +47,25 @@ def test_only_the_parameters_the_user_set_are_sent(qwen, emulator) -> None:
 
 def test_every_request_option_reaches_the_body(qwen, emulator) -> None:
     result = qwen(
-        "ask", "-m", "qwen3.8-max", "-s", "Be brief", "-t", "0.5", "--top-p", "0.9", "--no-think",
-        "--effort", "low", "--max-output-tokens", "64", "--no-store", "--session-cache",
-        "--extra", '{"reasoning": {"summary": "auto"}, "metadata": {"k": "v"}}', "hello",
+        "ask",
+        "-m",
+        "qwen3.8-max",
+        "-s",
+        "Be brief",
+        "-t",
+        "0.5",
+        "--top-p",
+        "0.9",
+        "--no-think",
+        "--effort",
+        "low",
+        "--max-output-tokens",
+        "64",
+        "--no-store",
+        "--session-cache",
+        "--extra",
+        '{"reasoning": {"summary": "auto"}, "metadata": {"k": "v"}}',
+        "hello",
     )
     assert result.returncode == 0, result.stderr
     assert last_body(emulator) == {
@@ -75,8 +91,12 @@ def test_no_session_cache_sends_the_disable_header(qwen, emulator) -> None:
 
 def test_python_dash_m_works_like_the_command(qwen_env, emulator) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "qwen_cli", "ask", "hi"], env=qwen_env, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=30,
+        [sys.executable, "-m", "qwen_cli", "ask", "hi"],
+        env=qwen_env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
     )
     assert (result.returncode, result.stdout) == (0, "You said: hi\n")
 
@@ -103,8 +123,12 @@ def test_piped_text_alone_is_the_prompt(qwen, emulator) -> None:
 def test_an_idle_open_stdin_does_not_hang_a_prompt(qwen_env, emulator) -> None:
     # CI runners leave stdin open and silent; the writer here never writes and never closes.
     process = subprocess.Popen(
-        [qwen_executable(), "ask", "hi"], env=qwen_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [qwen_executable(), "ask", "hi"],
+        env=qwen_env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         stdout, stderr = wait_without_closing(process)
@@ -135,7 +159,7 @@ def test_files_are_attached_with_their_names(qwen, emulator, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     content = last_body(emulator)["input"][0]["content"]
     assert content == [
-        {"type": "input_text", "text": f'<document name="{source}">\nprint(\'hi\')\n</document>'},
+        {"type": "input_text", "text": f"<document name=\"{source}\">\nprint('hi')\n</document>"},
         {"type": "input_text", "text": '<document name="stdin">\nfrom stdin\n</document>'},
         {"type": "input_text", "text": "review"},
     ]
@@ -185,8 +209,13 @@ def test_bad_files_are_exit_2_before_any_network(qwen_env, emulator, tmp_path: P
     if content is not None:
         (tmp_path / args[1]).write_bytes(content)
     result = subprocess.run(
-        [qwen_executable(), "ask", *args], cwd=tmp_path, env=qwen_env, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=30,
+        [qwen_executable(), "ask", *args],
+        cwd=tmp_path,
+        env=qwen_env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
     )
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.startswith("qwen: error: ")
@@ -299,7 +328,9 @@ def test_precedence_flag_over_environment_over_config_file(qwen, qwen_env, emula
     from_env = qwen("ask", "hi", env={"QWEN_MODEL": "qwen-flash"})
     from_flag = qwen("ask", "-m", "qwen3.8-max", "-o", "text", "hi", env={"QWEN_MODEL": "qwen-flash"})
     assert [body["model"] for body in map(lambda entry: entry["body"], created(emulator))] == [
-        "qwen3.5-flash", "qwen-flash", "qwen3.8-max",
+        "qwen3.5-flash",
+        "qwen-flash",
+        "qwen3.8-max",
     ]
     assert json.loads(from_file.stdout)["model"] == "qwen3.5-flash" and json.loads(from_env.stdout)
     assert from_flag.stdout == "You said: hi\n"
@@ -324,7 +355,9 @@ def test_json_is_the_final_response_as_stored_by_the_server(qwen, emulator) -> N
     assert result.returncode == 0
     assert response["object"] == "response" and response["status"] == "completed"
     assert response["output"][-1]["content"][0]["text"] == "You said: hi"
-    request = urllib.request.Request(f"{emulator.base_url}/responses/{response['id']}", headers={"Authorization": f"Bearer {API_KEY}"})
+    request = urllib.request.Request(
+        f"{emulator.base_url}/responses/{response['id']}", headers={"Authorization": f"Bearer {API_KEY}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as stored:
         assert json.loads(stored.read()) == response
 
@@ -383,7 +416,9 @@ def test_a_failed_response_is_exit_1_and_json_mode_writes_the_error_to_stdout(qw
     text = qwen("ask", "@@fail")
     as_json = qwen("ask", "--json", "@@fail")
     assert (text.returncode, text.stdout) == (1, "")
-    assert re.search(r"the request failed: Emulated failure\. \(response resp_[0-9a-f-]+\) \(code InternalError\)", text.stderr)
+    assert re.search(
+        r"the request failed: Emulated failure\. \(response resp_[0-9a-f-]+\) \(code InternalError\)", text.stderr
+    )
     assert as_json.returncode == 1
     error = json.loads(as_json.stdout)["error"]
     assert error == {"type": "api_error", "message": error["message"], "code": "InternalError", "exit_code": 1}
@@ -470,8 +505,13 @@ def test_version_and_help(qwen) -> None:
 def test_ctrl_c_while_waiting_is_exit_130(qwen_env, emulator) -> None:
     emulator.set_faults(first_event_delay=10)
     process = subprocess.Popen(
-        [qwen_executable(), "ask", "hi"], env=qwen_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, preexec_fn=answer_ctrl_c,
+        [qwen_executable(), "ask", "hi"],
+        env=qwen_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=answer_ctrl_c,
     )
     deadline = time.monotonic() + 10
     while not created(emulator) and time.monotonic() < deadline:

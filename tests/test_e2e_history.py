@@ -121,7 +121,11 @@ def as_ordinary_user() -> Callable[[], None]:
 
 def run_as_ordinary_user(qwen_env: dict[str, str], *args: str) -> Result:
     completed = subprocess.run(
-        [qwen_executable(), *args], stdin=subprocess.DEVNULL, capture_output=True, env=qwen_env, timeout=30,
+        [qwen_executable(), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=qwen_env,
+        timeout=30,
         preexec_fn=as_ordinary_user(),
     )
     result = Result(completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8"))
@@ -141,8 +145,12 @@ def umask(mask: int) -> Iterator[None]:
 def interrupt_stream_when(qwen_env: dict[str, str], shown: str, *args: str) -> Result:
     """Start `qwen ARGS...` on pipes, press Ctrl-C once `shown` is on stdout, and collect the rest."""
     process = subprocess.Popen(
-        [qwen_executable(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=qwen_env, preexec_fn=answer_ctrl_c,
+        [qwen_executable(), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=qwen_env,
+        preexec_fn=answer_ctrl_c,
     )
     received, deadline = b"", time.monotonic() + 20
     try:
@@ -178,10 +186,16 @@ def test_last_is_the_newest_continuable_response_whichever_command_made_it(qwen,
     assert (last_body(emulator)["previous_response_id"], continued.stdout) == (asked.id, "You said: two (turn 2)\n")
     streamed = turn(qwen, "stream", "three")
     after_stream = turn(qwen, "continue", "last", "four")
-    assert (last_body(emulator)["previous_response_id"], after_stream.stdout) == (streamed.id, "You said: four (turn 2)\n")
+    assert (last_body(emulator)["previous_response_id"], after_stream.stdout) == (
+        streamed.id,
+        "You said: four (turn 2)\n",
+    )
     assert qwen("ask", "@@fail").returncode == 1  # a failed response is recorded, but is nothing to continue
     by_ask = turn(qwen, "ask", "-c", "five")
-    assert (last_body(emulator)["previous_response_id"], by_ask.stdout) == (after_stream.id, "You said: five (turn 3)\n")
+    assert (last_body(emulator)["previous_response_id"], by_ask.stdout) == (
+        after_stream.id,
+        "You said: five (turn 3)\n",
+    )
     by_stream = turn(qwen, "stream", "-c", "six")
     assert (last_body(emulator)["previous_response_id"], by_stream.stdout) == (by_ask.id, "You said: six (turn 4)\n")
     assert last_body(emulator)["stream"] is True
@@ -191,7 +205,10 @@ def test_last_is_the_newest_continuable_response_whichever_command_made_it(qwen,
 def test_last_with_an_empty_history_is_exit_2_and_sends_nothing(qwen, emulator, args: list[str]) -> None:
     result = qwen(*args)
     assert (result.returncode, result.stdout) == (2, "")
-    assert one_line(result.stderr) == "qwen: error: there is no earlier response in the local history to continue; ask something first\n"
+    assert (
+        one_line(result.stderr)
+        == "qwen: error: there is no earlier response in the local history to continue; ask something first\n"
+    )
     assert emulator.requests == []
 
 
@@ -223,7 +240,12 @@ def test_continue_streams_when_asked(qwen, emulator, how: list[str]) -> None:
     first = turn(qwen, "ask", "hi")
     result = qwen("continue", first.id, *how, "more")
     assert result.returncode == 0, result.stderr
-    assert last_body(emulator) == {"model": "qwen-plus", "input": "more", "previous_response_id": first.id, "stream": True}
+    assert last_body(emulator) == {
+        "model": "qwen-plus",
+        "input": "more",
+        "previous_response_id": first.id,
+        "stream": True,
+    }
     assert created(emulator)[-1]["headers"]["accept"] == "text/event-stream"
     if how == ["--stream"]:
         assert (result.stdout, result.stderr) == ("You said: more (turn 2)\n", "")
@@ -253,13 +275,28 @@ def test_the_parents_model_and_instructions_go_on_unless_flags_replace_them(qwen
     root = turn(qwen, "ask", "-m", "qwen-flash", "-s", "Be kind", "root")
     kept = turn(qwen, "continue", root.id, "a")
     assert kept.stdout == "[Be kind] You said: a (turn 2)\n"
-    assert last_body(emulator) == {"model": "qwen-flash", "input": "a", "instructions": "Be kind", "previous_response_id": root.id}
+    assert last_body(emulator) == {
+        "model": "qwen-flash",
+        "input": "a",
+        "instructions": "Be kind",
+        "previous_response_id": root.id,
+    }
     replaced = turn(qwen, "continue", "last", "-m", "qwen-max", "-s", "Be terse", "b")
     assert replaced.stdout == "[Be terse] You said: b (turn 3)\n"
-    assert last_body(emulator) == {"model": "qwen-max", "input": "b", "instructions": "Be terse", "previous_response_id": kept.id}
+    assert last_body(emulator) == {
+        "model": "qwen-max",
+        "input": "b",
+        "instructions": "Be terse",
+        "previous_response_id": kept.id,
+    }
     inherited = turn(qwen, "ask", "-c", "c")
     assert inherited.stdout == "[Be terse] You said: c (turn 4)\n"
-    assert last_body(emulator) == {"model": "qwen-max", "input": "c", "instructions": "Be terse", "previous_response_id": replaced.id}
+    assert last_body(emulator) == {
+        "model": "qwen-max",
+        "input": "c",
+        "instructions": "Be terse",
+        "previous_response_id": replaced.id,
+    }
 
 
 def test_previous_still_continues_any_id(qwen, qwen_env, emulator) -> None:
@@ -273,13 +310,27 @@ def test_previous_still_continues_any_id(qwen, qwen_env, emulator) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["ask", "--conversation", "conv_1", "--previous", "resp_1", "hi"], "--conversation and --previous cannot be used together"),
-        (["stream", "--conversation", "conv_1", "--continue", "hi"], "--conversation cannot be combined with -c or qwen continue"),
-        (["continue", "last", "--conversation", "conv_1", "hi"], "--conversation cannot be combined with -c or qwen continue"),
-        (["ask", "-c", "--previous", "resp_1", "hi"], "--previous and continuing (-c or qwen continue) both name the turn"),
+        (
+            ["ask", "--conversation", "conv_1", "--previous", "resp_1", "hi"],
+            "--conversation and --previous cannot be used together",
+        ),
+        (
+            ["stream", "--conversation", "conv_1", "--continue", "hi"],
+            "--conversation cannot be combined with -c or qwen continue",
+        ),
+        (
+            ["continue", "last", "--conversation", "conv_1", "hi"],
+            "--conversation cannot be combined with -c or qwen continue",
+        ),
+        (
+            ["ask", "-c", "--previous", "resp_1", "hi"],
+            "--previous and continuing (-c or qwen continue) both name the turn",
+        ),
     ],
 )
-def test_two_ways_of_naming_the_context_are_exit_2_before_any_network(qwen, emulator, args: list[str], message: str) -> None:
+def test_two_ways_of_naming_the_context_are_exit_2_before_any_network(
+    qwen, emulator, args: list[str], message: str
+) -> None:
     result = qwen(*args)
     assert (result.returncode, result.stdout) == (2, "")
     assert one_line(result.stderr).startswith(f"qwen: error: {message}")
@@ -292,7 +343,12 @@ def test_continuing_an_older_id_forks_and_each_thread_is_its_own_chain(qwen, emu
     deeper = turn(qwen, "continue", left.id, "deeper")
     right = turn(qwen, "continue", root.id, "right")
     assert (deeper.stdout, right.stdout) == ("You said: deeper (turn 3)\n", "You said: right (turn 2)\n")
-    assert [request["body"].get("previous_response_id") for request in created(emulator)] == [None, root.id, left.id, root.id]
+    assert [request["body"].get("previous_response_id") for request in created(emulator)] == [
+        None,
+        root.id,
+        left.id,
+        root.id,
+    ]
     assert [entry["id"] for entry in history_json(qwen, "thread", deeper.id)] == [root.id, left.id, deeper.id]
     assert [entry["id"] for entry in history_json(qwen, "thread", right.id)] == [root.id, right.id]
     assert [entry["parent_id"] for entry in history_json(qwen, "thread", right.id)] == [None, root.id]
@@ -349,8 +405,20 @@ def test_a_made_up_id_is_exit_1_without_a_date(qwen, emulator) -> None:
 def test_every_response_is_recorded_with_what_a_user_needs(qwen, emulator, command: str) -> None:
     before = time.time()
     parent = turn(qwen, command, "hi")
-    child = turn(qwen, command, "-c", "-s", "Be brief", "-t", "0.5", "--think", "--max-output-tokens", "64",
-                 "--session-cache", "again")
+    child = turn(
+        qwen,
+        command,
+        "-c",
+        "-s",
+        "Be brief",
+        "-t",
+        "0.5",
+        "--think",
+        "--max-output-tokens",
+        "64",
+        "--session-cache",
+        "again",
+    )
     after = time.time()
     entry = history_json(qwen, "show", "last")
     assert before <= entry.pop("created_at") <= after
@@ -365,7 +433,10 @@ def test_every_response_is_recorded_with_what_a_user_needs(qwen, emulator, comma
         "status": "completed",
         "usage": stored_response(emulator, child.id)["usage"],
         "options": {
-            "instructions": "Be brief", "temperature": 0.5, "enable_thinking": True, "max_output_tokens": 64,
+            "instructions": "Be brief",
+            "temperature": 0.5,
+            "enable_thinking": True,
+            "max_output_tokens": 64,
             "previous_response_id": parent.id,
         },
         "endpoint": emulator.base_url,
@@ -445,7 +516,10 @@ def test_history_clear_all_or_older_than_an_age(qwen, qwen_env, emulator) -> Non
         db.execute("UPDATE responses SET created_at = created_at - 2 * 86400 WHERE id = ?", (old,))
     bad = qwen("history", "clear", "--older-than", "soon")
     assert (bad.returncode, bad.stdout) == (2, "")
-    assert one_line(bad.stderr) == "qwen: error: --older-than takes a number and a unit (s, m, h, d or w), like 30d; got 'soon'\n"
+    assert (
+        one_line(bad.stderr)
+        == "qwen: error: --older-than takes a number and a unit (s, m, h, d or w), like 30d; got 'soon'\n"
+    )
     pruned = qwen("history", "clear", "--older-than", "1d")
     assert (pruned.returncode, pruned.stdout) == (0, "removed 1 response from the history\n")
     assert [entry["id"] for entry in history_json(qwen, "list")] == recent[::-1]
@@ -468,7 +542,12 @@ def test_no_history_records_nothing(qwen, qwen_env, emulator, turned_off: str) -
         config.parent.mkdir(parents=True)
         config.write_text("history: false\n", encoding="utf-8")
     asked, streamed = qwen("ask", *args, "hi"), qwen("stream", *args, "there")
-    assert (asked.returncode, asked.stdout, streamed.returncode, streamed.stdout) == (0, "You said: hi\n", 0, "You said: there\n")
+    assert (asked.returncode, asked.stdout, streamed.returncode, streamed.stdout) == (
+        0,
+        "You said: hi\n",
+        0,
+        "You said: there\n",
+    )
     assert not history_file(qwen_env).exists()
     assert history_json(qwen, "list") == []
 
@@ -485,7 +564,12 @@ def test_a_cut_stream_is_recorded_as_cut_with_the_partial_answer(qwen, qwen_env,
     assert (result.returncode, result.stdout) == (4, "w1 w2 \n")
     response_id = re.search(r"response id (resp_\S+) \(incomplete\)", result.stderr).group(1)
     entry = history_json(qwen, "show", "last")
-    assert (entry["id"], entry["status"], entry["answer"], entry["model"]) == (response_id, "cut", "w1 w2 ", "qwen-plus")
+    assert (entry["id"], entry["status"], entry["answer"], entry["model"]) == (
+        response_id,
+        "cut",
+        "w1 w2 ",
+        "qwen-plus",
+    )
 
 
 def test_ctrl_c_mid_stream_is_recorded_as_interrupted_and_can_be_continued(qwen, qwen_env, emulator) -> None:
@@ -518,7 +602,9 @@ def break_history(qwen_env: dict[str, str], how: str) -> None:
     "command, how",
     [("ask", "read-only folder, first use"), ("stream", "read-only folder"), ("stream", "corrupt")],
 )
-def test_a_history_that_cannot_be_written_warns_and_the_answer_still_comes(qwen, qwen_env, emulator, how: str, command: str) -> None:
+def test_a_history_that_cannot_be_written_warns_and_the_answer_still_comes(
+    qwen, qwen_env, emulator, how: str, command: str
+) -> None:
     history_file(qwen_env).parent.mkdir(parents=True)
     if how != "read-only folder, first use":
         turn(qwen, "ask", "an earlier question")
@@ -533,7 +619,9 @@ def test_a_history_that_cannot_be_written_warns_and_the_answer_still_comes(qwen,
 
 
 @pytest.mark.parametrize("how", ["read-only", "corrupt"])
-def test_continuing_a_full_id_never_fails_for_a_history_that_cannot_be_written(qwen, qwen_env, emulator, how: str) -> None:
+def test_continuing_a_full_id_never_fails_for_a_history_that_cannot_be_written(
+    qwen, qwen_env, emulator, how: str
+) -> None:
     # The id is given whole: the request needs nothing from the history, and the issue says a history that
     # cannot be written never fails the request.
     first = turn(qwen, "ask", "hi")
@@ -545,7 +633,9 @@ def test_continuing_a_full_id_never_fails_for_a_history_that_cannot_be_written(q
     assert (result.returncode, result.stdout) == (0, "You said: more (turn 2)\n"), result.stderr
     assert last_body(emulator)["previous_response_id"] == first.id
     warnings = result.stderr.splitlines()
-    assert warnings and all(line.startswith(f"qwen: warning: the history at {history_file(qwen_env)} ") for line in warnings)
+    assert warnings and all(
+        line.startswith(f"qwen: warning: the history at {history_file(qwen_env)} ") for line in warnings
+    )
 
 
 def test_a_history_in_a_read_only_folder_can_still_be_read_and_continued(qwen, qwen_env, emulator) -> None:
@@ -572,12 +662,19 @@ def test_a_dozen_simultaneous_requests_share_one_history_and_lose_nothing(qwen, 
     emulator.set_faults(first_event_delay=0.3)  # the replies arrive together, so the writes contend
     prompts = [f"question number {n}" for n in range(1, 13)]
     processes = [
-        subprocess.Popen([qwen_executable(), "ask", prompt], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=qwen_env)
+        subprocess.Popen(
+            [qwen_executable(), "ask", prompt],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=qwen_env,
+        )
         for prompt in prompts
     ]
-    outcomes = [(process.wait(timeout=30), *(stream.read().decode() for stream in (process.stdout, process.stderr)))
-                for process in processes]
+    outcomes = [
+        (process.wait(timeout=30), *(stream.read().decode() for stream in (process.stdout, process.stderr)))
+        for process in processes
+    ]
     for process in processes:
         process.stdout.close(), process.stderr.close()
     assert outcomes == [(0, f"You said: {prompt}\n", "") for prompt in prompts]
@@ -614,8 +711,13 @@ def test_response_items_lists_the_chained_turns_with_limit_order_and_after(qwen,
     turn(qwen, "ask", "one")
     turn(qwen, "continue", "last", "two")
     third = turn(qwen, "continue", "last", "three")
-    every = [("user", "one"), ("assistant", "You said: one"), ("user", "two"), ("assistant", "You said: two (turn 2)"),
-             ("user", "three")]
+    every = [
+        ("user", "one"),
+        ("assistant", "You said: one"),
+        ("user", "two"),
+        ("assistant", "You said: two (turn 2)"),
+        ("user", "three"),
+    ]
     ascending = qwen("response", "items", third.id, "--order", "asc")
     assert (ascending.returncode, ascending.stderr) == (0, "")
     assert [(role, text) for _, role, text in ITEM_LINE.findall(ascending.stdout)] == every
@@ -649,7 +751,9 @@ def test_a_conversation_carries_its_items_into_every_turn(qwen, qwen_env, emulat
     assert made.returncode == 0 and made.stderr == ""
     conversation = made.stdout.strip()
     assert made.stdout == f"{conversation}\n" and conversation.startswith("conv_")
-    assert emulator.requests[-1]["body"] == {"items": [{"type": "message", "role": "user", "content": "My name is Ada."}]}
+    assert emulator.requests[-1]["body"] == {
+        "items": [{"type": "message", "role": "user", "content": "My name is Ada."}]
+    }
     joined = qwen("ask", "--conversation", conversation, "what is my name?")
     assert (joined.returncode, joined.stdout) == (0, "You said: what is my name? (turn 2)\n")
     assert last_body(emulator) == {"model": "qwen-plus", "input": "what is my name?", "conversation": conversation}
@@ -657,7 +761,9 @@ def test_a_conversation_carries_its_items_into_every_turn(qwen, qwen_env, emulat
     items = qwen("conversation", "items", conversation, "--order", "asc")
     assert (items.returncode, items.stderr) == (0, "")
     assert [(role, text) for _, role, text in ITEM_LINE.findall(items.stdout)] == [
-        ("user", "My name is Ada."), ("user", "what is my name?"), ("assistant", "You said: what is my name? (turn 2)"),
+        ("user", "My name is Ada."),
+        ("user", "what is my name?"),
+        ("assistant", "You said: what is my name? (turn 2)"),
     ]
     latest = json.loads(qwen("conversation", "items", conversation, "--limit", "1", "--json").stdout)
     assert [item["role"] for item in latest["data"]] == ["assistant"] and latest["has_more"] is True
@@ -678,7 +784,9 @@ def test_a_deleted_or_missing_conversation_is_exit_1(qwen, emulator) -> None:
     for args in (["conversation", "items", conversation], ["conversation", "delete", conversation]):
         gone = qwen(*args)
         assert (gone.returncode, gone.stdout) == (1, "")
-        assert one_line(gone.stderr).startswith(f"qwen: error: Conversation with id '{conversation}' not found. (HTTP 404")
+        assert one_line(gone.stderr).startswith(
+            f"qwen: error: Conversation with id '{conversation}' not found. (HTTP 404"
+        )
     joined = qwen("ask", "--conversation", conversation, "hi")
     assert (joined.returncode, joined.stdout) == (1, "")
     assert one_line(joined.stderr).startswith(f"qwen: error: Not found conversation: {conversation} (HTTP 400")

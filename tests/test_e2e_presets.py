@@ -63,7 +63,9 @@ def config_file(qwen_env: dict[str, str]) -> Path:
 def run(qwen_env: dict[str, str], project: Path) -> Run:
     """`qwen ARGS...` as a real process whose working directory is the project (or `cwd`)."""
 
-    def run_qwen(*args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    def run_qwen(
+        *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
+    ) -> Result:
         completed = subprocess.run(
             [qwen_executable(), *args],
             cwd=cwd or project,
@@ -124,26 +126,41 @@ def columns(text: str) -> list[list[str]]:
 # --- finding a preset: project, user, path --------------------------------------------------------------------
 
 
-def test_a_project_preset_is_found_by_name_from_the_project_and_its_subdirectories(run: Run, project: Path, emulator: Emulator) -> None:
+def test_a_project_preset_is_found_by_name_from_the_project_and_its_subdirectories(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
     project_preset(project, "terse", "model: qwen3.8-flash\ninstructions: Answer in one sentence.\n")
     (project / "src" / "deep").mkdir(parents=True)
 
     for cwd in (project, project / "src" / "deep"):
         result = ok(run("ask", "-p", "terse", "what is a monad", cwd=cwd))
-        assert last_body(emulator) == {"model": "qwen3.8-flash", "input": "what is a monad", "instructions": "Answer in one sentence."}
+        assert last_body(emulator) == {
+            "model": "qwen3.8-flash",
+            "input": "what is a monad",
+            "instructions": "Answer in one sentence.",
+        }
         assert result.stdout == "[Answer in one sentence.] You said: what is a monad\n"
 
 
-def test_a_user_preset_is_found_by_name_from_any_directory(run: Run, user_dir: Path, tmp_path: Path, emulator: Emulator) -> None:
+def test_a_user_preset_is_found_by_name_from_any_directory(
+    run: Run, user_dir: Path, tmp_path: Path, emulator: Emulator
+) -> None:
     write(user_dir / "french.yaml", "instructions: Réponds en français.\ntemperature: 0.4\n")
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / ".git").mkdir(parents=True)
 
     ok(run("ask", "--preset", "french", "hello", cwd=elsewhere))
-    assert last_body(emulator) == {"model": "qwen-plus", "input": "hello", "instructions": "Réponds en français.", "temperature": 0.4}
+    assert last_body(emulator) == {
+        "model": "qwen-plus",
+        "input": "hello",
+        "instructions": "Réponds en français.",
+        "temperature": 0.4,
+    }
 
 
-def test_a_project_preset_shadows_the_users_preset_of_the_same_name(run: Run, project: Path, user_dir: Path, emulator: Emulator) -> None:
+def test_a_project_preset_shadows_the_users_preset_of_the_same_name(
+    run: Run, project: Path, user_dir: Path, emulator: Emulator
+) -> None:
     write(user_dir / "style.yaml", "instructions: from the user\n")
     project_preset(project, "style", "instructions: from the project\n")
 
@@ -151,7 +168,9 @@ def test_a_project_preset_shadows_the_users_preset_of_the_same_name(run: Run, pr
     assert last_body(emulator)["instructions"] == "from the project"
 
 
-def test_a_path_names_a_preset_file_relative_to_the_working_directory_or_absolute(run: Run, project: Path, tmp_path: Path, emulator: Emulator) -> None:
+def test_a_path_names_a_preset_file_relative_to_the_working_directory_or_absolute(
+    run: Run, project: Path, tmp_path: Path, emulator: Emulator
+) -> None:
     write(project / "presets" / "brief.yaml", "max_output_tokens: 64\n")
     absolute = write(tmp_path / "anywhere" / "warm.yml", "temperature: 1.5\n")
 
@@ -164,7 +183,9 @@ def test_a_path_names_a_preset_file_relative_to_the_working_directory_or_absolut
 # --- the README examples, through the real process ---------------------------------------------------------------
 
 
-def test_the_commit_writer_takes_a_piped_git_diff_into_its_template(run: Run, project: Path, emulator: Emulator) -> None:
+def test_the_commit_writer_takes_a_piped_git_diff_into_its_template(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
     project_preset(project, "commit", COMMIT)
 
     result = ok(run("ask", "-p", "commit", input=DIFF))
@@ -173,22 +194,36 @@ def test_the_commit_writer_takes_a_piped_git_diff_into_its_template(run: Run, pr
     assert body["input"] == "Write the commit message for this diff:\n\n" + DIFF
     assert body["instructions"].startswith("You write git commit messages. Reply with the message only")
     assert {key: body[key] for key in ("model", "temperature", "enable_thinking", "max_output_tokens", "store")} == {
-        "model": "qwen3.8-flash", "temperature": 0.3, "enable_thinking": False, "max_output_tokens": 500, "store": False,
+        "model": "qwen3.8-flash",
+        "temperature": 0.3,
+        "enable_thinking": False,
+        "max_output_tokens": 500,
+        "store": False,
     }
     assert result.stdout.startswith("[You write git commit messages.")  # output: text, so the plain answer
 
 
-def test_the_code_reviewer_puts_the_words_in_its_template_and_sends_the_diff_as_material(run: Run, project: Path, emulator: Emulator) -> None:
+def test_the_code_reviewer_puts_the_words_in_its_template_and_sends_the_diff_as_material(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
     project_preset(project, "review", REVIEW)
 
     ok(run("ask", "-p", "review", "focus on rounding", input=DIFF))
 
     body = last_body(emulator)
     (message,) = body["input"]
-    assert message["content"][0] == {"type": "input_text", "text": f'<document name="stdin">\n{DIFF.rstrip()}\n</document>'}
+    assert message["content"][0] == {
+        "type": "input_text",
+        "text": f'<document name="stdin">\n{DIFF.rstrip()}\n</document>',
+    }
     assert message["content"][1]["text"].startswith("Review this change. List the problems you find")
     assert message["content"][1]["text"].endswith("do not restate what the code does.\n\nfocus on rounding\n")
-    assert (body["model"], body["enable_thinking"], body["reasoning"], body["max_output_tokens"]) == ("qwen3.8-max", True, {"effort": "medium"}, 4000)
+    assert (body["model"], body["enable_thinking"], body["reasoning"], body["max_output_tokens"]) == (
+        "qwen3.8-max",
+        True,
+        {"effort": "medium"},
+        4000,
+    )
 
 
 def test_the_researcher_sends_web_search_and_thinking(run: Run, user_dir: Path, emulator: Emulator) -> None:
@@ -207,22 +242,34 @@ def test_the_readme_shows_exactly_the_examples_run_here(example: str) -> None:
     assert f"```yaml\n{example}```" in README
 
 
-def test_a_presets_mcp_header_written_env_var_is_read_from_the_environment(run: Run, project: Path, emulator: Emulator) -> None:
-    project_preset(project, "maps", (
-        "tools:\n"
-        "  - type: mcp\n"
-        "    server_label: maps\n"
-        "    server_url: https://maps.example.com/sse\n"
-        "    headers: {Authorization: env:MAPS_TOKEN}\n"
-    ))
+def test_a_presets_mcp_header_written_env_var_is_read_from_the_environment(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
+    project_preset(
+        project,
+        "maps",
+        (
+            "tools:\n"
+            "  - type: mcp\n"
+            "    server_label: maps\n"
+            "    server_url: https://maps.example.com/sse\n"
+            "    headers: {Authorization: env:MAPS_TOKEN}\n"
+        ),
+    )
 
     ok(run("ask", "-p", "maps", "where is the nearest cafe?", env={"MAPS_TOKEN": "Bearer maps-token-1"}))
 
     (tool,) = last_body(emulator)["tools"]
-    assert (tool["type"], tool["server_label"], tool["headers"]) == ("mcp", "maps", {"Authorization": "Bearer maps-token-1"})
+    assert (tool["type"], tool["server_label"], tool["headers"]) == (
+        "mcp",
+        "maps",
+        {"Authorization": "Bearer maps-token-1"},
+    )
 
 
-def test_a_presets_tools_reach_the_body_and_a_flags_tools_join_them(run: Run, project: Path, emulator: Emulator) -> None:
+def test_a_presets_tools_reach_the_body_and_a_flags_tools_join_them(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
     project_preset(project, "search", "tools: [web_search]\n")
 
     ok(run("ask", "-p", "search", "news?"))
@@ -256,7 +303,9 @@ def test_the_model_comes_from_the_highest_layer_that_sets_it(
     assert last_body(emulator)["model"] == model
 
 
-def test_instructions_and_temperature_come_from_the_preset_unless_a_flag_sets_them(run: Run, project: Path, emulator: Emulator) -> None:
+def test_instructions_and_temperature_come_from_the_preset_unless_a_flag_sets_them(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
     project_preset(project, "p", "instructions: from the preset\ntemperature: 0.2\n")
 
     ok(run("ask", "-p", "p", "hi"))
@@ -267,7 +316,9 @@ def test_instructions_and_temperature_come_from_the_preset_unless_a_flag_sets_th
     assert "instructions" not in last_body(emulator) and "temperature" not in last_body(emulator)
 
 
-def test_the_output_mode_comes_from_the_highest_layer_that_sets_it(run: Run, project: Path, config_file: Path, emulator: Emulator) -> None:
+def test_the_output_mode_comes_from_the_highest_layer_that_sets_it(
+    run: Run, project: Path, config_file: Path, emulator: Emulator
+) -> None:
     project_preset(project, "plain", "output: text\n")
 
     assert ok(run("ask", "hi")).stdout == "You said: hi\n"  # default auto: text in a pipe
@@ -278,7 +329,9 @@ def test_the_output_mode_comes_from_the_highest_layer_that_sets_it(run: Run, pro
     assert len(lines) == 1 and json.loads(lines[0])["object"] == "response"
 
 
-def test_the_base_url_comes_from_the_highest_layer_that_sets_it(run: Run, project: Path, config_file: Path, emulator: Emulator) -> None:
+def test_the_base_url_comes_from_the_highest_layer_that_sets_it(
+    run: Run, project: Path, config_file: Path, emulator: Emulator
+) -> None:
     origin = emulator.base_url.removesuffix("/compatible-mode/v1")
     usual, other = emulator.base_url, origin + OTHER_PREFIX
     write(config_file, f"base_url: {other}\n")
@@ -294,7 +347,9 @@ def test_the_base_url_comes_from_the_highest_layer_that_sets_it(run: Run, projec
     assert path_used("-p", "p", "--base-url", usual) == "/compatible-mode/v1/responses"  # the flag beats the preset
 
 
-def test_a_presets_region_beats_the_environment_and_a_region_flag_beats_the_preset(run: Run, project: Path, emulator: Emulator) -> None:
+def test_a_presets_region_beats_the_environment_and_a_region_flag_beats_the_preset(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
     project_preset(project, "china", "region: cn\n")
 
     assert dry_run(run, "hi", env={"QWEN_BASE_URL": ""})["url"] == INTL + "/responses"  # the default
@@ -306,15 +361,24 @@ def test_a_presets_region_beats_the_environment_and_a_region_flag_beats_the_pres
 # --- extends --------------------------------------------------------------------------------------------------
 
 
-def test_a_preset_inherits_from_the_one_it_extends_and_wins_where_both_set(run: Run, project: Path, user_dir: Path, emulator: Emulator) -> None:
+def test_a_preset_inherits_from_the_one_it_extends_and_wins_where_both_set(
+    run: Run, project: Path, user_dir: Path, emulator: Emulator
+) -> None:
     write(user_dir / "base.yaml", "model: qwen-max\ninstructions: Be exact.\ntemperature: 0.1\n")
     project_preset(project, "child", "extends: base\ntemperature: 0.7\nprompt: 'Q: {input}'\n")
 
     ok(run("ask", "-p", "child", "why"))
-    assert last_body(emulator) == {"model": "qwen-max", "input": "Q: why", "instructions": "Be exact.", "temperature": 0.7}
+    assert last_body(emulator) == {
+        "model": "qwen-max",
+        "input": "Q: why",
+        "instructions": "Be exact.",
+        "temperature": 0.7,
+    }
 
 
-def test_a_project_preset_can_extend_the_users_preset_of_the_same_name(run: Run, project: Path, user_dir: Path, emulator: Emulator) -> None:
+def test_a_project_preset_can_extend_the_users_preset_of_the_same_name(
+    run: Run, project: Path, user_dir: Path, emulator: Emulator
+) -> None:
     write(user_dir / "review.yaml", "instructions: Review carefully.\nmodel: qwen-max\n")
     project_preset(project, "review", "extends: review\nmodel: qwen3-coder-plus\n")
 
@@ -350,13 +414,17 @@ def test_a_broken_preset_is_one_line_naming_file_and_line_and_nothing_is_sent(
     assert emulator.requests == []
 
 
-def test_a_missing_preset_lists_the_ones_that_exist(run: Run, project: Path, user_dir: Path, emulator: Emulator) -> None:
+def test_a_missing_preset_lists_the_ones_that_exist(
+    run: Run, project: Path, user_dir: Path, emulator: Emulator
+) -> None:
     project_preset(project, "review", REVIEW)
     write(user_dir / "research.yaml", RESEARCH)
 
     result = run("ask", "-p", "reveiw", "hi")
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "qwen: error: no preset named 'reveiw' (did you mean 'review'?); available: research, review\n"
+    assert (
+        result.stderr == "qwen: error: no preset named 'reveiw' (did you mean 'review'?); available: research, review\n"
+    )
     assert emulator.requests == []
 
 
@@ -365,7 +433,10 @@ def test_a_broken_parent_names_the_parents_file(run: Run, project: Path, user_di
     project_preset(project, "child", "extends: base\n")
 
     result = run("ask", "-p", "child", "hi")
-    assert (result.returncode, result.stderr) == (2, f"qwen: error: {parent}:1: unknown key 'modle'; did you mean 'model'?\n")
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"qwen: error: {parent}:1: unknown key 'modle'; did you mean 'model'?\n",
+    )
     assert emulator.requests == []
 
 
@@ -382,11 +453,17 @@ def test_continue_reuses_the_parents_preset_but_not_its_template(run: Run, proje
 
     body = last_body(emulator)
     assert body["input"] == "and the tests?"
-    assert (body["model"], body["instructions"], body["max_output_tokens"]) == ("qwen3.8-max", first["instructions"], 4000)
+    assert (body["model"], body["instructions"], body["max_output_tokens"]) == (
+        "qwen3.8-max",
+        first["instructions"],
+        4000,
+    )
     assert body["previous_response_id"].startswith("resp_")
 
 
-def test_a_preset_given_to_continue_applies_its_template_to_that_turn(run: Run, project: Path, emulator: Emulator) -> None:
+def test_a_preset_given_to_continue_applies_its_template_to_that_turn(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
     project_preset(project, "terse", "instructions: Be terse.\n")
     project_preset(project, "quote", "prompt: 'Quote: {input}'\n")
     ok(run("ask", "-p", "terse", "first"))
@@ -418,17 +495,27 @@ def test_presets_list_shows_name_scope_file_and_description_with_shadowed_and_br
     ]
     listing = json.loads(ok(run("presets", "list", "--json")).stdout)
     assert listing[-1] == {
-        "name": "review", "description": "the user's own reviewer", "scope": "user", "path": str(user_review),
-        "shadowed": True, "trust": None, "error": None,
+        "name": "review",
+        "description": "the user's own reviewer",
+        "scope": "user",
+        "path": str(user_review),
+        "shadowed": True,
+        "trust": None,
+        "error": None,
     }
     assert [entry["name"] for entry in listing if entry["error"]] == ["broken"]
     assert emulator.requests == []
 
 
-def test_presets_list_with_no_presets_prints_nothing_and_says_where_they_go(run: Run, project: Path, user_dir: Path) -> None:
+def test_presets_list_with_no_presets_prints_nothing_and_says_where_they_go(
+    run: Run, project: Path, user_dir: Path
+) -> None:
     result = ok(run("presets", "list"))
     assert result.stdout == ""
-    assert result.stderr == f"qwen: no presets yet; create one as NAME.yaml in one of: {project / '.qwen' / 'presets'}, {user_dir}\n"
+    assert (
+        result.stderr
+        == f"qwen: no presets yet; create one as NAME.yaml in one of: {project / '.qwen' / 'presets'}, {user_dir}\n"
+    )
     assert json.loads(ok(run("presets", "list", "--json")).stdout) == []
 
 
@@ -490,7 +577,9 @@ def test_presets_show_of_a_broken_or_missing_preset_is_exit_2_and_never_echoes_a
     assert (result.returncode, result.stderr) == (2, "qwen: error: no preset named 'nothing'; available: leaky\n")
 
 
-def test_presets_path_lists_the_project_then_the_user_directory(run: Run, project: Path, user_dir: Path, tmp_path: Path) -> None:
+def test_presets_path_lists_the_project_then_the_user_directory(
+    run: Run, project: Path, user_dir: Path, tmp_path: Path
+) -> None:
     (project / "src").mkdir()
     assert ok(run("presets", "path", cwd=project / "src")).stdout == f"{project / '.qwen' / 'presets'}\n{user_dir}\n"
 
@@ -504,7 +593,10 @@ def test_presets_path_lists_the_project_then_the_user_directory(run: Run, projec
 
 def test_config_path_follows_xdg_config_home_then_home(run: Run, config_file: Path, qwen_env: dict[str, str]) -> None:
     assert ok(run("config", "path")).stdout == f"{config_file}\n"
-    assert ok(run("config", "path", env={"XDG_CONFIG_HOME": ""})).stdout == f"{Path(qwen_env['HOME']) / '.config' / 'qwen' / 'config.yaml'}\n"
+    assert (
+        ok(run("config", "path", env={"XDG_CONFIG_HOME": ""})).stdout
+        == f"{Path(qwen_env['HOME']) / '.config' / 'qwen' / 'config.yaml'}\n"
+    )
 
 
 def test_config_init_writes_a_private_commented_starter_that_loads_cleanly(run: Run, config_file: Path) -> None:
@@ -527,7 +619,9 @@ def test_the_starter_files_settings_uncommented_are_valid_and_are_the_defaults(r
 
     uncommented = settings_of(run, env={"QWEN_BASE_URL": ""})
 
-    assert {key: value for key, (value, _) in uncommented.items()} == {key: value for key, (value, _) in defaults.items()}
+    assert {key: value for key, (value, _) in uncommented.items()} == {
+        key: value for key, (value, _) in defaults.items()
+    }
     assert {source for _, source in uncommented.values()} == {f"config file {config_file}"}
 
 
@@ -537,7 +631,10 @@ def test_config_init_twice_refuses_to_overwrite_without_force(run: Run, config_f
 
     result = run("config", "init")
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == f"qwen: error: {config_file} already exists and was left as it is; use --force to overwrite it\n"
+    assert (
+        result.stderr
+        == f"qwen: error: {config_file} already exists and was left as it is; use --force to overwrite it\n"
+    )
     assert config_file.read_text(encoding="utf-8") == "model: qwen-max\n"
 
     config_file.chmod(0o644)
@@ -547,7 +644,9 @@ def test_config_init_twice_refuses_to_overwrite_without_force(run: Run, config_f
     assert [path.name for path in config_file.parent.iterdir()] == ["config.yaml"]  # no temporary file left
 
 
-def test_config_show_names_the_source_of_every_setting_layer_by_layer(run: Run, project: Path, config_file: Path) -> None:
+def test_config_show_names_the_source_of_every_setting_layer_by_layer(
+    run: Run, project: Path, config_file: Path
+) -> None:
     write(config_file, "model: qwen-max\ntimeout: 600\nconnect_timeout: 5\nhistory: false\nregion: cn\n")
     preset = project_preset(project, "fast", "model: qwen3.8-flash\noutput: text\n")
     from_file = f"config file {config_file}"
@@ -568,7 +667,10 @@ def test_config_show_names_the_source_of_every_setting_layer_by_layer(run: Run, 
     assert layered["base_url"] == ("http://127.0.0.1:9/compatible-mode/v1", "environment QWEN_BASE_URL")
     assert layered["region"] == (None, "environment QWEN_BASE_URL")
     layered = settings_of(run, "-p", "fast", env=env)
-    assert (layered["model"], layered["output"]) == (("qwen3.8-flash", f"preset fast ({preset})"), ("text", f"preset fast ({preset})"))
+    assert (layered["model"], layered["output"]) == (
+        ("qwen3.8-flash", f"preset fast ({preset})"),
+        ("text", f"preset fast ({preset})"),
+    )
     flags = ("-m", "qwen3.8-max", "--region", "intl", "--timeout", "30", "--max-retries", "0", "-o", "jsonl")
     layered = settings_of(run, "-p", "fast", *flags, env=env)
     assert {key: layered[key] for key in ("model", "output", "region", "base_url", "timeout", "max_retries")} == {
@@ -604,11 +706,15 @@ def test_config_show_in_text_has_one_row_per_setting_and_only_says_whether_the_k
     without_key = ok(run("config", "show", "-o", "text", env={"DASHSCOPE_API_KEY": ""}))
     assert "DASHSCOPE_API_KEY not set" in without_key.stdout
     spaced = ok(run("config", "show", "--json", env={"DASHSCOPE_API_KEY": "sk-with a space"}))
-    assert json.loads(spaced.stdout)["api_key"]["status"].startswith("set, but unusable: DASHSCOPE_API_KEY holds spaces")
+    assert json.loads(spaced.stdout)["api_key"]["status"].startswith(
+        "set, but unusable: DASHSCOPE_API_KEY holds spaces"
+    )
     assert "with a space" not in spaced.stdout
 
 
-def test_config_show_reports_a_broken_config_file_like_a_broken_preset(run: Run, config_file: Path, project: Path) -> None:
+def test_config_show_reports_a_broken_config_file_like_a_broken_preset(
+    run: Run, config_file: Path, project: Path
+) -> None:
     write(config_file, "model: qwen-max\nmax_retires: 3\n")
     result = run("config", "show")
     assert (result.returncode, result.stdout) == (2, "")
@@ -634,10 +740,17 @@ def test_config_show_with_a_broken_or_missing_preset_is_exit_2(run: Run, project
     assert (result.returncode, result.stderr) == (2, "qwen: error: no preset named 'missing'; available: bad\n")
 
 
-def test_a_key_in_the_environment_is_never_in_any_presets_or_config_output(run: Run, project: Path, config_file: Path) -> None:
+def test_a_key_in_the_environment_is_never_in_any_presets_or_config_output(
+    run: Run, project: Path, config_file: Path
+) -> None:
     project_preset(project, "review", REVIEW)
     ok(run("config", "init"))
-    for args in (("config", "show"), ("config", "show", "--json"), ("presets", "list"), ("presets", "show", "review", "--resolved")):
+    for args in (
+        ("config", "show"),
+        ("config", "show", "--json"),
+        ("presets", "list"),
+        ("presets", "show", "review", "--resolved"),
+    ):
         result = ok(run(*args))
         assert API_KEY not in result.stdout + result.stderr
     assert API_KEY not in config_file.read_text(encoding="utf-8")
@@ -669,15 +782,21 @@ def test_a_readable_config_file_with_a_password_in_base_url_warns_and_the_key_is
     assert ok(run("ask", "hi", env=no_env_url)).stderr == ""
 
 
-def test_a_readable_preset_with_literal_mcp_header_values_warns_and_env_values_do_not(run: Run, project: Path, emulator: Emulator) -> None:
+def test_a_readable_preset_with_literal_mcp_header_values_warns_and_env_values_do_not(
+    run: Run, project: Path, emulator: Emulator
+) -> None:
     def maps_preset(name: str, header: str) -> Path:
-        return project_preset(project, name, (
-            "tools:\n"
-            "  - type: mcp\n"
-            "    server_label: maps\n"
-            "    server_url: https://maps.example.com/sse\n"
-            f"    headers: {{Authorization: '{header}'}}\n"
-        ))
+        return project_preset(
+            project,
+            name,
+            (
+                "tools:\n"
+                "  - type: mcp\n"
+                "    server_label: maps\n"
+                "    server_url: https://maps.example.com/sse\n"
+                f"    headers: {{Authorization: '{header}'}}\n"
+            ),
+        )
 
     literal = maps_preset("literal", "Bearer maps-token-7f3a")
     literal.chmod(0o640)

@@ -19,8 +19,14 @@ NO_SPACE = "cannot write the answer: No space left on device"
 def run_into_full_disk(place: Place, *args: str) -> Result:
     """`qwen ARGS` with stdout on /dev/full, where every write fails with ENOSPC, as on a full disk."""
     with open("/dev/full", "w") as full:
-        completed = subprocess.run([qwen_executable(), *args], stdin=subprocess.DEVNULL, stdout=full,
-                                   stderr=subprocess.PIPE, env=place.env, timeout=60)
+        completed = subprocess.run(
+            [qwen_executable(), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=place.env,
+            timeout=60,
+        )
     result = Result(completed.returncode, "", completed.stderr.decode("utf-8"))
     assert_no_secrets(result, place)
     return result
@@ -28,15 +34,20 @@ def run_into_full_disk(place: Place, *args: str) -> Result:
 
 # --- a stdout that cannot be written ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", ["ask", "stream"])
 @pytest.mark.parametrize("mode", ["text", "json", "jsonl", "pretty"])
-def test_a_full_disk_is_exit_6_with_one_line_and_the_history_keeps_the_answer(place: Place, emulator: Emulator, command: str, mode: str) -> None:
+def test_a_full_disk_is_exit_6_with_one_line_and_the_history_keeps_the_answer(
+    place: Place, emulator: Emulator, command: str, mode: str
+) -> None:
     result = run_into_full_disk(place, command, "-o", mode, "@@bytes=200000")
     assert result.returncode == 6
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"qwen: error: {NO_SPACE} (response resp_")
     assert result.stderr.endswith("; the history keeps the answer)\n")
-    assert recorded(place) == [("completed", x_lines(200_000))]  # the whole answer, even when the stream's shown part failed
+    assert recorded(place) == [
+        ("completed", x_lines(200_000))
+    ]  # the whole answer, even when the stream's shown part failed
 
 
 def test_a_full_disk_without_history_names_the_response_only(place: Place, emulator: Emulator) -> None:
@@ -48,21 +59,31 @@ def test_a_full_disk_without_history_names_the_response_only(place: Place, emula
 
 def test_a_full_disk_under_local_commands_is_exit_6_too(place: Place, emulator: Emulator) -> None:
     assert run_qwen(place, ("ask", "hello")).returncode == 0
-    for args in (("history", "list"), ("history", "show", "last"), ("presets", "path"), ("config", "show"), ("--help",), ("--version",)):
+    for args in (
+        ("history", "list"),
+        ("history", "show", "last"),
+        ("presets", "path"),
+        ("config", "show"),
+        ("--help",),
+        ("--version",),
+    ):
         result = run_into_full_disk(place, *args)
         assert (result.returncode, result.stderr) == (6, f"qwen: error: {NO_SPACE}\n"), args
 
 
 def test_a_closed_pipe_is_still_quiet_and_exit_0(place: Place, emulator: Emulator) -> None:
     pipeline = f"set -o pipefail; '{qwen_executable()}' ask -o json @@bytes=1000000 | head -c 10"
-    completed = subprocess.run(["bash", "-c", pipeline], env=place.env, capture_output=True, text=True, timeout=60,
-                               stdin=subprocess.DEVNULL)
+    completed = subprocess.run(
+        ["bash", "-c", pipeline], env=place.env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
     assert (completed.returncode, completed.stderr) == (0, "")
 
 
 # --- every screen neutralises control characters ----------------------------------------------------------------
 
-HOSTILE = "look \x1b]52;c;cm0gLXJmIH4K\x07 here \x1b]0;pwned\x07 and \x1b[2J\x9b31m done"  # clipboard, title, clear, C1 CSI
+HOSTILE = (
+    "look \x1b]52;c;cm0gLXJmIH4K\x07 here \x1b]0;pwned\x07 and \x1b[2J\x9b31m done"  # clipboard, title, clear, C1 CSI
+)
 
 
 def on_a_terminal(start, *args: str) -> str:
@@ -87,7 +108,9 @@ def test_history_list_on_a_terminal_shows_stored_escapes_as_symbols(start, place
 
 
 @pytest.mark.parametrize("listing", ["response", "conversation"])
-def test_server_items_on_a_terminal_show_escapes_as_symbols(start, place: Place, emulator: Emulator, listing: str) -> None:
+def test_server_items_on_a_terminal_show_escapes_as_symbols(
+    start, place: Place, emulator: Emulator, listing: str
+) -> None:
     if listing == "response":
         asked = run_qwen(place, ("ask", "--json", HOSTILE))
         import json
@@ -108,6 +131,7 @@ def test_a_presets_description_on_a_terminal_shows_escapes_as_symbols(start, pla
 
 # --- the history's files stay private ---------------------------------------------------------------------------
 
+
 def modes(folder) -> dict[str, int]:
     import stat
 
@@ -115,7 +139,9 @@ def modes(folder) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("command", [("ask", "again"), ("history", "list")])
-def test_a_loosened_history_of_the_users_own_is_made_private_again(place: Place, emulator: Emulator, command: tuple[str, ...]) -> None:
+def test_a_loosened_history_of_the_users_own_is_made_private_again(
+    place: Place, emulator: Emulator, command: tuple[str, ...]
+) -> None:
     assert run_qwen(place, ("ask", "first")).returncode == 0
     folder = place.history.parent
     folder.chmod(0o777)

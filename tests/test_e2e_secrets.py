@@ -24,7 +24,12 @@ from qwen_cli.emulator import Emulator
 ECHO = "@@echo-key tell me @@key please"
 REDACTED = "[redacted]"
 MODES = [
-    ("ask", "text"), ("ask", "json"), ("ask", "jsonl"), ("stream", "text"), ("stream", "json"), ("stream", "jsonl"),
+    ("ask", "text"),
+    ("ask", "json"),
+    ("ask", "jsonl"),
+    ("stream", "text"),
+    ("stream", "json"),
+    ("stream", "jsonl"),
 ]
 # A tool program that writes the environment it received next to itself, then answers.
 ENV_PROGRAM = """\
@@ -58,7 +63,9 @@ def streamed(stdout: str, kind: str) -> str:
 
 
 @pytest.mark.parametrize("command, mode", MODES)
-def test_an_echoed_key_is_redacted_in_the_answer_the_reasoning_and_the_history(qwen, qwen_env, emulator, command, mode) -> None:
+def test_an_echoed_key_is_redacted_in_the_answer_the_reasoning_and_the_history(
+    qwen, qwen_env, emulator, command, mode
+) -> None:
     result = qwen(command, "-o", mode, "--think", "--show-reasoning", ECHO)
     assert result.returncode == 0, result.stderr
     assert REDACTED in result.stdout
@@ -85,12 +92,16 @@ def test_a_failure_message_quoting_the_key_is_redacted(qwen, qwen_env, emulator,
     assert result.returncode == 1
     assert f"the request failed: Emulated failure of: @@echo-key @@fail {REDACTED}" in result.stderr
     if mode == "json":
-        assert json.loads(result.stdout)["error"]["message"].startswith(f"the request failed: Emulated failure of: @@echo-key @@fail {REDACTED}")
+        assert json.loads(result.stdout)["error"]["message"].startswith(
+            f"the request failed: Emulated failure of: @@echo-key @@fail {REDACTED}"
+        )
     assert API_KEY.encode() not in history_bytes(qwen_env)
 
 
 @pytest.mark.parametrize("command, mode", MODES)
-def test_a_call_whose_arguments_carry_the_key_is_shown_redacted(qwen, qwen_env, emulator, tmp_path: Path, command, mode) -> None:
+def test_a_call_whose_arguments_carry_the_key_is_shown_redacted(
+    qwen, qwen_env, emulator, tmp_path: Path, command, mode
+) -> None:
     tools = tmp_path / "tools.json"
     tools.write_text(json.dumps([{"name": "lookup", "description": "Look a word up"}]), encoding="utf-8")
     result = qwen(command, "-o", mode, "--tools-file", str(tools), '@@echo-key @@call=lookup:{"word": "@@key"}')
@@ -108,7 +119,11 @@ def test_stored_responses_and_items_that_echo_the_key_are_shown_redacted(qwen, e
     conversation = qwen("conversation", "create").stdout.strip()
     asked = qwen("ask", "-o", "json", "--conversation", conversation, ECHO)
     response_id = json.loads(asked.stdout)["id"]
-    for command in (["response", "get", response_id], ["response", "items", response_id], ["conversation", "items", conversation]):
+    for command in (
+        ["response", "get", response_id],
+        ["response", "items", response_id],
+        ["conversation", "items", conversation],
+    ):
         result = qwen(*command, "-o", mode)
         assert result.returncode == 0, (command, result.stderr)
         assert f"tell me {REDACTED} please" in result.stdout, command
@@ -123,7 +138,9 @@ SHORT_HEADER = ["--mcp", "docs=https://mcp.example.com/sse", "--mcp-header", "do
 
 def test_jsonl_is_the_servers_bytes_with_a_two_letter_header_value_in_play(qwen) -> None:
     text = (FIXTURES / "stream-basic-events.jsonl").read_text(encoding="utf-8")
-    lines = [line.encode("utf-8") for line in text.splitlines() if line.startswith("{")]  # less the "(events left out)" line
+    lines = [
+        line.encode("utf-8") for line in text.splitlines() if line.startswith("{")
+    ]  # less the "(events left out)" line
     assert any(b"content_part" in line and b"sequence_number" in line for line in lines)  # "en" is everywhere in them
     with replaying_server(lines) as server:
         result = qwen("stream", "-o", "jsonl", *SHORT_HEADER, "hi", env={"QWEN_BASE_URL": server.base_url})
@@ -158,7 +175,9 @@ def test_a_tool_program_gets_the_environment_less_the_key_and_the_mcp_tokens(qwe
     program.parent.mkdir()
     program.write_text(ENV_PROGRAM, encoding="utf-8")
     tools = tmp_path / "tools.json"
-    tools.write_text(json.dumps([{"name": "dump", "description": "Dump", "run": [sys.executable, str(program)]}]), encoding="utf-8")
+    tools.write_text(
+        json.dumps([{"name": "dump", "description": "Dump", "run": [sys.executable, str(program)]}]), encoding="utf-8"
+    )
     env = {
         "OPENAI_API_KEY": API_KEY,  # another name for the same key
         "KEY_IN_A_LINE": f"token={API_KEY};",
@@ -167,8 +186,16 @@ def test_a_tool_program_gets_the_environment_less_the_key_and_the_mcp_tokens(qwe
         "QWEN_TEST_ORDINARY": "plain value",
     }
     result = qwen(
-        "ask", "--tools-file", str(tools), "--run-tools", "--mcp", "docs=https://mcp.example.com/sse",
-        "--mcp-header", "docs:Authorization=env:QWEN_TEST_MCP_TOKEN", "@@call=dump", env=env,
+        "ask",
+        "--tools-file",
+        str(tools),
+        "--run-tools",
+        "--mcp",
+        "docs=https://mcp.example.com/sse",
+        "--mcp-header",
+        "docs:Authorization=env:QWEN_TEST_MCP_TOKEN",
+        "@@call=dump",
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     received = json.loads((tmp_path / "bin" / "env.json").read_text(encoding="utf-8"))
@@ -178,7 +205,15 @@ def test_a_tool_program_gets_the_environment_less_the_key_and_the_mcp_tokens(qwe
     assert API_KEY not in json.dumps(received)
 
 
-@pytest.mark.parametrize("command", [["history", "show", "last"], ["history", "show", "last", "--json"], ["history", "list"], ["history", "thread", "last"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["history", "show", "last"],
+        ["history", "show", "last", "--json"],
+        ["history", "list"],
+        ["history", "thread", "last"],
+    ],
+)
 def test_an_entry_recorded_with_the_key_before_redaction_is_shown_redacted(qwen, qwen_env, emulator, command) -> None:
     assert qwen("ask", "hi").returncode == 0
     history = Path(qwen_env["XDG_DATA_HOME"]) / "qwen" / "history.db"

@@ -172,7 +172,11 @@ class Running:
             os.close(child)
         else:
             self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
                 preexec_fn=answer_ctrl_c,
             )
             self.fd = self.process.stdout.fileno()
@@ -241,8 +245,13 @@ def test_one_streaming_request_carries_only_the_parameters_set(qwen, emulator) -
     first, second = created(emulator)
     assert first["body"] == {"model": "qwen-plus", "input": "hi", "stream": True}
     assert second["body"] == {
-        "model": "qwen-plus", "input": "hello", "instructions": "Be brief", "temperature": 0.5,
-        "max_output_tokens": 64, "enable_thinking": True, "stream": True,
+        "model": "qwen-plus",
+        "input": "hello",
+        "instructions": "Be brief",
+        "temperature": 0.5,
+        "max_output_tokens": 64,
+        "enable_thinking": True,
+        "stream": True,
     }
     assert first["headers"]["accept"] == "text/event-stream"
     assert tuned.stdout == "[Be brief] You said: hello\n"
@@ -304,9 +313,15 @@ def test_jsonl_is_every_server_event_as_one_compact_line(qwen, emulator) -> None
     assert (result.returncode, result.stderr) == (0, "")
     assert lines == [json.dumps(event, ensure_ascii=False, separators=(",", ":")) for event in events]
     assert [event["type"] for event in events] == [
-        "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
         *["response.output_text.delta"] * 3,
-        "response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
     ]
     numbers = [event["sequence_number"] for event in events]
     assert numbers == list(range(numbers[0], numbers[0] + len(events)))
@@ -323,7 +338,9 @@ def test_jsonl_lines_are_flushed_as_the_events_arrive(start, emulator) -> None:
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 130
     assert [event["type"] for event in events] == [
-        "response.created", "response.in_progress", "response.output_item.added",
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
     ]
     assert f"response id {events[0]['response']['id']} (incomplete)" in result.stderr
 
@@ -412,7 +429,12 @@ def test_an_unknown_model_is_exit_1(qwen, emulator) -> None:
         (
             {},
             "@@fail",
-            {"type": "api_error", "message": "the request failed: Emulated failure.", "code": "InternalError", "exit_code": 1},
+            {
+                "type": "api_error",
+                "message": "the request failed: Emulated failure.",
+                "code": "InternalError",
+                "exit_code": 1,
+            },
         ),
         (
             {"cut_after_events": 6},
@@ -539,7 +561,7 @@ def test_auto_on_a_terminal_renders_markdown_then_the_footer(qwen_pty, emulator)
     assert result.returncode == 0
     assert "Emulator Markdown Sample" in screen and "bold text" in screen and "second item" in screen
     assert "**" not in screen and "#" not in screen and "```" not in screen
-    assert 'def greet(name: str) -> str:' in screen and 'return f"Hello, {name}!"' in screen
+    assert "def greet(name: str) -> str:" in screen and 'return f"Hello, {name}!"' in screen
     assert re.search(r"alpha\s+1", screen)
     assert re.search(r"^resp_\S+ · 1 in, 49 out", screen, re.MULTILINE)
     assert cursor_restored(result.stdout)
@@ -559,11 +581,16 @@ def test_a_long_answer_is_on_screen_whole_and_once(qwen_pty, emulator, delay: fl
 def tool_answer(tmp_path: Path, text: str) -> str:
     """A --messages file the emulator answers with `Tool results: <text>`: the way to a long, shaped answer."""
     path = tmp_path / "messages.json"
-    path.write_text(json.dumps([
-        {"role": "user", "content": "look it up"},
-        {"type": "function_call", "call_id": "call_1", "name": "lookup", "arguments": "{}"},
-        {"type": "function_call_output", "call_id": "call_1", "output": text},
-    ]), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            [
+                {"role": "user", "content": "look it up"},
+                {"type": "function_call", "call_id": "call_1", "name": "lookup", "arguments": "{}"},
+                {"type": "function_call_output", "call_id": "call_1", "output": text},
+            ]
+        ),
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -636,7 +663,10 @@ def test_warnings_stay_on_stderr_while_the_answer_is_drawn_on_a_terminal(qwen_en
     emulator.set_faults(malformed_at=20, event_delay=0.01)
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [qwen_executable(), "stream", "@@words=40"], stdin=subprocess.DEVNULL, stdout=terminal, stderr=subprocess.PIPE,
+        [qwen_executable(), "stream", "@@words=40"],
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
         env={**qwen_env, "COLUMNS": "80", "LINES": "40"},
     )
     os.close(terminal)

@@ -82,7 +82,9 @@ def bodies(emulator: Emulator) -> list[dict]:
 
 
 def stored_response(emulator: Emulator, response_id: str) -> dict:
-    request = urllib.request.Request(f"{emulator.base_url}/responses/{response_id}", headers={"Authorization": f"Bearer {API_KEY}"})
+    request = urllib.request.Request(
+        f"{emulator.base_url}/responses/{response_id}", headers={"Authorization": f"Bearer {API_KEY}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as reply:
         return json.loads(reply.read())
 
@@ -145,7 +147,13 @@ def pending_response_id(stderr: str) -> str:
 def run_in(qwen_env: dict[str, str], cwd: Path, *args: str) -> Result:
     """`qwen ARGS...` started in `cwd` (the `qwen` fixture runs in the test's own working directory)."""
     completed = subprocess.run(
-        [qwen_executable(), *args], cwd=cwd, env=qwen_env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30
+        [qwen_executable(), *args],
+        cwd=cwd,
+        env=qwen_env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     result = Result(completed.returncode, completed.stdout, completed.stderr)
     assert_no_secret(result)
@@ -163,7 +171,9 @@ def marker_preset(qwen_env: dict[str, str], tmp_path: Path, name: str, first_lin
     """A user preset whose get_time is bound to a program that leaves bin/ran.marker behind when it runs."""
     marker = program(tmp_path / "bin", MARKER_PROGRAM, "marker.py")
     run = json.dumps([sys.executable, str(marker)])
-    return write_preset(qwen_env, name, f"{first_lines}tools:\n  - name: get_time\n    description: The time\n    run: {run}\n")
+    return write_preset(
+        qwen_env, name, f"{first_lines}tools:\n  - name: get_time\n    description: The time\n    run: {run}\n"
+    )
 
 
 def screen_lines(raw: str) -> list[str]:
@@ -194,11 +204,18 @@ def screen_lines(raw: str) -> list[str]:
     [
         (["--tool", "web_search"], [{"type": "web_search"}], ["web_search_call"]),
         (["--web"], [{"type": "web_search"}, {"type": "web_extractor"}], ["web_search_call", "web_extractor_call"]),
-        (["--tool", "web_search", "--tool", "web_extractor"], [{"type": "web_search"}, {"type": "web_extractor"}],
-         ["web_search_call", "web_extractor_call"]),
+        (
+            ["--tool", "web_search", "--tool", "web_extractor"],
+            [{"type": "web_search"}, {"type": "web_extractor"}],
+            ["web_search_call", "web_extractor_call"],
+        ),
         (["--tool", "code_interpreter"], [{"type": "code_interpreter"}], ["code_interpreter_call"]),
         (["--tool", "web_search_image"], [{"type": "web_search_image"}], ["web_search_image_call"]),
-        (["--tool", "file_search", "--vector-store", "vs_kb1"], [{"type": "file_search", "vector_store_ids": ["vs_kb1"]}], ["file_search_call"]),
+        (
+            ["--tool", "file_search", "--vector-store", "vs_kb1"],
+            [{"type": "file_search", "vector_store_ids": ["vs_kb1"]}],
+            ["file_search_call"],
+        ),
         (["--vector-store", "vs_kb1"], [{"type": "file_search", "vector_store_ids": ["vs_kb1"]}], ["file_search_call"]),
     ],
 )
@@ -222,14 +239,25 @@ def test_image_search_is_sent_when_an_image_is_attached(qwen, emulator, tmp_path
 
 def test_mcp_servers_are_sent_with_headers_literal_and_from_the_environment(qwen, emulator) -> None:
     result = qwen(
-        "ask", "--mcp", "amap=https://mcp.example.com/amap/sse", "--mcp", "docs=http://127.0.0.1:9/sse",
-        "--mcp-header", "amap:Authorization=env:QWEN_TEST_MCP_TOKEN", "--mcp-header", "amap:X-Team=maps",
-        "where is it", env={"QWEN_TEST_MCP_TOKEN": f"Bearer {MCP_SECRET}"},
+        "ask",
+        "--mcp",
+        "amap=https://mcp.example.com/amap/sse",
+        "--mcp",
+        "docs=http://127.0.0.1:9/sse",
+        "--mcp-header",
+        "amap:Authorization=env:QWEN_TEST_MCP_TOKEN",
+        "--mcp-header",
+        "amap:X-Team=maps",
+        "where is it",
+        env={"QWEN_TEST_MCP_TOKEN": f"Bearer {MCP_SECRET}"},
     )
     assert (result.returncode, result.stdout) == (0, "You said: where is it\n")
     assert bodies(emulator)[-1]["tools"] == [
         {
-            "type": "mcp", "server_label": "amap", "server_url": "https://mcp.example.com/amap/sse", "server_protocol": "sse",
+            "type": "mcp",
+            "server_label": "amap",
+            "server_url": "https://mcp.example.com/amap/sse",
+            "server_protocol": "sse",
             "headers": {"Authorization": f"Bearer {MCP_SECRET}", "X-Team": "maps"},
         },
         {"type": "mcp", "server_label": "docs", "server_url": "http://127.0.0.1:9/sse", "server_protocol": "sse"},
@@ -239,12 +267,25 @@ def test_mcp_servers_are_sent_with_headers_literal_and_from_the_environment(qwen
 
 @pytest.mark.parametrize(
     "command",
-    [["ask", "--dry-run"], ["ask", "--debug"], ["stream", "--debug"], ["ask", "--debug", "-o", "json"], ["stream", "--debug", "-o", "jsonl"]],
+    [
+        ["ask", "--dry-run"],
+        ["ask", "--debug"],
+        ["stream", "--debug"],
+        ["ask", "--debug", "-o", "json"],
+        ["stream", "--debug", "-o", "jsonl"],
+    ],
 )
 def test_mcp_header_values_never_appear_in_dry_run_or_debug_output(qwen, emulator, command) -> None:
     result = qwen(
-        *command, "--mcp", "amap=https://mcp.example.com/sse", "--mcp-header", "amap:Authorization=env:QWEN_TEST_MCP_TOKEN",
-        "--mcp-header", f"amap:X-Literal={MCP_SECRET}-literal", "hi", env={"QWEN_TEST_MCP_TOKEN": f"{MCP_SECRET}-from-env"},
+        *command,
+        "--mcp",
+        "amap=https://mcp.example.com/sse",
+        "--mcp-header",
+        "amap:Authorization=env:QWEN_TEST_MCP_TOKEN",
+        "--mcp-header",
+        f"amap:X-Literal={MCP_SECRET}-literal",
+        "hi",
+        env={"QWEN_TEST_MCP_TOKEN": f"{MCP_SECRET}-from-env"},
     )
     assert result.returncode == 0, result.stderr
     # json and jsonl carry the server's response unchanged, and it echoes the tools it was sent: the log is checked.
@@ -254,15 +295,21 @@ def test_mcp_header_values_never_appear_in_dry_run_or_debug_output(qwen, emulato
     assert '"Authorization": "[redacted]"' in shown and '"X-Literal": "[redacted]"' in shown
     if "--debug" in command:  # and yet the server got the real values
         assert bodies(emulator)[-1]["tools"][0]["headers"] == {
-            "Authorization": f"{MCP_SECRET}-from-env", "X-Literal": f"{MCP_SECRET}-literal",
+            "Authorization": f"{MCP_SECRET}-from-env",
+            "X-Literal": f"{MCP_SECRET}-literal",
         }
 
 
 def test_mcp_header_values_are_not_kept_in_the_history(qwen, emulator) -> None:
     # The value came from the environment to stay off the command line; `qwen history show` must not print it.
     result = qwen(
-        "ask", "--mcp", "amap=https://mcp.example.com/sse", "--mcp-header", "amap:Authorization=env:QWEN_TEST_MCP_TOKEN",
-        "hi", env={"QWEN_TEST_MCP_TOKEN": MCP_SECRET},
+        "ask",
+        "--mcp",
+        "amap=https://mcp.example.com/sse",
+        "--mcp-header",
+        "amap:Authorization=env:QWEN_TEST_MCP_TOKEN",
+        "hi",
+        env={"QWEN_TEST_MCP_TOKEN": MCP_SECRET},
     )
     assert result.returncode == 0, result.stderr
     shown = qwen("history", "show", "last", "--json")
@@ -276,7 +323,11 @@ def test_tools_files_in_yaml_and_json_are_sent_flat_and_run_is_never_sent(qwen, 
     result = qwen("ask", "--tools-file", str(yaml_file), "--tools-file", str(json_file), "--web", "plan a trip")
     assert (result.returncode, result.stdout) == (0, "You said: plan a trip\n")
     assert bodies(emulator) == [
-        {"model": "qwen-plus", "input": "plan a trip", "tools": [{"type": "web_search"}, {"type": "web_extractor"}, WEATHER, CLOCK]}
+        {
+            "model": "qwen-plus",
+            "input": "plan a trip",
+            "tools": [{"type": "web_search"}, {"type": "web_extractor"}, WEATHER, CLOCK],
+        }
     ]
 
 
@@ -286,10 +337,15 @@ def test_tools_files_in_yaml_and_json_are_sent_flat_and_run_is_never_sent(qwen, 
         ("auto", "auto"),
         ("none", "none"),
         ("required", "required"),
-        ("get_weather", {"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "get_weather"}]}),
+        (
+            "get_weather",
+            {"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "get_weather"}]},
+        ),
     ],
 )
-def test_tool_choice_is_sent_and_a_function_name_sends_the_object_form(qwen, emulator, tmp_path: Path, choice, sent) -> None:
+def test_tool_choice_is_sent_and_a_function_name_sends_the_object_form(
+    qwen, emulator, tmp_path: Path, choice, sent
+) -> None:
     tools = tools_yaml(tmp_path / "tools.yaml")
     result = qwen("ask", "--tools-file", str(tools), "--tool-choice", choice, "--json", "hello")
     assert result.returncode == 0, result.stderr
@@ -299,7 +355,11 @@ def test_tool_choice_is_sent_and_a_function_name_sends_the_object_form(qwen, emu
 def test_tool_choice_none_keeps_the_model_from_calling(qwen, emulator, tmp_path: Path) -> None:
     tools = tools_yaml(tmp_path / "tools.yaml")
     result = qwen("ask", "--tools-file", str(tools), "--tool-choice", "none", '@@call=get_weather:{"city": "Oslo"}')
-    assert (result.returncode, result.stdout, result.stderr) == (0, 'You said: @@call=get_weather:{"city": "Oslo"}\n', "")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        'You said: @@call=get_weather:{"city": "Oslo"}\n',
+        "",
+    )
 
 
 # --- checks before sending: exit 2, the rule in the message, nothing sent ---------------------------------------
@@ -310,23 +370,53 @@ def test_tool_choice_none_keeps_the_model_from_calling(qwen, emulator, tmp_path:
     [
         (["--tool", "web_extractor"], "web_extractor needs web_search in the same request"),
         (["--tool", "file_search"], "file_search needs the id of the knowledge base to search: add --vector-store ID"),
-        (["--tool", "file_search", "--vector-store", "vs_a", "--vector-store", "vs_b"],
-         "file_search takes exactly one knowledge-base id, but 2 were given (vs_a, vs_b)"),
-        (["--vector-store", "vs_a", "--vector-store", "vs_b"], "file_search takes exactly one knowledge-base id, but 2 were given"),
-        (["--tool-choice", "required"], "--tool-choice required needs exactly one tool (the API allows it only then), but no tool is sent"),
-        (["--web", "--tool-choice", "required"], "--tool-choice required needs exactly one tool (the API allows it only then), but 2 are sent"),
-        (["--tool", "image_search"], "image_search looks for images similar to one in the input, and this request has no image"),
+        (
+            ["--tool", "file_search", "--vector-store", "vs_a", "--vector-store", "vs_b"],
+            "file_search takes exactly one knowledge-base id, but 2 were given (vs_a, vs_b)",
+        ),
+        (
+            ["--vector-store", "vs_a", "--vector-store", "vs_b"],
+            "file_search takes exactly one knowledge-base id, but 2 were given",
+        ),
+        (
+            ["--tool-choice", "required"],
+            "--tool-choice required needs exactly one tool (the API allows it only then), but no tool is sent",
+        ),
+        (
+            ["--web", "--tool-choice", "required"],
+            "--tool-choice required needs exactly one tool (the API allows it only then), but 2 are sent",
+        ),
+        (
+            ["--tool", "image_search"],
+            "image_search looks for images similar to one in the input, and this request has no image",
+        ),
         (["--tool", "websearch"], "--tool websearch: unknown tool 'websearch' (did you mean 'web_search'?)"),
         (["--tool", "web_search", "--tool-choice", "web_search"], "only a function tool can be chosen by name"),
         (["--mcp", "amap"], "--mcp takes LABEL=URL"),
         (["--mcp", "amap=ftp://mcp.example.com"], "the server URL must start with https:// or http://"),
-        (["--mcp", "amap=https://mcp.example.com/sse", "--mcp-header", "amap-Authorization"], "--mcp-header takes LABEL:Name=Value"),
-        (["--mcp", "amap=https://mcp.example.com/sse", "--mcp-header", "maps:Authorization=x"], "no MCP server is labelled 'maps'"),
-        (["--mcp", "amap=https://mcp.example.com/sse", "--mcp-header", "amap:Authorization=env:QWEN_TEST_UNSET_TOKEN"],
-         "the Authorization header of MCP server 'amap' reads the environment variable QWEN_TEST_UNSET_TOKEN, which is not set"),
+        (
+            ["--mcp", "amap=https://mcp.example.com/sse", "--mcp-header", "amap-Authorization"],
+            "--mcp-header takes LABEL:Name=Value",
+        ),
+        (
+            ["--mcp", "amap=https://mcp.example.com/sse", "--mcp-header", "maps:Authorization=x"],
+            "no MCP server is labelled 'maps'",
+        ),
+        (
+            [
+                "--mcp",
+                "amap=https://mcp.example.com/sse",
+                "--mcp-header",
+                "amap:Authorization=env:QWEN_TEST_UNSET_TOKEN",
+            ],
+            "the Authorization header of MCP server 'amap' reads the environment variable QWEN_TEST_UNSET_TOKEN, which is not set",
+        ),
         (["--max-tool-rounds", "0"], "--max-tool-rounds must be at least 1"),
         (["--tool-timeout", "0"], "--tool-timeout must be a positive number of seconds"),
-        (["--run-tools", "--no-store"], "--run-tools sends tool outputs with previous_response_id, which needs a stored response"),
+        (
+            ["--run-tools", "--no-store"],
+            "--run-tools sends tool outputs with previous_response_id, which needs a stored response",
+        ),
     ],
 )
 def test_tool_mistakes_are_exit_2_before_anything_is_sent(qwen, emulator, args, message) -> None:
@@ -346,13 +436,19 @@ def test_a_malformed_mcp_header_does_not_repeat_its_value(qwen, emulator) -> Non
 @pytest.mark.parametrize(
     "second, message",
     [
-        ('[{"name": "get weather", "description": "spaces"}]',
-         "bad.json: entry 1 ('get weather'): 'name' must use only letters, digits, '_' and '-'"),
-        ('[{"name": "get_weather", "description": "again"}]',
-         "function 'get_weather' is defined twice, in {first} entry 1 and in {second} entry 1: function names must be unique"),
+        (
+            '[{"name": "get weather", "description": "spaces"}]',
+            "bad.json: entry 1 ('get weather'): 'name' must use only letters, digits, '_' and '-'",
+        ),
+        (
+            '[{"name": "get_weather", "description": "again"}]',
+            "function 'get_weather' is defined twice, in {first} entry 1 and in {second} entry 1: function names must be unique",
+        ),
     ],
 )
-def test_bad_or_duplicate_function_names_across_files_are_exit_2(qwen, emulator, tmp_path: Path, second, message) -> None:
+def test_bad_or_duplicate_function_names_across_files_are_exit_2(
+    qwen, emulator, tmp_path: Path, second, message
+) -> None:
     first = tools_yaml(tmp_path / "tools.yaml")
     other = tmp_path / "bad.json"
     other.write_text(second, encoding="utf-8")
@@ -368,8 +464,16 @@ def test_bad_or_duplicate_function_names_across_files_are_exit_2(qwen, emulator,
 @pytest.mark.parametrize("command", ["ask", "stream"])
 def test_pretty_mode_shows_tool_activity_then_the_answer_then_the_sources(qwen_pty, emulator, command: str) -> None:
     result = qwen_pty(
-        command, "--web", "--tool", "code_interpreter", "--vector-store", "vs_kb1", "--mcp", "amap=https://mcp.example.com/sse",
-        "hello there", columns=200,
+        command,
+        "--web",
+        "--tool",
+        "code_interpreter",
+        "--vector-store",
+        "vs_kb1",
+        "--mcp",
+        "amap=https://mcp.example.com/sse",
+        "hello there",
+        columns=200,
     )
     assert result.returncode == 0, result.stdout
     lines = screen_lines(result.stdout)
@@ -405,7 +509,9 @@ def test_text_mode_prints_only_the_answer_and_activity_only_with_verbose(qwen, e
 
 
 @pytest.mark.parametrize("command", ["ask", "stream"])
-def test_activity_on_stderr_cannot_drive_the_terminal_while_the_answer_passes_unchanged(qwen, emulator, command: str) -> None:
+def test_activity_on_stderr_cannot_drive_the_terminal_while_the_answer_passes_unchanged(
+    qwen, emulator, command: str
+) -> None:
     # stderr is usually a terminal even when stdout is piped: model-chosen text there shows escapes as symbols.
     result = qwen(command, "-v", "--tool", "web_search", "look \x1b[2J up")
     assert (result.returncode, result.stdout) == (0, "You said: look \x1b[2J up\n")
@@ -414,12 +520,18 @@ def test_activity_on_stderr_cannot_drive_the_terminal_while_the_answer_passes_un
 
 
 def test_json_carries_the_tool_items_as_the_server_sent_them(qwen, emulator) -> None:
-    result = qwen("ask", "--json", "--web", "--tool", "code_interpreter", "--mcp", "amap=https://mcp.example.com/sse", "hi")
+    result = qwen(
+        "ask", "--json", "--web", "--tool", "code_interpreter", "--mcp", "amap=https://mcp.example.com/sse", "hi"
+    )
     assert (result.returncode, result.stderr) == (0, "")
     response = json.loads(result.stdout)
     assert response == stored_response(emulator, response["id"])
     assert [item["type"] for item in response["output"]] == [
-        "web_search_call", "web_extractor_call", "code_interpreter_call", "mcp_call", "message",
+        "web_search_call",
+        "web_extractor_call",
+        "code_interpreter_call",
+        "mcp_call",
+        "message",
     ]
 
 
@@ -445,7 +557,8 @@ BUILTIN_NAMES = ["web_search", "web_extractor", "code_interpreter", "web_search_
 def weather_preset(qwen_env: dict[str, str], run: list[str]) -> Path:
     """A user preset with a built-in tool, an MCP server with a header from the environment, and a bound function."""
     return write_preset(
-        qwen_env, "weather",
+        qwen_env,
+        "weather",
         "description: weather helper\n"
         "tools:\n"
         "  - web_search\n"
@@ -495,15 +608,22 @@ def test_tools_list_json(qwen, qwen_env, tmp_path: Path) -> None:
     listing = json.loads(result.stdout)
     assert [tool["name"] for tool in listing["builtin"]] == BUILTIN_NAMES
     assert listing["builtin"][4] == {
-        "name": "image_search", "description": "Finds images similar to an image in the input.",
+        "name": "image_search",
+        "description": "Finds images similar to an image in the input.",
         "rules": ["needs an image in the input (--image)"],
     }
     assert listing["functions"] == [
-        {"name": "get_forecast", "description": "The forecast for a city", "source": "preset 'weather' tools entry 3",
-         "run": [str(preset.parent / "forecast.py")]},
+        {
+            "name": "get_forecast",
+            "description": "The forecast for a city",
+            "source": "preset 'weather' tools entry 3",
+            "run": [str(preset.parent / "forecast.py")],
+        },
         {"name": "get_weather", "description": "The weather in a city, now", "source": f"{tools} entry 1", "run": None},
     ]
-    assert listing["mcp"] == [{"label": "amap", "url": "https://mcp.example.com/sse", "source": "preset 'weather': tools entry 2"}]
+    assert listing["mcp"] == [
+        {"label": "amap", "url": "https://mcp.example.com/sse", "source": "preset 'weather': tools entry 2"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -512,14 +632,25 @@ def test_tools_list_json(qwen, qwen_env, tmp_path: Path) -> None:
         (["web_search"], {"type": "web_search"}),
         (["file_search", "--vector-store", "vs_kb1"], {"type": "file_search", "vector_store_ids": ["vs_kb1"]}),
         (["get_weather", "--tools-file", "{tools}"], WEATHER),
-        (["get_forecast", "-p", "weather"], {
-            "type": "function", "name": "get_forecast", "description": "The forecast for a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        }),
-        (["amap", "-p", "weather"], {
-            "type": "mcp", "server_label": "amap", "server_url": "https://mcp.example.com/sse", "server_protocol": "sse",
-            "headers": {"Authorization": "[redacted]"},
-        }),
+        (
+            ["get_forecast", "-p", "weather"],
+            {
+                "type": "function",
+                "name": "get_forecast",
+                "description": "The forecast for a city",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+        ),
+        (
+            ["amap", "-p", "weather"],
+            {
+                "type": "mcp",
+                "server_label": "amap",
+                "server_url": "https://mcp.example.com/sse",
+                "server_protocol": "sse",
+                "headers": {"Authorization": "[redacted]"},
+            },
+        ),
     ],
 )
 def test_tools_show_prints_the_exact_json_that_would_be_sent(qwen, qwen_env, tmp_path: Path, args, definition) -> None:
@@ -538,19 +669,30 @@ def test_tools_show_of_an_unknown_name_is_exit_2(qwen) -> None:
 
 def test_tools_check_accepts_a_valid_file(qwen, tmp_path: Path) -> None:
     tools = tmp_path / "tools.yaml"
-    tools.write_text(tools_yaml(tmp_path / "one.yaml").read_text() + "- name: get_time\n  description: The time\n", encoding="utf-8")
+    tools.write_text(
+        tools_yaml(tmp_path / "one.yaml").read_text() + "- name: get_time\n  description: The time\n", encoding="utf-8"
+    )
     result = qwen("tools", "check", str(tools))
-    assert (result.returncode, result.stdout, result.stderr) == (0, f"{tools}: 2 function tools (get_weather, get_time), all valid\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"{tools}: 2 function tools (get_weather, get_time), all valid\n",
+        "",
+    )
 
 
 @pytest.mark.parametrize(
     "entry, message",
     [
         ("  descripton: The time\n", "entry 2 ('get_time'): unknown key 'descripton' (did you mean 'description'?)"),
-        ("  description: The time\n  parameters: {type: array}\n", "entry 2 ('get_time'): 'parameters.type' must be 'object'"),
+        (
+            "  description: The time\n  parameters: {type: array}\n",
+            "entry 2 ('get_time'): 'parameters.type' must be 'object'",
+        ),
         ("  description: The time\n  run: ./clock.sh --utc\n", "entry 2 ('get_time'): 'run' must be a list"),
-        ("  description: The time\n  parameters: {type: object, properties: {}, required: [zone]}\n",
-         "entry 2 ('get_time'): 'parameters.required' names 'zone', which is not in 'parameters.properties'"),
+        (
+            "  description: The time\n  parameters: {type: object, properties: {}, required: [zone]}\n",
+            "entry 2 ('get_time'): 'parameters.required' names 'zone', which is not in 'parameters.properties'",
+        ),
     ],
 )
 def test_tools_check_names_the_file_the_entry_and_the_key(qwen, tmp_path: Path, entry: str, message: str) -> None:
@@ -565,9 +707,13 @@ def test_tools_check_names_the_file_the_entry_and_the_key(qwen, tmp_path: Path, 
 
 
 @pytest.mark.parametrize("command", ["ask", "stream"])
-def test_calls_not_run_are_printed_with_name_id_and_arguments_and_exit_5(qwen, emulator, tmp_path: Path, command: str) -> None:
+def test_calls_not_run_are_printed_with_name_id_and_arguments_and_exit_5(
+    qwen, emulator, tmp_path: Path, command: str
+) -> None:
     tools = tools_yaml(tmp_path / "tools.yaml")
-    result = qwen(command, "--tools-file", str(tools), '@@call=get_weather:{"city": "Paris"} @@call=get_weather:{"city": "Rome"}')
+    result = qwen(
+        command, "--tools-file", str(tools), '@@call=get_weather:{"city": "Paris"} @@call=get_weather:{"city": "Rome"}'
+    )
     assert (result.returncode, result.stdout) == (5, "")
     response_id = pending_response_id(result.stderr)
     calls = call_items(stored_response(emulator, response_id))
@@ -581,7 +727,9 @@ def test_calls_not_run_are_printed_with_name_id_and_arguments_and_exit_5(qwen, e
 
 
 @pytest.mark.parametrize("command", ["ask", "stream"])
-def test_json_mode_prints_the_response_holding_the_calls_and_nothing_else(qwen, emulator, tmp_path: Path, command: str) -> None:
+def test_json_mode_prints_the_response_holding_the_calls_and_nothing_else(
+    qwen, emulator, tmp_path: Path, command: str
+) -> None:
     tools = tools_yaml(tmp_path / "tools.yaml")
     result = qwen(command, "--json", "--tools-file", str(tools), '@@call=get_weather:{"city": "Paris"}')
     assert result.returncode == 5
@@ -594,13 +742,28 @@ def test_json_mode_prints_the_response_holding_the_calls_and_nothing_else(qwen, 
 
 def test_continue_with_tool_outputs_sends_them_with_the_tools_again(qwen, emulator, tmp_path: Path) -> None:
     tools = tools_yaml(tmp_path / "tools.yaml")
-    asked = qwen("ask", "--tools-file", str(tools), '@@call=get_weather:{"city": "Paris"} @@call=get_weather:{"city": "Rome"}')
+    asked = qwen(
+        "ask", "--tools-file", str(tools), '@@call=get_weather:{"city": "Paris"} @@call=get_weather:{"city": "Rome"}'
+    )
     response_id = pending_response_id(asked.stderr)
     paris, rome = [call["call_id"] for call in call_items(stored_response(emulator, response_id))]
     answer = tmp_path / "rome.json"
     answer.write_text('{"temp": 19, "sky": "clear"}', encoding="utf-8")
-    result = qwen("continue", response_id, "--tools-file", str(tools), "--tool-output", f"{paris}=21 and sunny", "--tool-output", f"{rome}=@{answer}")
-    assert (result.returncode, result.stdout, result.stderr) == (0, 'Tool results: 21 and sunny; {"temp": 19, "sky": "clear"}\n', "")
+    result = qwen(
+        "continue",
+        response_id,
+        "--tools-file",
+        str(tools),
+        "--tool-output",
+        f"{paris}=21 and sunny",
+        "--tool-output",
+        f"{rome}=@{answer}",
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        'Tool results: 21 and sunny; {"temp": 19, "sky": "clear"}\n',
+        "",
+    )
     assert bodies(emulator)[-1] == {
         "model": "qwen-plus",
         "input": [
@@ -612,7 +775,9 @@ def test_continue_with_tool_outputs_sends_them_with_the_tools_again(qwen, emulat
     }
 
 
-def test_continue_with_tool_outputs_sends_the_parent_tools_again_without_being_told(qwen, emulator, tmp_path: Path) -> None:
+def test_continue_with_tool_outputs_sends_the_parent_tools_again_without_being_told(
+    qwen, emulator, tmp_path: Path
+) -> None:
     # Issue 4: "`qwen continue ID --tool-output CALL_ID=TEXT` ... sends function_call_output items for those calls,
     # with the tools sent again": the server does not carry tools from turn to turn, so the model could not go on.
     tools = tools_yaml(tmp_path / "tools.yaml")
@@ -625,7 +790,8 @@ def test_continue_with_tool_outputs_sends_the_parent_tools_again_without_being_t
 
 def test_continue_last_answers_a_call_from_a_preset_with_the_preset_tools_sent_again(qwen, qwen_env, emulator) -> None:
     write_preset(
-        qwen_env, "clock",
+        qwen_env,
+        "clock",
         "tools:\n  - name: get_time\n    description: The time in a time zone\n"
         "    parameters: {type: object, properties: {zone: {type: string}}}\n",
     )
@@ -642,7 +808,9 @@ def test_continue_last_answers_a_call_from_a_preset_with_the_preset_tools_sent_a
 
 
 @pytest.mark.parametrize("command", ["ask", "stream"])
-def test_run_tools_runs_the_bound_program_and_sends_its_output_back(qwen, emulator, tmp_path: Path, command: str) -> None:
+def test_run_tools_runs_the_bound_program_and_sends_its_output_back(
+    qwen, emulator, tmp_path: Path, command: str
+) -> None:
     tools = bound_weather(tmp_path)
     result = qwen(command, "--tools-file", str(tools), "--run-tools", '@@call=get_weather:{"city": "Paris"}')
     assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Paris\n")
@@ -659,10 +827,12 @@ def test_run_tools_runs_the_bound_program_and_sends_its_output_back(qwen, emulat
         **streaming,
     }
     argv = shlex.join([sys.executable, str(tmp_path / "bin" / "weather.py")])
-    assert result.stderr == f"qwen: running get_weather ({call['call_id']}) with {{\"city\": \"Paris\"}}: {argv}\n"
+    assert result.stderr == f'qwen: running get_weather ({call["call_id"]}) with {{"city": "Paris"}}: {argv}\n'
 
 
-def test_a_relative_program_is_found_next_to_the_tools_file_and_run_by_its_shebang(qwen, emulator, tmp_path: Path) -> None:
+def test_a_relative_program_is_found_next_to_the_tools_file_and_run_by_its_shebang(
+    qwen, emulator, tmp_path: Path
+) -> None:
     script = program(tmp_path / "bin", f"#!{sys.executable}\n" + WEATHER_PROGRAM)
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     tools = tools_yaml(tmp_path / "bin" / "tools.yaml", run=["./weather.py", "--units", "metric"])
@@ -673,10 +843,20 @@ def test_a_relative_program_is_found_next_to_the_tools_file_and_run_by_its_sheba
 
 def test_no_shell_ever_reads_the_argv_or_the_arguments(qwen_env, emulator, tmp_path: Path) -> None:
     script = program(tmp_path / "bin", WEATHER_PROGRAM)
-    tools = tools_yaml(tmp_path / "tools.yaml", run=[sys.executable, str(script), "$(touch pwned-argv)", "; touch pwned-semicolon"])
+    tools = tools_yaml(
+        tmp_path / "tools.yaml", run=[sys.executable, str(script), "$(touch pwned-argv)", "; touch pwned-semicolon"]
+    )
     workdir = tmp_path / "work"
     workdir.mkdir()
-    result = run_in(qwen_env, workdir, "ask", "--tools-file", str(tools), "--run-tools", '@@call=get_weather:{"city": "$(touch pwned-args)"}')
+    result = run_in(
+        qwen_env,
+        workdir,
+        "ask",
+        "--tools-file",
+        str(tools),
+        "--run-tools",
+        '@@call=get_weather:{"city": "$(touch pwned-args)"}',
+    )
     assert (result.returncode, result.stdout) == (0, "Tool results: sunny in $(touch pwned-args)\n")
     assert logged_calls(tmp_path) == [
         {"argv": ["$(touch pwned-argv)", "; touch pwned-semicolon"], "stdin": '{"city": "$(touch pwned-args)"}'}
@@ -686,11 +866,19 @@ def test_no_shell_ever_reads_the_argv_or_the_arguments(qwen_env, emulator, tmp_p
 
 def test_parallel_calls_all_run_and_all_outputs_go_back_in_order(qwen, emulator, tmp_path: Path) -> None:
     tools = bound_weather(tmp_path)
-    result = qwen("ask", "--tools-file", str(tools), "--run-tools", '@@call=get_weather:{"city": "Paris"} @@call=get_weather:{"city": "Rome"}')
+    result = qwen(
+        "ask",
+        "--tools-file",
+        str(tools),
+        "--run-tools",
+        '@@call=get_weather:{"city": "Paris"} @@call=get_weather:{"city": "Rome"}',
+    )
     assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Paris; sunny in Rome\n")
     assert [call["stdin"] for call in logged_calls(tmp_path)] == ['{"city": "Paris"}', '{"city": "Rome"}']
     first, second = created(emulator)
-    paris, rome = [call["call_id"] for call in call_items(stored_response(emulator, second["body"]["previous_response_id"]))]
+    paris, rome = [
+        call["call_id"] for call in call_items(stored_response(emulator, second["body"]["previous_response_id"]))
+    ]
     assert second["body"]["input"] == [
         {"type": "function_call_output", "call_id": paris, "output": "sunny in Paris"},
         {"type": "function_call_output", "call_id": rome, "output": "sunny in Rome"},
@@ -705,7 +893,9 @@ def test_parallel_calls_all_run_and_all_outputs_go_back_in_order(qwen, emulator,
         (SLEEPING_PROGRAM, ["--tool-timeout", "1"], "error: the tool timed out after 1 s", "timed out after 1 s"),
     ],
 )
-def test_a_failing_or_hanging_program_sends_its_error_and_the_loop_goes_on(qwen, emulator, tmp_path: Path, source, extra, output, why) -> None:
+def test_a_failing_or_hanging_program_sends_its_error_and_the_loop_goes_on(
+    qwen, emulator, tmp_path: Path, source, extra, output, why
+) -> None:
     tools = bound_weather(tmp_path, source)
     result = qwen("ask", "--tools-file", str(tools), "--run-tools", *extra, '@@call=get_weather:{"city": "Paris"}')
     assert (result.returncode, result.stdout) == (0, f"Tool results: {output}\n")
@@ -716,15 +906,29 @@ def test_a_failing_or_hanging_program_sends_its_error_and_the_loop_goes_on(qwen,
 
 def test_a_forced_function_is_not_forced_again_when_its_output_goes_back(qwen, emulator, tmp_path: Path) -> None:
     tools = bound_weather(tmp_path)
-    result = qwen("ask", "--tools-file", str(tools), "--tool-choice", "get_weather", "--run-tools", '@@call=get_weather:{"city": "Oslo"}')
+    result = qwen(
+        "ask",
+        "--tools-file",
+        str(tools),
+        "--tool-choice",
+        "get_weather",
+        "--run-tools",
+        '@@call=get_weather:{"city": "Oslo"}',
+    )
     assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Oslo\n")
     first, second = bodies(emulator)
-    assert first["tool_choice"] == {"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "get_weather"}]}
+    assert first["tool_choice"] == {
+        "type": "allowed_tools",
+        "mode": "required",
+        "tools": [{"type": "function", "name": "get_weather"}],
+    }
     assert second["tool_choice"] == "auto" and second["tools"] == [WEATHER]
 
 
 @pytest.mark.parametrize("command", ["ask", "stream"])
-def test_the_loop_goes_on_round_after_round_until_the_model_answers(qwen, emulator, tmp_path: Path, command: str) -> None:
+def test_the_loop_goes_on_round_after_round_until_the_model_answers(
+    qwen, emulator, tmp_path: Path, command: str
+) -> None:
     tools = bound_weather(tmp_path, HOPPING_PROGRAM)
     result = qwen(command, "--tools-file", str(tools), "--run-tools", '@@call=get_weather:{"city": "Paris", "hops": 3}')
     assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Paris\n")
@@ -733,7 +937,9 @@ def test_the_loop_goes_on_round_after_round_until_the_model_answers(qwen, emulat
     assert len(requests) == 4
     for answered in requests[1:]:  # each round answers the calls of the round before, with the tools again
         [call] = call_items(stored_response(emulator, answered["body"]["previous_response_id"]))
-        assert answered["body"]["input"] == [{"type": "function_call_output", "call_id": call["call_id"], "output": ANY}]
+        assert answered["body"]["input"] == [
+            {"type": "function_call_output", "call_id": call["call_id"], "output": ANY}
+        ]
         assert answered["body"]["tools"] == [WEATHER]
     assert result.stderr.count("qwen: running get_weather (call_") == 3
 
@@ -749,7 +955,9 @@ def test_parallel_calls_go_on_for_several_rounds_with_all_outputs_each_time(qwen
 
 
 @pytest.mark.parametrize("command", ["ask", "stream"])
-def test_reaching_max_tool_rounds_prints_the_calls_left_and_exits_5(qwen, emulator, tmp_path: Path, command: str) -> None:
+def test_reaching_max_tool_rounds_prints_the_calls_left_and_exits_5(
+    qwen, emulator, tmp_path: Path, command: str
+) -> None:
     tools = bound_weather(tmp_path, HOPPING_PROGRAM)
     prompt = '@@call=get_weather:{"city": "Oslo", "hops": 5}'
     result = qwen(command, "-o", "text", "--tools-file", str(tools), "--run-tools", "--max-tool-rounds", "2", prompt)
@@ -769,7 +977,15 @@ def test_reaching_max_tool_rounds_prints_the_calls_left_and_exits_5(qwen, emulat
 
 def test_one_round_fits_in_max_tool_rounds_1(qwen, emulator, tmp_path: Path) -> None:
     tools = bound_weather(tmp_path)
-    result = qwen("ask", "--tools-file", str(tools), "--run-tools", "--max-tool-rounds", "1", '@@call=get_weather:{"city": "Oslo"}')
+    result = qwen(
+        "ask",
+        "--tools-file",
+        str(tools),
+        "--run-tools",
+        "--max-tool-rounds",
+        "1",
+        '@@call=get_weather:{"city": "Oslo"}',
+    )
     assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Oslo\n")
     assert len(created(emulator)) == 2
 
@@ -778,7 +994,12 @@ def test_a_call_without_a_binding_is_exit_5_and_nothing_runs(qwen, emulator, tmp
     tools = bound_weather(tmp_path)
     clock = tools_json(tmp_path / "clock.json")  # get_time has no run:
     result = qwen(
-        "ask", "--tools-file", str(tools), "--tools-file", str(clock), "--run-tools",
+        "ask",
+        "--tools-file",
+        str(tools),
+        "--tools-file",
+        str(clock),
+        "--run-tools",
         '@@call=get_weather:{"city": "Paris"} @@call=get_time:{"zone": "UTC"}',
     )
     assert (result.returncode, result.stdout) == (5, "")

@@ -130,7 +130,11 @@ def stream(
 
 
 def raw_exchange(
-    emu: Emulator, body: dict[str, Any], timeout: float = 5.0, extra_headers: str = "", until: Callable[[bytes], bool] | None = None
+    emu: Emulator,
+    body: dict[str, Any],
+    timeout: float = 5.0,
+    extra_headers: str = "",
+    until: Callable[[bytes], bool] | None = None,
 ) -> tuple[bytes, bytes, bool]:
     """POST over a bare socket; return (head, body bytes, timed_out) once the stream ends, closes or stalls
     (or, given `until`, once the bytes received satisfy it)."""
@@ -916,7 +920,6 @@ def test_tool_round_trip_with_previous_response_id(emu: Emulator) -> None:
     ]
 
 
-
 def test_a_tool_output_that_asks_for_calls_gets_calls_again_so_loops_can_go_on(emu: Emulator) -> None:
     first = create(emu, input="@@call=step", tools=[FUNCTION_TOOL]).json
     [call] = first["output"]
@@ -1174,7 +1177,9 @@ def test_invalid_json(emu: Emulator) -> None:
 def test_stall_json_sends_half_the_body_then_holds_the_connection(emu: Emulator) -> None:
     emu.set_faults(stall_json=1)
     started = time.monotonic()
-    head, body, timed_out = raw_exchange(emu, {"model": "qwen-plus", "input": "hi"}, timeout=0.8, until=lambda data: False)
+    head, body, timed_out = raw_exchange(
+        emu, {"model": "qwen-plus", "input": "hi"}, timeout=0.8, until=lambda data: False
+    )
     length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
     assert timed_out and time.monotonic() - started >= 0.8
     assert b" 200 " in head and body.startswith(b'{"id":"resp_') and len(body) == length // 2
@@ -1206,8 +1211,13 @@ def test_fail_after_events(emu: Emulator, kind: str) -> None:
     assert [event["sequence_number"] for event in events] == list(range(6))
     failure = events[-1]
     if kind == "error":
-        assert failure == {"type": "error", "code": "InternalError", "message": "Emulated failure mid-stream.",
-                           "param": None, "sequence_number": 5}
+        assert failure == {
+            "type": "error",
+            "code": "InternalError",
+            "message": "Emulated failure mid-stream.",
+            "param": None,
+            "sequence_number": 5,
+        }
     else:
         response = failure["response"]
         assert (response["status"], response["output"], response["usage"]) == ("failed", [], None)
@@ -1237,7 +1247,10 @@ def test_gzip_only_when_the_client_accepts_it(emu: Emulator) -> None:
 def test_a_gzip_stream_is_flushed_frame_by_frame(emu: Emulator) -> None:
     emu.set_faults(gzip=True, stall_after_events=3)
     head, body, timed_out = raw_exchange(
-        emu, {"model": "qwen-plus", "input": "hi", "stream": True}, timeout=0.8, extra_headers="Accept-Encoding: gzip\r\n"
+        emu,
+        {"model": "qwen-plus", "input": "hi", "stream": True},
+        timeout=0.8,
+        extra_headers="Accept-Encoding: gzip\r\n",
     )
     assert timed_out and b"Content-Encoding: gzip" in head
     chunks, complete = dechunk(body)

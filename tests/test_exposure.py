@@ -21,7 +21,10 @@ MCP = {"type": "mcp", "server_label": "maps", "server_url": "https://maps.exampl
         ({"tools": [{**MCP, "headers": {"Authorization": "Bearer t0k3n"}}]}, ["MCP header values"]),
         ({"tools": [{**MCP, "headers": {"Authorization": "env:MAPS_TOKEN"}}]}, []),
         ({"tools": ["web_search", {"type": "function", "name": "f", "headers": {"x": "y"}}]}, []),
-        ({"base_url": "http://u:p@h/v1", "tools": [{**MCP, "headers": {"X-Key": "k"}}]}, ["a password in base_url", "MCP header values"]),
+        (
+            {"base_url": "http://u:p@h/v1", "tools": [{**MCP, "headers": {"X-Key": "k"}}]},
+            ["a password in base_url", "MCP header values"],
+        ),
         ({"model": "qwen-max"}, []),
     ],
 )
@@ -36,7 +39,10 @@ def test_a_file_with_a_secret_warns_when_group_or_others_can_read_it(tmp_path: P
     path.chmod(mode)
     warning = exposure_warning(path, {"base_url": "https://u:hunter22@gw.example/v1"})
     if warns:
-        assert warning == f"warning: {path} holds a password in base_url and other users can read it; make it private: chmod 600 {path}"
+        assert (
+            warning
+            == f"warning: {path} holds a password in base_url and other users can read it; make it private: chmod 600 {path}"
+        )
     else:
         assert warning is None
 

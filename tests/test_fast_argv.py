@@ -131,11 +131,30 @@ def spellings(command: str) -> list[str]:
     return [name for option in options for name in (*option["names"], *option["negations"])]
 
 
-VALUES = ["text", "json", "pretty", "high", "cn", "0", "1", "2.5", "-3", "nan", "x", "", "-", "--", "-v", "a=b", "resp_1", "héllo wörld"]
+VALUES = [
+    "text",
+    "json",
+    "pretty",
+    "high",
+    "cn",
+    "0",
+    "1",
+    "2.5",
+    "-3",
+    "nan",
+    "x",
+    "",
+    "-",
+    "--",
+    "-v",
+    "a=b",
+    "resp_1",
+    "héllo wörld",
+]
 COMMAND_LINES = st.sampled_from(fast_argv.COMMANDS).flatmap(
-    lambda command: st.lists(st.sampled_from([*spellings(command), *VALUES, "--model=qwen-max", "-o=text", "-vc"]), max_size=8).map(
-        lambda tokens: [command, *tokens]
-    )
+    lambda command: st.lists(
+        st.sampled_from([*spellings(command), *VALUES, "--model=qwen-max", "-o=text", "-vc"]), max_size=8
+    ).map(lambda tokens: [command, *tokens])
 )
 
 

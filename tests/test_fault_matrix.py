@@ -77,7 +77,9 @@ TOO_DEEP = r"the server's reply is not valid JSON \(nested deeper than 256 level
 EVENT_CAP = r"the stream sent 64 MiB without completing an event \(once decoded\), the limit for one event"
 BODY_CAP = r"the server's reply is larger than 64 MiB once decoded, the limit for one reply; qwen stopped reading it"
 MEMORY_CAP = 1024 * 1024 * 1024  # address space for each qwen: a runaway (a bomb inflated whole) fails, not the machine
-RATE_LIMITED = r"rate limited: Operation model request rate limit exceeded, please try again later\. \(code server_error\)"
+RATE_LIMITED = (
+    r"rate limited: Operation model request rate limit exceeded, please try again later\. \(code server_error\)"
+)
 
 
 def words(count: int) -> str:
@@ -126,118 +128,354 @@ def echo_of_long(text: str) -> str:
 
 
 STDIN_33MIB = b"a line of text\n" * (33 * 1024 * 1024 // 15)
-BOMB_LEVELS = ["&l0 [" + ", ".join(["lol"] * 9) + "]", *(f"&l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 9))]
-BOMB_PRESET = "tools:\n  - {name: f, description: d, parameters: {type: object, enum: [" + ", ".join(BOMB_LEVELS) + "]}}\n"
+BOMB_LEVELS = [
+    "&l0 [" + ", ".join(["lol"] * 9) + "]",
+    *(f"&l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 9)),
+]
+BOMB_PRESET = (
+    "tools:\n  - {name: f, description: d, parameters: {type: object, enum: [" + ", ".join(BOMB_LEVELS) + "]}}\n"
+)
 LONG_PROMPT = '<document name="stdin">\n' + STDIN_20MB.decode().rstrip() + "\n</document>\nsummarise"
 
 NETWORK = [
-    Row("connection refused", ("ask", "--max-retries", "1", "hi"), 4, (
-        r"qwen: connection to <host> refused; is the server running and --base-url right\?" + retry(1, 1),
-        r"qwen: error: connection to <host> refused; is the server running and --base-url right\?",
-    ), server="refused"),
-    Row("connection refused, stream", ("stream", "--max-retries", "0", "hi"), 4, (
-        r"qwen: error: connection to <host> refused; is the server running and --base-url right\?",
-    ), server="refused"),
-    Row("DNS failure", ("ask", "--max-retries", "0", "hi"), 4, (
-        r"qwen: error: cannot resolve the host <host> \(DNS\); check the network and --base-url",
-    ), server="dns"),
-    Row("TLS handshake failure", ("ask", "--max-retries", "0", "hi"), 4, (
-        r"qwen: error: TLS handshake with <host> failed: \S.*",
-    ), server="tls"),
-    Row("connect timeout", ("ask", "--max-retries", "1", "hi"), 4, (
-        r"qwen: no connection to <host> in time \(connect timeout\)" + retry(1, 1),
-        r"qwen: error: no connection to <host> in time \(connect timeout\)",
-    ), server="connect-timeout", config="connect_timeout: 0.3\n"),
-    Row("read timeout mid-body", ("ask", "--timeout", "1", "hi"), 4, (
-        r"qwen: error: <host> sent nothing for 1 s \(read timeout\); raise it with --timeout",
-    ), faults={"stall_json": 1}, sent=1),
-    Row("read timeout mid-stream", ("stream", "--timeout", "1", "@@words=50"), 4, (INCOMPLETE, STALLED),
-        stdout="w1 w2 \n", history=(("cut", "w1 w2 "),), faults={"stall_after_events": 6}, sent=1),
-    Row("slow trickle that stops", ("stream", "--timeout", "1", "@@words=50"), 4, (INCOMPLETE, STALLED),
-        stdout="w1 w2 w3 w4 \n", history=(("cut", "w1 w2 w3 w4 "),),
-        faults={"event_delay": 0.05, "stall_after_events": 8}, sent=1),
-    Row("429 with Retry-After, retried then answered", ("ask", "hi"), 0, (
-        r"qwen: " + gateway(429) + r"; retrying in 1\.0 s \(retry 1 of 2\)",  # Retry-After: 1, not the backoff
-    ), stdout="You said: hi\n", history=(("completed", "You said: hi"),),
-        faults={"http_status": 429, "retry_after": "1"}, sent=2),
+    Row(
+        "connection refused",
+        ("ask", "--max-retries", "1", "hi"),
+        4,
+        (
+            r"qwen: connection to <host> refused; is the server running and --base-url right\?" + retry(1, 1),
+            r"qwen: error: connection to <host> refused; is the server running and --base-url right\?",
+        ),
+        server="refused",
+    ),
+    Row(
+        "connection refused, stream",
+        ("stream", "--max-retries", "0", "hi"),
+        4,
+        (r"qwen: error: connection to <host> refused; is the server running and --base-url right\?",),
+        server="refused",
+    ),
+    Row(
+        "DNS failure",
+        ("ask", "--max-retries", "0", "hi"),
+        4,
+        (r"qwen: error: cannot resolve the host <host> \(DNS\); check the network and --base-url",),
+        server="dns",
+    ),
+    Row(
+        "TLS handshake failure",
+        ("ask", "--max-retries", "0", "hi"),
+        4,
+        (r"qwen: error: TLS handshake with <host> failed: \S.*",),
+        server="tls",
+    ),
+    Row(
+        "connect timeout",
+        ("ask", "--max-retries", "1", "hi"),
+        4,
+        (
+            r"qwen: no connection to <host> in time \(connect timeout\)" + retry(1, 1),
+            r"qwen: error: no connection to <host> in time \(connect timeout\)",
+        ),
+        server="connect-timeout",
+        config="connect_timeout: 0.3\n",
+    ),
+    Row(
+        "read timeout mid-body",
+        ("ask", "--timeout", "1", "hi"),
+        4,
+        (r"qwen: error: <host> sent nothing for 1 s \(read timeout\); raise it with --timeout",),
+        faults={"stall_json": 1},
+        sent=1,
+    ),
+    Row(
+        "read timeout mid-stream",
+        ("stream", "--timeout", "1", "@@words=50"),
+        4,
+        (INCOMPLETE, STALLED),
+        stdout="w1 w2 \n",
+        history=(("cut", "w1 w2 "),),
+        faults={"stall_after_events": 6},
+        sent=1,
+    ),
+    Row(
+        "slow trickle that stops",
+        ("stream", "--timeout", "1", "@@words=50"),
+        4,
+        (INCOMPLETE, STALLED),
+        stdout="w1 w2 w3 w4 \n",
+        history=(("cut", "w1 w2 w3 w4 "),),
+        faults={"event_delay": 0.05, "stall_after_events": 8},
+        sent=1,
+    ),
+    Row(
+        "429 with Retry-After, retried then answered",
+        ("ask", "hi"),
+        0,
+        (
+            r"qwen: " + gateway(429) + r"; retrying in 1\.0 s \(retry 1 of 2\)",  # Retry-After: 1, not the backoff
+        ),
+        stdout="You said: hi\n",
+        history=(("completed", "You said: hi"),),
+        faults={"http_status": 429, "retry_after": "1"},
+        sent=2,
+    ),
     *[
-        Row(f"{status}, retried then answered", ("ask", "hi"), 0, (r"qwen: " + gateway(status) + retry(1, 2),),
-            stdout="You said: hi\n", history=(("completed", "You said: hi"),),
-            faults={"http_status": status, "retry_after": "0"}, sent=2)
+        Row(
+            f"{status}, retried then answered",
+            ("ask", "hi"),
+            0,
+            (r"qwen: " + gateway(status) + retry(1, 2),),
+            stdout="You said: hi\n",
+            history=(("completed", "You said: hi"),),
+            faults={"http_status": status, "retry_after": "0"},
+            sent=2,
+        )
         for status in (500, 502, 503, 504)
     ],
     *[
-        Row(f"{status}, retries exhausted", ("stream", "--max-retries", "2", "hi"), 4, (
-            r"qwen: " + gateway(status) + retry(1, 2),
-            r"qwen: " + gateway(status) + retry(2, 2),
-            r"qwen: error: " + gateway(status),
-        ), faults={"http_status": status, "http_status_count": 10, "retry_after": "0"}, sent=3)
+        Row(
+            f"{status}, retries exhausted",
+            ("stream", "--max-retries", "2", "hi"),
+            4,
+            (
+                r"qwen: " + gateway(status) + retry(1, 2),
+                r"qwen: " + gateway(status) + retry(2, 2),
+                r"qwen: error: " + gateway(status),
+            ),
+            faults={"http_status": status, "http_status_count": 10, "retry_after": "0"},
+            sent=3,
+        )
         for status in (429, 500, 502, 503, 504)
     ],
-    Row("HTTP-200 rate limit, retried", ("ask", "hi"), 0, (r"qwen: " + RATE_LIMITED + retry(1, 2),),
-        stdout="You said: hi\n", history=(("completed", "You said: hi"),), faults={"rate_limit_http200": 1}, sent=2),
-    Row("HTTP-200 rate limit, retried, stream", ("stream", "hi"), 0, (r"qwen: " + RATE_LIMITED + retry(1, 2),),
-        stdout="You said: hi\n", history=(("completed", "You said: hi"),), faults={"rate_limit_http200": 1}, sent=2),
-    Row("HTTP-200 rate limit, retries exhausted", ("ask", "--max-retries", "1", "hi"), 4, (
-        r"qwen: " + RATE_LIMITED + retry(1, 1), r"qwen: error: " + RATE_LIMITED,
-    ), faults={"rate_limit_http200": 5}, sent=2),
-    Row("400, flat envelope", ("ask", "hi"), 1, (
-        rf"qwen: error: Emulated invalid request\. \(HTTP 400, code InvalidParameter, request id {REQUEST_ID}\)",
-    ), faults={"http_status": 400}, sent=1),
-    Row("400, nested envelope", ("stream", "hi"), 1, (
-        rf"qwen: error: Emulated invalid request\. \(HTTP 400, code InvalidParameter, request id {REQUEST_ID}\)",
-    ), faults={"http_status": 400, "error_body": "nested"}, sent=1),
-    Row("401", ("ask", "hi"), 3, (
-        r"qwen: error: the API key was refused: Invalid API-key provided\. Check DASHSCOPE_API_KEY, and that the key "
-        rf"belongs to this region \(HTTP 401, code InvalidApiKey, request id {REQUEST_ID}\)",
-    ), faults={"http_status": 401}, sent=1),
-    Row("403", ("stream", "hi"), 3, (
-        r"qwen: error: permission denied: Access denied\. Check that the model is activated for your account "
-        rf"\(HTTP 403, code AccessDenied, request id {REQUEST_ID}\)",
-    ), faults={"http_status": 403}, sent=1),
-    Row("HTML error page from a proxy", ("ask", "--max-retries", "0", "hi"), 4, (
-        rf"qwen: error: the server \(or a proxy\) sent an HTML page: 502 Bad Gateway \(HTTP 502, request id {REQUEST_ID}\)",
-    ), faults={"http_status": 502, "error_body": "html"}, sent=1),
-    Row("truncated JSON error body", ("ask", "--max-retries", "0", "hi"), 4, (
-        r'qwen: error: the server \(or a proxy\) sent a reply that is not valid JSON: \{"request_id":.* '
-        rf"\(HTTP 503, request id {REQUEST_ID}\)",
-    ), faults={"http_status": 503, "error_body": "truncated"}, sent=1),
+    Row(
+        "HTTP-200 rate limit, retried",
+        ("ask", "hi"),
+        0,
+        (r"qwen: " + RATE_LIMITED + retry(1, 2),),
+        stdout="You said: hi\n",
+        history=(("completed", "You said: hi"),),
+        faults={"rate_limit_http200": 1},
+        sent=2,
+    ),
+    Row(
+        "HTTP-200 rate limit, retried, stream",
+        ("stream", "hi"),
+        0,
+        (r"qwen: " + RATE_LIMITED + retry(1, 2),),
+        stdout="You said: hi\n",
+        history=(("completed", "You said: hi"),),
+        faults={"rate_limit_http200": 1},
+        sent=2,
+    ),
+    Row(
+        "HTTP-200 rate limit, retries exhausted",
+        ("ask", "--max-retries", "1", "hi"),
+        4,
+        (
+            r"qwen: " + RATE_LIMITED + retry(1, 1),
+            r"qwen: error: " + RATE_LIMITED,
+        ),
+        faults={"rate_limit_http200": 5},
+        sent=2,
+    ),
+    Row(
+        "400, flat envelope",
+        ("ask", "hi"),
+        1,
+        (rf"qwen: error: Emulated invalid request\. \(HTTP 400, code InvalidParameter, request id {REQUEST_ID}\)",),
+        faults={"http_status": 400},
+        sent=1,
+    ),
+    Row(
+        "400, nested envelope",
+        ("stream", "hi"),
+        1,
+        (rf"qwen: error: Emulated invalid request\. \(HTTP 400, code InvalidParameter, request id {REQUEST_ID}\)",),
+        faults={"http_status": 400, "error_body": "nested"},
+        sent=1,
+    ),
+    Row(
+        "401",
+        ("ask", "hi"),
+        3,
+        (
+            r"qwen: error: the API key was refused: Invalid API-key provided\. Check DASHSCOPE_API_KEY, and that the key "
+            rf"belongs to this region \(HTTP 401, code InvalidApiKey, request id {REQUEST_ID}\)",
+        ),
+        faults={"http_status": 401},
+        sent=1,
+    ),
+    Row(
+        "403",
+        ("stream", "hi"),
+        3,
+        (
+            r"qwen: error: permission denied: Access denied\. Check that the model is activated for your account "
+            rf"\(HTTP 403, code AccessDenied, request id {REQUEST_ID}\)",
+        ),
+        faults={"http_status": 403},
+        sent=1,
+    ),
+    Row(
+        "HTML error page from a proxy",
+        ("ask", "--max-retries", "0", "hi"),
+        4,
+        (
+            rf"qwen: error: the server \(or a proxy\) sent an HTML page: 502 Bad Gateway \(HTTP 502, request id {REQUEST_ID}\)",
+        ),
+        faults={"http_status": 502, "error_body": "html"},
+        sent=1,
+    ),
+    Row(
+        "truncated JSON error body",
+        ("ask", "--max-retries", "0", "hi"),
+        4,
+        (
+            r'qwen: error: the server \(or a proxy\) sent a reply that is not valid JSON: \{"request_id":.* '
+            rf"\(HTTP 503, request id {REQUEST_ID}\)",
+        ),
+        faults={"http_status": 503, "error_body": "truncated"},
+        sent=1,
+    ),
     Row("truncated JSON body", ("ask", "hi"), 4, (r"qwen: error: " + NOT_JSON,), faults={"truncate_json": 1}, sent=1),
     Row("invalid JSON body", ("ask", "hi"), 4, (r"qwen: error: " + NOT_JSON,), faults={"invalid_json": 1}, sent=1),
-    Row("HTTP-200 HTML page to a stream request", ("stream", "--max-retries", "0", "hi"), 4, (
-        r"qwen: error: .*HTML page.*Sign in to the network.*",
-    ), faults={"stream_body": "html"}, sent=1),
-    Row("HTTP-200 JSON body to a stream request", ("stream", "@@words=3"), 0, (), stdout=words(3) + "\n",
-        history=(("completed", words(3)),), faults={"stream_body": "json"}, sent=1),
-    Row("gzip-encoded stream", ("stream", "@@words=3"), 0, (), stdout=words(3) + "\n",
-        history=(("completed", words(3)),), faults={"gzip": True, "split_writes": True}, sent=1),
-    Row("gzip-encoded body", ("ask", "@@words=3"), 0, (), stdout=words(3) + "\n",
-        history=(("completed", words(3)),), faults={"gzip": True}, sent=1),
-    Row("stream cut before the first event", ("stream", "--max-retries", "1", "hi"), 4, (
-        r"qwen: <host> closed the connection without a reply" + retry(1, 1),
-        r"qwen: error: <host> closed the connection without a reply",
-    ), faults={"cut_after_events": 0}, sent=2),
-    Row("stream cut in the middle of the text", ("stream", "@@words=50"), 4, (INCOMPLETE, CUT),
-        stdout="w1 w2 \n", history=(("cut", "w1 w2 "),), faults={"cut_after_events": 6}, sent=1),
-    Row("stream cut just before the terminal event", ("stream", "@@words=3"), 4, (INCOMPLETE, CUT),
-        stdout=words(3) + "\n", history=(("cut", words(3)),), faults={"cut_after_events": 10}, sent=1),
-    Row("malformed SSE line", ("stream", "@@words=5"), 0, (
-        r"qwen: skipped a malformed event in the stream \(invalid JSON .*\)",
-    ), stdout=words(5) + "\n", history=(("completed", words(5)),), faults={"malformed_at": 6}, sent=1),
-    Row("unknown event type, text", ("stream", "@@words=3"), 0, (), stdout=words(3) + "\n",
-        history=(("completed", words(3)),), faults={"unknown_event_at": 5}, sent=1),
-    Row("unknown event type, jsonl", ("stream", "-o", "jsonl", "@@words=3"), 0, (),
-        stdout=re.compile(r'(\{"type":"response\.[a-z_.]+".*\}\n){5}\{"type":"response\.emulator_unknown","note":"ignore me",'
-                          r'"sequence_number":5\}\n(\{"type":"response\.[a-z_.]+".*\}\n){6}'),
-        history=(("completed", words(3)),), faults={"unknown_event_at": 5}, sent=1),
-    Row("response.failed after text", ("stream", "@@words=50"), 1, (
-        rf"qwen: error: the request failed: Emulated failure mid-stream\. \(response {RESP}\) \(code InternalError\)",
-    ), stdout="w1 w2 \n", history=(("failed", "w1 w2 "),), faults={"fail_after_events": 6}, sent=1),
-    Row("error event after text", ("stream", "@@words=50"), 1, (
-        rf"qwen: error: the request failed: Emulated failure mid-stream\. \(response {RESP}\) \(code InternalError\)",
-    ), stdout="w1 w2 \n", history=(("failed", "w1 w2 "),), faults={"fail_after_events": 6, "fail_event": "error"}, sent=1),
+    Row(
+        "HTTP-200 HTML page to a stream request",
+        ("stream", "--max-retries", "0", "hi"),
+        4,
+        (r"qwen: error: .*HTML page.*Sign in to the network.*",),
+        faults={"stream_body": "html"},
+        sent=1,
+    ),
+    Row(
+        "HTTP-200 JSON body to a stream request",
+        ("stream", "@@words=3"),
+        0,
+        (),
+        stdout=words(3) + "\n",
+        history=(("completed", words(3)),),
+        faults={"stream_body": "json"},
+        sent=1,
+    ),
+    Row(
+        "gzip-encoded stream",
+        ("stream", "@@words=3"),
+        0,
+        (),
+        stdout=words(3) + "\n",
+        history=(("completed", words(3)),),
+        faults={"gzip": True, "split_writes": True},
+        sent=1,
+    ),
+    Row(
+        "gzip-encoded body",
+        ("ask", "@@words=3"),
+        0,
+        (),
+        stdout=words(3) + "\n",
+        history=(("completed", words(3)),),
+        faults={"gzip": True},
+        sent=1,
+    ),
+    Row(
+        "stream cut before the first event",
+        ("stream", "--max-retries", "1", "hi"),
+        4,
+        (
+            r"qwen: <host> closed the connection without a reply" + retry(1, 1),
+            r"qwen: error: <host> closed the connection without a reply",
+        ),
+        faults={"cut_after_events": 0},
+        sent=2,
+    ),
+    Row(
+        "stream cut in the middle of the text",
+        ("stream", "@@words=50"),
+        4,
+        (INCOMPLETE, CUT),
+        stdout="w1 w2 \n",
+        history=(("cut", "w1 w2 "),),
+        faults={"cut_after_events": 6},
+        sent=1,
+    ),
+    Row(
+        "stream cut just before the terminal event",
+        ("stream", "@@words=3"),
+        4,
+        (INCOMPLETE, CUT),
+        stdout=words(3) + "\n",
+        history=(("cut", words(3)),),
+        faults={"cut_after_events": 10},
+        sent=1,
+    ),
+    Row(
+        "malformed SSE line",
+        ("stream", "@@words=5"),
+        0,
+        (r"qwen: skipped a malformed event in the stream \(invalid JSON .*\)",),
+        stdout=words(5) + "\n",
+        history=(("completed", words(5)),),
+        faults={"malformed_at": 6},
+        sent=1,
+    ),
+    Row(
+        "unknown event type, text",
+        ("stream", "@@words=3"),
+        0,
+        (),
+        stdout=words(3) + "\n",
+        history=(("completed", words(3)),),
+        faults={"unknown_event_at": 5},
+        sent=1,
+    ),
+    Row(
+        "unknown event type, jsonl",
+        ("stream", "-o", "jsonl", "@@words=3"),
+        0,
+        (),
+        stdout=re.compile(
+            r'(\{"type":"response\.[a-z_.]+".*\}\n){5}\{"type":"response\.emulator_unknown","note":"ignore me",'
+            r'"sequence_number":5\}\n(\{"type":"response\.[a-z_.]+".*\}\n){6}'
+        ),
+        history=(("completed", words(3)),),
+        faults={"unknown_event_at": 5},
+        sent=1,
+    ),
+    Row(
+        "response.failed after text",
+        ("stream", "@@words=50"),
+        1,
+        (
+            rf"qwen: error: the request failed: Emulated failure mid-stream\. \(response {RESP}\) \(code InternalError\)",
+        ),
+        stdout="w1 w2 \n",
+        history=(("failed", "w1 w2 "),),
+        faults={"fail_after_events": 6},
+        sent=1,
+    ),
+    Row(
+        "error event after text",
+        ("stream", "@@words=50"),
+        1,
+        (
+            rf"qwen: error: the request failed: Emulated failure mid-stream\. \(response {RESP}\) \(code InternalError\)",
+        ),
+        stdout="w1 w2 \n",
+        history=(("failed", "w1 w2 "),),
+        faults={"fail_after_events": 6, "fail_event": "error"},
+        sent=1,
+    ),
     Row("10 MB answer", ("ask", "@@bytes=10000000"), 0, (), stdout=BIG + "\n", history=(("completed", BIG),), sent=1),
-    Row("10 MB answer, stream", ("stream", "@@bytes=10000000"), 0, (), stdout=BIG + "\n", history=(("completed", BIG),), sent=1),
+    Row(
+        "10 MB answer, stream",
+        ("stream", "@@bytes=10000000"),
+        0,
+        (),
+        stdout=BIG + "\n",
+        history=(("completed", BIG),),
+        sent=1,
+    ),
 ]
 
 DEEP = b"[" * 200_000 + b"]" * 200_000  # JSON nested 200,000 levels: RecursionError for a naive json.loads
@@ -248,7 +486,9 @@ HOSTILE = {  # what each `hostile:NAME` server answers: made per row, as some ar
     "deep body": lambda: json_reply(DEEP),
     "deep field in a body": lambda: json_reply(b'{"id": "resp_1", "output": ' + DEEP + b"}"),
     "deep error body": lambda: json_reply(DEEP, status=503),
-    "deep event": lambda: stream_reply([*HELLO, sse('{"type": "x", "data": ' + DEEP.decode() + "}"), sse(completed("Hello there"))]),
+    "deep event": lambda: stream_reply(
+        [*HELLO, sse('{"type": "x", "data": ' + DEEP.decode() + "}"), sse(completed("Hello there"))]
+    ),
     "brotli body": lambda: json_reply(b"\x1b\x03\x00\xf8\x8d\x94n\xde\xc4\x9f\x0e", Content_Encoding="br"),
     "broken gzip body": lambda: json_reply(b"\x1f\x8b\x08\x00 this is not deflate data", Content_Encoding="gzip"),
     "gzip bomb body": lambda: gzip_bomb_reply("application/json"),
@@ -259,137 +499,394 @@ HOSTILE = {  # what each `hostile:NAME` server answers: made per row, as some ar
 HOSTILE_RESP = r"resp_00000000-0000-4000-8000-00000000beef"
 
 HOSTILE_REPLIES = [
-    Row("keep-alive comments forever after some text", ("stream", "--timeout", "1", "hi"), 4, (
-        rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
-        rf"qwen: error: {KEEPALIVE_STALLED}; the text so far is kept",
-    ), stdout="Hello there\n", history=(("cut", "Hello there"),), server="hostile:keep-alives after text"),
-    Row("keep-alive comments forever, no event", ("stream", "--timeout", "1", "hi"), 4, (
-        rf"qwen: error: {KEEPALIVE_STALLED}; raise it with --timeout",
-    ), server="hostile:keep-alives only"),
-    Row("JSON nested 200,000 deep, reply body", ("ask", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",), server="hostile:deep body"),
-    Row("JSON nested 200,000 deep inside a reply", ("ask", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",),
-        server="hostile:deep field in a body"),
-    Row("JSON nested 200,000 deep, error body", ("ask", "--max-retries", "0", "hi"), 4, (
-        r"qwen: error: the server \(or a proxy\) sent a reply that is not valid JSON: \[{160} \(HTTP 503, request id req-hostile\)",
-    ), server="hostile:deep error body"),
-    Row("JSON nested 200,000 deep, JSON body to a stream request", ("stream", "hi"), 4, (rf"qwen: error: {TOO_DEEP}",),
-        server="hostile:deep body"),
-    Row("JSON nested 200,000 deep, stream event", ("stream", "hi"), 0, (
-        r"qwen: skipped a malformed event in the stream \(invalid JSON \(nested deeper than 256 levels\): .*\)",
-    ), stdout="Hello there\n", history=(("completed", "Hello there"),), server="hostile:deep event"),
-    Row("an encoding qwen did not ask for", ("ask", "hi"), 4, (
-        r"qwen: error: the server sent its reply encoded as 'br', which qwen does not read \(it asks for gzip, deflate\) "
-        r"\(HTTP 200, request id req-hostile\)",
-    ), server="hostile:brotli body"),
-    Row("broken gzip", ("ask", "hi"), 4, (
-        r"qwen: error: the server's gzip data is broken \(Error -3 while decompressing data: .+\) \(HTTP 200, request id req-hostile\)",
-    ), server="hostile:broken gzip body"),
-    Row("gzip bomb (8 MB to 8 GiB), reply body", ("ask", "hi"), 4, (
-        rf"qwen: error: {BODY_CAP} \(HTTP 200, request id req-hostile\)",
-    ), server="hostile:gzip bomb body"),
-    Row("gzip bomb, error page", ("ask", "--max-retries", "0", "hi"), 4, (
-        r"qwen: error: the server \(or a proxy\) sent binary data, not JSON \(HTTP 502, request id req-hostile\)",
-    ), server="hostile:gzip bomb error page"),
-    Row("gzip bomb, stream after some text", ("stream", "hi"), 4, (
-        rf"qwen: response id {HOSTILE_RESP} \(incomplete\)", rf"qwen: error: {EVENT_CAP}; the text so far is kept",
-    ), stdout="Hello there\n", history=(("cut", "Hello there"),), server="hostile:gzip bomb stream after text"),
+    Row(
+        "keep-alive comments forever after some text",
+        ("stream", "--timeout", "1", "hi"),
+        4,
+        (
+            rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
+            rf"qwen: error: {KEEPALIVE_STALLED}; the text so far is kept",
+        ),
+        stdout="Hello there\n",
+        history=(("cut", "Hello there"),),
+        server="hostile:keep-alives after text",
+    ),
+    Row(
+        "keep-alive comments forever, no event",
+        ("stream", "--timeout", "1", "hi"),
+        4,
+        (rf"qwen: error: {KEEPALIVE_STALLED}; raise it with --timeout",),
+        server="hostile:keep-alives only",
+    ),
+    Row(
+        "JSON nested 200,000 deep, reply body",
+        ("ask", "hi"),
+        4,
+        (rf"qwen: error: {TOO_DEEP}",),
+        server="hostile:deep body",
+    ),
+    Row(
+        "JSON nested 200,000 deep inside a reply",
+        ("ask", "hi"),
+        4,
+        (rf"qwen: error: {TOO_DEEP}",),
+        server="hostile:deep field in a body",
+    ),
+    Row(
+        "JSON nested 200,000 deep, error body",
+        ("ask", "--max-retries", "0", "hi"),
+        4,
+        (
+            r"qwen: error: the server \(or a proxy\) sent a reply that is not valid JSON: \[{160} \(HTTP 503, request id req-hostile\)",
+        ),
+        server="hostile:deep error body",
+    ),
+    Row(
+        "JSON nested 200,000 deep, JSON body to a stream request",
+        ("stream", "hi"),
+        4,
+        (rf"qwen: error: {TOO_DEEP}",),
+        server="hostile:deep body",
+    ),
+    Row(
+        "JSON nested 200,000 deep, stream event",
+        ("stream", "hi"),
+        0,
+        (r"qwen: skipped a malformed event in the stream \(invalid JSON \(nested deeper than 256 levels\): .*\)",),
+        stdout="Hello there\n",
+        history=(("completed", "Hello there"),),
+        server="hostile:deep event",
+    ),
+    Row(
+        "an encoding qwen did not ask for",
+        ("ask", "hi"),
+        4,
+        (
+            r"qwen: error: the server sent its reply encoded as 'br', which qwen does not read \(it asks for gzip, deflate\) "
+            r"\(HTTP 200, request id req-hostile\)",
+        ),
+        server="hostile:brotli body",
+    ),
+    Row(
+        "broken gzip",
+        ("ask", "hi"),
+        4,
+        (
+            r"qwen: error: the server's gzip data is broken \(Error -3 while decompressing data: .+\) \(HTTP 200, request id req-hostile\)",
+        ),
+        server="hostile:broken gzip body",
+    ),
+    Row(
+        "gzip bomb (8 MB to 8 GiB), reply body",
+        ("ask", "hi"),
+        4,
+        (rf"qwen: error: {BODY_CAP} \(HTTP 200, request id req-hostile\)",),
+        server="hostile:gzip bomb body",
+    ),
+    Row(
+        "gzip bomb, error page",
+        ("ask", "--max-retries", "0", "hi"),
+        4,
+        (r"qwen: error: the server \(or a proxy\) sent binary data, not JSON \(HTTP 502, request id req-hostile\)",),
+        server="hostile:gzip bomb error page",
+    ),
+    Row(
+        "gzip bomb, stream after some text",
+        ("stream", "hi"),
+        4,
+        (
+            rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
+            rf"qwen: error: {EVENT_CAP}; the text so far is kept",
+        ),
+        stdout="Hello there\n",
+        history=(("cut", "Hello there"),),
+        server="hostile:gzip bomb stream after text",
+    ),
     Row("gzip bomb, stream", ("stream", "hi"), 4, (rf"qwen: error: {EVENT_CAP}",), server="hostile:gzip bomb stream"),
 ]
 
 LOCAL = [
-    Row("stdin of invalid UTF-8", ("ask", "summarise"), 2, (
-        r"qwen: error: stdin is not valid UTF-8 \(bad byte at offset 3\); convert it with iconv first",
-    ), stdin=b"caf\xe9 au lait\n", sent=0),
-    Row("stdin of binary data", ("ask", "summarise"), 2, (
-        r"qwen: error: stdin looks like a binary file \(it contains NUL bytes\); attach text files only",
-    ), stdin=bytes(range(256)) * 64, sent=0),
-    Row("stdin of 20 MB", ("ask", "summarise"), 0, (), stdout=echo_of_long(LONG_PROMPT) + "\n",
-        history=(("completed", echo_of_long(LONG_PROMPT)),), stdin=STDIN_20MB, sent=1),
-    Row("missing file", ("ask", "-f", "<tmp>/missing.txt", "hi"), 2, (r"qwen: error: no such file: <tmp>/missing\.txt",), sent=0),
-    Row("unreadable file", ("ask", "-f", "<tmp>/private.txt", "hi"), 2, (
-        r"qwen: error: cannot read <tmp>/private\.txt: permission denied",
-    ), prepare="unreadable file", sent=0),
-    Row("config file with a YAML syntax error", ("ask", "hi"), 2, (
-        r"qwen: error: <config>:\d+: invalid YAML: .+",
-    ), config="model: qwen-plus\ntimeout: [30\n", sent=0),
-    Row("config file nested too deep", ("ask", "hi"), 2, (r"qwen: error: <config>(:\d+)?: .+",),
-        config="model: " + "[" * 1000 + "\n", sent=0),
-    Row("a file that never ends (-f /dev/zero)", ("ask", "-f", "/dev/zero", "hi"), 2, (
-        r"qwen: error: /dev/zero looks like a binary file \(it contains NUL bytes\); attach text files only",
-    ), sent=0),
-    Row("stdin over 32 MiB", ("ask", "summarise"), 2, (
-        r"qwen: error: stdin holds more than 32 MiB; qwen reads text files and stdin up to 32 MiB \(33,554,432 bytes\): "
-        r"send an excerpt \(head, tail, grep\)",
-    ), stdin=STDIN_33MIB, sent=0),
-    Row("a file over 32 MiB", ("ask", "-f", "<tmp>/big.log", "hi"), 2, (
-        r"qwen: error: <tmp>/big\.log is 41,943,040 bytes; qwen reads text files and stdin up to 32 MiB \(33,554,432 bytes\): "
-        r"send an excerpt \(head, tail, grep\)",
-    ), prepare="40 MiB file", sent=0),
-    Row("preset with a YAML alias bomb", ("ask", "-p", "<tmp>/bomb.yaml", "hi"), 2, (
-        r"qwen: error: <tmp>/bomb\.yaml: YAML aliases expand to [\d,]+ more nodes than the file holds, past the limit "
-        r"of 10,000 \(a 'billion laughs' bomb\?\); write the values out instead",
-    ), files={"bomb.yaml": BOMB_PRESET}, sent=0),
-    Row("--extra with a number too large for JSON", ("ask", "--extra", '{"x": 1e999}', "hi"), 2, (
-        r"qwen: error: --extra is not JSON the API can take \(1e999 is too large for a JSON number\); pass an object like .+",
-    ), sent=0),
-    Row("--messages file with NaN", ("ask", "--messages", "<tmp>/nan.json"), 2, (
-        r"qwen: error: <tmp>/nan\.json: not JSON qwen can send: NaN is not a JSON number",
-    ), files={"nan.json": '[{"role": "user", "content": "hi", "x": NaN}]'}, sent=0),
-    Row("an id that climbs out of its endpoint", ("response", "delete", ".."), 2, (
-        r'qwen: error: "\.\." is not an id: an id is letters, digits, .+',
-    ), sent=0),
-    Row("preset file with a YAML syntax error", ("ask", "-p", "<tmp>/broken.yaml", "hi"), 2, (
-        r"qwen: error: <tmp>/broken\.yaml:\d+: invalid YAML: .+",
-    ), prepare="broken preset", sent=0),
-    Row("read-only history", ("stream", "hi"), 0, (
-        r"qwen: warning: the history at <history> could not be written \(.+\); the answer is not affected",
-    ), stdout="You said: hi\n", history=(("completed", "You said: earlier"),), prepare="read-only history", sent=2),
-    Row("corrupt history", ("ask", "hi"), 0, (
-        r"qwen: warning: the history at <history> could not be written \(.+\); the answer is not affected",
-    ), stdout="You said: hi\n", prepare="corrupt history", sent=2),
+    Row(
+        "stdin of invalid UTF-8",
+        ("ask", "summarise"),
+        2,
+        (r"qwen: error: stdin is not valid UTF-8 \(bad byte at offset 3\); convert it with iconv first",),
+        stdin=b"caf\xe9 au lait\n",
+        sent=0,
+    ),
+    Row(
+        "stdin of binary data",
+        ("ask", "summarise"),
+        2,
+        (r"qwen: error: stdin looks like a binary file \(it contains NUL bytes\); attach text files only",),
+        stdin=bytes(range(256)) * 64,
+        sent=0,
+    ),
+    Row(
+        "stdin of 20 MB",
+        ("ask", "summarise"),
+        0,
+        (),
+        stdout=echo_of_long(LONG_PROMPT) + "\n",
+        history=(("completed", echo_of_long(LONG_PROMPT)),),
+        stdin=STDIN_20MB,
+        sent=1,
+    ),
+    Row(
+        "missing file",
+        ("ask", "-f", "<tmp>/missing.txt", "hi"),
+        2,
+        (r"qwen: error: no such file: <tmp>/missing\.txt",),
+        sent=0,
+    ),
+    Row(
+        "unreadable file",
+        ("ask", "-f", "<tmp>/private.txt", "hi"),
+        2,
+        (r"qwen: error: cannot read <tmp>/private\.txt: permission denied",),
+        prepare="unreadable file",
+        sent=0,
+    ),
+    Row(
+        "config file with a YAML syntax error",
+        ("ask", "hi"),
+        2,
+        (r"qwen: error: <config>:\d+: invalid YAML: .+",),
+        config="model: qwen-plus\ntimeout: [30\n",
+        sent=0,
+    ),
+    Row(
+        "config file nested too deep",
+        ("ask", "hi"),
+        2,
+        (r"qwen: error: <config>(:\d+)?: .+",),
+        config="model: " + "[" * 1000 + "\n",
+        sent=0,
+    ),
+    Row(
+        "a file that never ends (-f /dev/zero)",
+        ("ask", "-f", "/dev/zero", "hi"),
+        2,
+        (r"qwen: error: /dev/zero looks like a binary file \(it contains NUL bytes\); attach text files only",),
+        sent=0,
+    ),
+    Row(
+        "stdin over 32 MiB",
+        ("ask", "summarise"),
+        2,
+        (
+            r"qwen: error: stdin holds more than 32 MiB; qwen reads text files and stdin up to 32 MiB \(33,554,432 bytes\): "
+            r"send an excerpt \(head, tail, grep\)",
+        ),
+        stdin=STDIN_33MIB,
+        sent=0,
+    ),
+    Row(
+        "a file over 32 MiB",
+        ("ask", "-f", "<tmp>/big.log", "hi"),
+        2,
+        (
+            r"qwen: error: <tmp>/big\.log is 41,943,040 bytes; qwen reads text files and stdin up to 32 MiB \(33,554,432 bytes\): "
+            r"send an excerpt \(head, tail, grep\)",
+        ),
+        prepare="40 MiB file",
+        sent=0,
+    ),
+    Row(
+        "preset with a YAML alias bomb",
+        ("ask", "-p", "<tmp>/bomb.yaml", "hi"),
+        2,
+        (
+            r"qwen: error: <tmp>/bomb\.yaml: YAML aliases expand to [\d,]+ more nodes than the file holds, past the limit "
+            r"of 10,000 \(a 'billion laughs' bomb\?\); write the values out instead",
+        ),
+        files={"bomb.yaml": BOMB_PRESET},
+        sent=0,
+    ),
+    Row(
+        "--extra with a number too large for JSON",
+        ("ask", "--extra", '{"x": 1e999}', "hi"),
+        2,
+        (
+            r"qwen: error: --extra is not JSON the API can take \(1e999 is too large for a JSON number\); pass an object like .+",
+        ),
+        sent=0,
+    ),
+    Row(
+        "--messages file with NaN",
+        ("ask", "--messages", "<tmp>/nan.json"),
+        2,
+        (r"qwen: error: <tmp>/nan\.json: not JSON qwen can send: NaN is not a JSON number",),
+        files={"nan.json": '[{"role": "user", "content": "hi", "x": NaN}]'},
+        sent=0,
+    ),
+    Row(
+        "an id that climbs out of its endpoint",
+        ("response", "delete", ".."),
+        2,
+        (r'qwen: error: "\.\." is not an id: an id is letters, digits, .+',),
+        sent=0,
+    ),
+    Row(
+        "preset file with a YAML syntax error",
+        ("ask", "-p", "<tmp>/broken.yaml", "hi"),
+        2,
+        (r"qwen: error: <tmp>/broken\.yaml:\d+: invalid YAML: .+",),
+        prepare="broken preset",
+        sent=0,
+    ),
+    Row(
+        "read-only history",
+        ("stream", "hi"),
+        0,
+        (r"qwen: warning: the history at <history> could not be written \(.+\); the answer is not affected",),
+        stdout="You said: hi\n",
+        history=(("completed", "You said: earlier"),),
+        prepare="read-only history",
+        sent=2,
+    ),
+    Row(
+        "corrupt history",
+        ("ask", "hi"),
+        0,
+        (r"qwen: warning: the history at <history> could not be written \(.+\); the answer is not affected",),
+        stdout="You said: hi\n",
+        prepare="corrupt history",
+        sent=2,
+    ),
 ]
 
 SECURITY = [
-    Row("dry run with the key and an MCP header", ("ask", "--dry-run", *MCP, "hi"), 0, (),
-        stdout=re.compile(r'(?s)\{\n  "method": "POST",.*"Authorization": "Bearer \[redacted\]",.*'
-                          r'"headers": \{\n +"Authorization": "\[redacted\]"\n.*\}\n'), sent=0),
-    Row("debug log with an MCP header", ("ask", "--debug", *MCP, "hi"), 0, (
-        r"qwen: request \{.*\"Authorization\": \"Bearer \[redacted\]\".*\}",
-        rf"qwen: reply HTTP 200 application/json request id {REQUEST_ID}",
-    ), stdout="You said: hi\n", history=(("completed", "You said: hi"),), sent=1),
-    Row("the key passed in a body through --extra", (
-        "ask", "--extra", '{"tools": [{"type": "mcp", "server_label": "k", "server_url": "https://mcp.example/sse", '
-        '"server_protocol": "sse", "headers": {"Authorization": "Bearer <key>"}}]}', "hi",
-    ), 0, (), stdout="You said: hi\n", history=(("completed", "You said: hi"),), sent=1),
-    Row("an error that quotes the request, json", ("ask", "--json", *MCP, "hi"), 1, (
-        r"qwen: error: Bad request from Bearer \[redacted\]: .* \(HTTP 400, code InvalidParameter, request id req-quoting\)",
-    ), stdout=re.compile(r'\{"error": \{"type": "api_error", "message": "Bad request from Bearer \[redacted\]: .*\}\}\n'),
-        server="quoting-400"),
-    Row("a retried error that quotes the key", ("ask", "--max-retries", "1", "hi"), 4, (
-        r"qwen: Bad request from Bearer \[redacted\]: .* \(HTTP 503, code InvalidParameter, request id req-quoting\)"
-        + retry(1, 1),
-        r"qwen: error: Bad request from Bearer \[redacted\]: .* \(HTTP 503, code InvalidParameter, request id req-quoting\)",
-    ), server="quoting-503"),
-    Row("an error that quotes a control sequence", ("ask", "hi \x1b[2J"), 1, (
-        r"qwen: error: Bad request from Bearer \[redacted\]: .*; input was: hi \u241b\[2J \(HTTP 400, code InvalidParameter, request id req-quoting\)",
-    ), server="quoting-400"),
-    Row("an untrusted project preset (a cloned repository's)", ("ask", "-p", "<tmp>/clone/.qwen/presets/review.yaml", "hi"), 2, (
-        r"qwen: error: <tmp>/clone/\.qwen/presets/review\.yaml is a project preset you have not trusted \(a preset can "
-        r"send your key to any server\); review <tmp>/clone/\.qwen/presets, then run: qwen presets trust <tmp>/clone",
-    ), prepare="cloned repository", sent=0),
-    Row("terminal control sequences, text mode", ("ask", "-o", "text", "@@ansi"), 0, (), stdout=ANSI_SAMPLE + "\n",
-        history=(("completed", ANSI_SAMPLE),), sent=1),
-    Row("a server that echoes the key in its answer", ("ask", "@@echo-key @@key"), 0, (),
-        stdout="You said: @@echo-key [redacted]\n", history=(("completed", "You said: @@echo-key [redacted]"),), sent=1),
-    Row("a server that streams the key back in pieces", ("stream", "@@echo-key @@key"), 0, (),
-        stdout="You said: @@echo-key [redacted]\n", history=(("completed", "You said: @@echo-key [redacted]"),), sent=1),
-    Row("a failure that quotes the key", ("stream", "@@echo-key @@fail @@key"), 1, (
-        rf"qwen: error: the request failed: Emulated failure of: @@echo-key @@fail \[redacted\] \(response {RESP}\) \(code InternalError\)",
-    ), history=(("failed", ""),), sent=1),
-    Row("a two-letter MCP header value, jsonl", ("stream", "-o", "jsonl", *MCP, "--mcp-header", "docs:Accept-Language=en", "hi"), 0, (),
-        stdout=re.compile(r'(?s)\{"type":"response\.created".*"headers":\{"Authorization":"\[redacted\]","Accept-Language":"\[redacted\]"\}'
-                          r'.*\{"type":"response\.content_part\.added".*"model":"qwen-plus".*\n'),
-        history=(("completed", "You said: hi"),), sent=1),
+    Row(
+        "dry run with the key and an MCP header",
+        ("ask", "--dry-run", *MCP, "hi"),
+        0,
+        (),
+        stdout=re.compile(
+            r'(?s)\{\n  "method": "POST",.*"Authorization": "Bearer \[redacted\]",.*'
+            r'"headers": \{\n +"Authorization": "\[redacted\]"\n.*\}\n'
+        ),
+        sent=0,
+    ),
+    Row(
+        "debug log with an MCP header",
+        ("ask", "--debug", *MCP, "hi"),
+        0,
+        (
+            r"qwen: request \{.*\"Authorization\": \"Bearer \[redacted\]\".*\}",
+            rf"qwen: reply HTTP 200 application/json request id {REQUEST_ID}",
+        ),
+        stdout="You said: hi\n",
+        history=(("completed", "You said: hi"),),
+        sent=1,
+    ),
+    Row(
+        "the key passed in a body through --extra",
+        (
+            "ask",
+            "--extra",
+            '{"tools": [{"type": "mcp", "server_label": "k", "server_url": "https://mcp.example/sse", '
+            '"server_protocol": "sse", "headers": {"Authorization": "Bearer <key>"}}]}',
+            "hi",
+        ),
+        0,
+        (),
+        stdout="You said: hi\n",
+        history=(("completed", "You said: hi"),),
+        sent=1,
+    ),
+    Row(
+        "an error that quotes the request, json",
+        ("ask", "--json", *MCP, "hi"),
+        1,
+        (
+            r"qwen: error: Bad request from Bearer \[redacted\]: .* \(HTTP 400, code InvalidParameter, request id req-quoting\)",
+        ),
+        stdout=re.compile(
+            r'\{"error": \{"type": "api_error", "message": "Bad request from Bearer \[redacted\]: .*\}\}\n'
+        ),
+        server="quoting-400",
+    ),
+    Row(
+        "a retried error that quotes the key",
+        ("ask", "--max-retries", "1", "hi"),
+        4,
+        (
+            r"qwen: Bad request from Bearer \[redacted\]: .* \(HTTP 503, code InvalidParameter, request id req-quoting\)"
+            + retry(1, 1),
+            r"qwen: error: Bad request from Bearer \[redacted\]: .* \(HTTP 503, code InvalidParameter, request id req-quoting\)",
+        ),
+        server="quoting-503",
+    ),
+    Row(
+        "an error that quotes a control sequence",
+        ("ask", "hi \x1b[2J"),
+        1,
+        (
+            r"qwen: error: Bad request from Bearer \[redacted\]: .*; input was: hi \u241b\[2J \(HTTP 400, code InvalidParameter, request id req-quoting\)",
+        ),
+        server="quoting-400",
+    ),
+    Row(
+        "an untrusted project preset (a cloned repository's)",
+        ("ask", "-p", "<tmp>/clone/.qwen/presets/review.yaml", "hi"),
+        2,
+        (
+            r"qwen: error: <tmp>/clone/\.qwen/presets/review\.yaml is a project preset you have not trusted \(a preset can "
+            r"send your key to any server\); review <tmp>/clone/\.qwen/presets, then run: qwen presets trust <tmp>/clone",
+        ),
+        prepare="cloned repository",
+        sent=0,
+    ),
+    Row(
+        "terminal control sequences, text mode",
+        ("ask", "-o", "text", "@@ansi"),
+        0,
+        (),
+        stdout=ANSI_SAMPLE + "\n",
+        history=(("completed", ANSI_SAMPLE),),
+        sent=1,
+    ),
+    Row(
+        "a server that echoes the key in its answer",
+        ("ask", "@@echo-key @@key"),
+        0,
+        (),
+        stdout="You said: @@echo-key [redacted]\n",
+        history=(("completed", "You said: @@echo-key [redacted]"),),
+        sent=1,
+    ),
+    Row(
+        "a server that streams the key back in pieces",
+        ("stream", "@@echo-key @@key"),
+        0,
+        (),
+        stdout="You said: @@echo-key [redacted]\n",
+        history=(("completed", "You said: @@echo-key [redacted]"),),
+        sent=1,
+    ),
+    Row(
+        "a failure that quotes the key",
+        ("stream", "@@echo-key @@fail @@key"),
+        1,
+        (
+            rf"qwen: error: the request failed: Emulated failure of: @@echo-key @@fail \[redacted\] \(response {RESP}\) \(code InternalError\)",
+        ),
+        history=(("failed", ""),),
+        sent=1,
+    ),
+    Row(
+        "a two-letter MCP header value, jsonl",
+        ("stream", "-o", "jsonl", *MCP, "--mcp-header", "docs:Accept-Language=en", "hi"),
+        0,
+        (),
+        stdout=re.compile(
+            r'(?s)\{"type":"response\.created".*"headers":\{"Authorization":"\[redacted\]","Accept-Language":"\[redacted\]"\}'
+            r'.*\{"type":"response\.content_part\.added".*"model":"qwen-plus".*\n'
+        ),
+        history=(("completed", "You said: hi"),),
+        sent=1,
+    ),
 ]
 
 
@@ -443,8 +940,14 @@ class Place:
         return Path(self.env["XDG_DATA_HOME"]) / "qwen" / "history.db"
 
     def fill(self, text: str, as_regex: bool) -> str:
-        values = {"<base>": self.base, "<host>": self.host, "<tmp>": str(self.tmp), "<config>": str(self.config),
-                  "<history>": str(self.history), "<key>": MATRIX_KEY}
+        values = {
+            "<base>": self.base,
+            "<host>": self.host,
+            "<tmp>": str(self.tmp),
+            "<config>": str(self.config),
+            "<history>": str(self.history),
+            "<key>": MATRIX_KEY,
+        }
         for token, value in values.items():
             text = text.replace(token, re.escape(value) if as_regex else value)
         return text
@@ -475,8 +978,12 @@ def server_for(kind: str, emulator: Emulator) -> Iterator[str]:
 def run_qwen(place: Place, args: tuple[str, ...], stdin: bytes | None = None, ordinary_user: bool = False) -> Result:
     completed = subprocess.run(
         [qwen_executable(), *(place.fill(arg, as_regex=False) for arg in args)],
-        input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL, capture_output=True, env=place.env,
-        timeout=60, preexec_fn=bounded_child(ordinary_user),
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=place.env,
+        timeout=60,
+        preexec_fn=bounded_child(ordinary_user),
     )
     result = Result(completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8"))
     assert_no_secrets(result, place)
@@ -528,7 +1035,9 @@ def prepare(row: Row, place: Place) -> None:
     elif row.prepare == "cloned repository":  # its preset would send the key to the row's server
         (place.tmp / "clone" / ".git").mkdir(parents=True)
         (place.tmp / "clone" / ".qwen" / "presets").mkdir(parents=True)
-        (place.tmp / "clone" / ".qwen" / "presets" / "review.yaml").write_text(f"base_url: {place.base}\n", encoding="utf-8")
+        (place.tmp / "clone" / ".qwen" / "presets" / "review.yaml").write_text(
+            f"base_url: {place.base}\n", encoding="utf-8"
+        )
     elif row.prepare == "40 MiB file":  # sparse: its size says it all before a byte is read
         with open(place.tmp / "big.log", "wb") as big:
             big.truncate(40 * 1024 * 1024)
@@ -601,11 +1110,19 @@ class Running:
             self.fd, child = pty.openpty()
             self.tty = os.ttyname(child)
             self.settings = termios.tcgetattr(child)
-            self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env, preexec_fn=take_terminal)
+            self.process = subprocess.Popen(
+                argv, stdin=child, stdout=child, stderr=child, env=env, preexec_fn=take_terminal
+            )
             os.close(child)
         else:
-            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                            env=env, preexec_fn=answer_ctrl_c)
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                preexec_fn=answer_ctrl_c,
+            )
             self.fd = self.process.stdout.fileno()
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 20) -> None:
@@ -694,7 +1211,7 @@ def test_ctrl_c_mid_stream(start, place: Place, emulator: Emulator, terminal: bo
     result = running.ctrl_c()
     shown_text = screen_text(result.stdout) if terminal else result.stdout
     shown = re.findall(r"\bw\d+\b", shown_text)
-    (status, answer), = recorded(place)
+    ((status, answer),) = recorded(place)
     kept = answer.split()
     assert result.returncode == 130
     assert 5 <= len(shown) < 300 and shown == words(len(shown)).split()
@@ -706,18 +1223,21 @@ def test_ctrl_c_mid_stream(start, place: Place, emulator: Emulator, terminal: bo
         assert lines[-1] == "qwen: error: interrupted" and running.terminal_restored()
     else:
         assert result.stdout == answer[: len(result.stdout) - 1] + "\n"
-        assert re.fullmatch(rf"qwen: response id {response_id} \(incomplete\)\nqwen: error: interrupted\n", result.stderr)
+        assert re.fullmatch(
+            rf"qwen: response id {response_id} \(incomplete\)\nqwen: error: interrupted\n", result.stderr
+        )
 
 
 @pytest.mark.parametrize("command", ["ask", "stream"])
 def test_stdout_closed_early(place: Place, emulator: Emulator, command: str) -> None:
     pipeline = f"set -o pipefail; '{qwen_executable()}' {command} @@bytes=1000000 | head -1"
-    completed = subprocess.run(["bash", "-c", pipeline], env=place.env, capture_output=True, text=True, timeout=60,
-                               stdin=subprocess.DEVNULL)
+    completed = subprocess.run(
+        ["bash", "-c", pipeline], env=place.env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
     result = Result(completed.returncode, completed.stdout, completed.stderr)
     assert_no_secrets(result, place)
     assert (result.returncode, result.stdout, result.stderr) == (0, "x" * 79 + "\n", "")
-    (status, answer), = recorded(place)
+    ((status, answer),) = recorded(place)
     full = x_lines(1_000_000)
     if command == "ask":
         assert (status, answer) == ("completed", full)  # recorded before it was printed
@@ -726,8 +1246,13 @@ def test_stdout_closed_early(place: Place, emulator: Emulator, command: str) -> 
 
 
 def test_an_idle_stdin(place: Place, emulator: Emulator) -> None:
-    process = subprocess.Popen([qwen_executable(), "ask", "hi"], env=place.env, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [qwen_executable(), "ask", "hi"],
+        env=place.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:  # the writer never writes and never closes, as CI runners leave stdin
         stdout, stderr = wait_keeping_stdin_open(process)
     finally:
@@ -762,8 +1287,13 @@ def test_two_dozen_concurrent_asks_share_one_emulator_and_one_history(place: Pla
     emulator.set_faults(first_event_delay=0.3)  # the replies arrive together, so the history writes contend
     prompts = [f"question number {n}" for n in range(1, 25)]
     processes = [
-        subprocess.Popen([qwen_executable(), "ask", prompt], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=place.env)
+        subprocess.Popen(
+            [qwen_executable(), "ask", prompt],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=place.env,
+        )
         for prompt in prompts
     ]
     outcomes = [process.communicate(timeout=60) for process in processes]
@@ -776,7 +1306,9 @@ def test_two_dozen_concurrent_asks_share_one_emulator_and_one_history(place: Pla
 
 
 @pytest.mark.parametrize("command", ["ask", "stream"])
-def test_control_sequences_in_a_reply_are_neutralised_on_a_terminal(start, place: Place, emulator: Emulator, command: str) -> None:
+def test_control_sequences_in_a_reply_are_neutralised_on_a_terminal(
+    start, place: Place, emulator: Emulator, command: str
+) -> None:
     running = start(command, "@@ansi", terminal=True)
     running.received += read_until_closed(running.fd, time.monotonic() + 20)
     running.process.wait(timeout=10)
@@ -791,7 +1323,9 @@ def test_control_sequences_in_a_reply_are_neutralised_on_a_terminal(start, place
     assert recorded(place) == [("completed", ANSI_SAMPLE)]  # the history keeps what the model said
 
 
-def test_control_sequences_in_a_recorded_reply_are_neutralised_when_shown_on_a_terminal(start, place: Place, emulator: Emulator) -> None:
+def test_control_sequences_in_a_recorded_reply_are_neutralised_when_shown_on_a_terminal(
+    start, place: Place, emulator: Emulator
+) -> None:
     asked = run_qwen(place, ("ask", "-o", "text", "@@ansi"))
     assert (asked.returncode, asked.stdout) == (0, ANSI_SAMPLE + "\n")
     running = start("history", "show", "last", terminal=True)

@@ -24,13 +24,17 @@ from qwen_cli.errors import UsageError
 from qwen_cli.settings.presets import ALIASES, CHECKS, Preset, load_preset_file
 
 # derandomize: every run tries the same examples, so a result never flips between runs.
-FUZZ = settings(max_examples=150, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=150, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 FEW = settings(FUZZ, max_examples=60)
 
 # Text that can be encoded as UTF-8 (no lone surrogates), as anything read from a file or a socket is.
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT
-JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4), max_leaves=12)
+JSON_VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4), max_leaves=12
+)
 JSON_OBJECTS = st.dictionaries(TEXT, JSON_VALUES, max_size=5)
 
 
@@ -49,8 +53,30 @@ def decode(chunks: list[bytes]) -> tuple[list[SSEMessage], list[dict[str, Any]],
 # --- the SSE decoder -----------------------------------------------------------------------------------------------
 
 SSE_NOISE = st.lists(
-    st.sampled_from([b"data:", b"data: ", b"event:", b"id:", b"retry: 10", b":", b"\n", b"\r", b"\r\n", b"\n\n", b"{", b"}",
-                     b'"type"', b"[DONE]", b"\xef\xbb\xbf", b"\xe4\xb8", b"\xad", b"\x00", b"\xff"]) | st.binary(max_size=12),
+    st.sampled_from(
+        [
+            b"data:",
+            b"data: ",
+            b"event:",
+            b"id:",
+            b"retry: 10",
+            b":",
+            b"\n",
+            b"\r",
+            b"\r\n",
+            b"\n\n",
+            b"{",
+            b"}",
+            b'"type"',
+            b"[DONE]",
+            b"\xef\xbb\xbf",
+            b"\xe4\xb8",
+            b"\xad",
+            b"\x00",
+            b"\xff",
+        ]
+    )
+    | st.binary(max_size=12),
     max_size=30,
 ).map(b"".join)
 
@@ -83,7 +109,13 @@ def frame(event: dict[str, Any], number: int, style: str, indent: int | None) ->
     if style == "openai":
         fields = [f"event: {event['type']}", *(f"data: {line}" for line in lines)]
     else:
-        fields = [f"id:{number}", f"event:{event['type']}", ":HTTP_STATUS/200", "retry:1000", *(f"data:{line}" for line in lines)]
+        fields = [
+            f"id:{number}",
+            f"event:{event['type']}",
+            ":HTTP_STATUS/200",
+            "retry:1000",
+            *(f"data:{line}" for line in lines),
+        ]
     newline = {"openai": "\n", "dashscope": "\n", "crlf": "\r\n", "cr": "\r"}[style]
     return newline.join(fields) + newline * 2
 
@@ -141,9 +173,15 @@ INPUTS = st.builds(
 )
 # The wire name of each body option, when it is set.
 WIRE = {
-    "instructions": "instructions", "temperature": "temperature", "top_p": "top_p", "think": "enable_thinking",
-    "max_output_tokens": "max_output_tokens", "store": "store", "conversation": "conversation",
-    "previous_response_id": "previous_response_id", "tool_choice": "tool_choice",
+    "instructions": "instructions",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "think": "enable_thinking",
+    "max_output_tokens": "max_output_tokens",
+    "store": "store",
+    "conversation": "conversation",
+    "previous_response_id": "previous_response_id",
+    "tool_choice": "tool_choice",
 }
 
 
@@ -160,14 +198,29 @@ def expected_fields(options: RequestOptions, stream: bool) -> dict[str, Any]:
 
 
 @settings(FUZZ, max_examples=300)
-@given(options=OPTIONS, user_input=INPUTS, stream=st.booleans(), extra=st.none() | JSON_OBJECTS, key=st.none() | KEY,
-       secret=SECRET, plant=st.booleans())
+@given(
+    options=OPTIONS,
+    user_input=INPUTS,
+    stream=st.booleans(),
+    extra=st.none() | JSON_OBJECTS,
+    key=st.none() | KEY,
+    secret=SECRET,
+    plant=st.booleans(),
+)
 def test_the_request_builder_gives_a_body_of_only_the_options_set_or_a_usage_error(
-    options: RequestOptions, user_input: UserInput, stream: bool, extra: dict[str, Any] | None, key: str | None,
-    secret: str, plant: bool,
+    options: RequestOptions,
+    user_input: UserInput,
+    stream: bool,
+    extra: dict[str, Any] | None,
+    key: str | None,
+    secret: str,
+    plant: bool,
 ) -> None:
     if plant and key:  # the secrets may also sit in the body, as the documented MCP tool puts them (via --extra)
-        extra = {**(extra or {}), "tools": [{"type": "mcp", "headers": {"Authorization": f"Bearer {key}", "X-Token": secret}}]}
+        extra = {
+            **(extra or {}),
+            "tools": [{"type": "mcp", "headers": {"Authorization": f"Bearer {key}", "X-Token": secret}}],
+        }
         options = replace(options, instructions=f"my key is {key}")
     options = replace(options, extra=extra)
     try:
@@ -222,7 +275,9 @@ def test_extra_nested_too_deep_or_not_finite_is_a_usage_error(text: str) -> None
 # --- the preset loader ---------------------------------------------------------------------------------------------
 
 YAML_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | TEXT
-YAML_VALUES = st.recursive(YAML_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)
+YAML_VALUES = st.recursive(
+    YAML_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8
+)
 PRESET_KEYS = st.sampled_from([*CHECKS, *ALIASES, "api_key", "token", "prompt"]) | TEXT | st.integers()
 PRESET_MAPPINGS = st.dictionaries(PRESET_KEYS, YAML_VALUES, max_size=6)
 
@@ -260,7 +315,11 @@ def test_any_mapping_in_a_preset_file_is_a_preset_or_a_usage_error_naming_the_fi
 
 
 @FEW
-@given(content=TEXT.map(str.encode) | st.binary(max_size=80) | YAML_VALUES.map(lambda value: yaml.safe_dump(value).encode()))
+@given(
+    content=TEXT.map(str.encode)
+    | st.binary(max_size=80)
+    | YAML_VALUES.map(lambda value: yaml.safe_dump(value).encode())
+)
 @example(b"temperature: .nan\ntop_p: .inf\n")
 @example(b"model: !!python/object:os.system echo\n")
 @example(b"? [a, b]\n: c\n")
@@ -270,9 +329,10 @@ def test_any_text_in_a_preset_file_is_a_preset_or_a_usage_error_naming_the_file(
 
 
 @pytest.mark.parametrize(
-    "content", [b"model: " + b"[" * 1000, b"tools:\n" + b"".join(b"  " * n + b"- \n" for n in range(1000))], ids=["flow", "block"]
+    "content",
+    [b"model: " + b"[" * 1000, b"tools:\n" + b"".join(b"  " * n + b"- \n" for n in range(1000))],
+    ids=["flow", "block"],
 )
 def test_a_preset_nested_too_deep_is_a_usage_error_naming_the_file(content: bytes) -> None:
     path, outcome = load(content)
     assert_preset_or_named_error(path, outcome)
-

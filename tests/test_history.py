@@ -23,8 +23,16 @@ def history(tmp_path: Path) -> History:
 
 def test_a_recorded_entry_reads_back_whole(history: History) -> None:
     entry = Entry(
-        id="resp_1", parent_id=None, created_at=1000.0, model="qwen-plus", prompt="hi", answer="hello",
-        reasoning="thinking", status="completed", usage={"input_tokens": 1}, options={"temperature": 0.5},
+        id="resp_1",
+        parent_id=None,
+        created_at=1000.0,
+        model="qwen-plus",
+        prompt="hi",
+        answer="hello",
+        reasoning="thinking",
+        status="completed",
+        usage={"input_tokens": 1},
+        options={"temperature": 0.5},
     )
     history.record(entry)
     assert history.get("resp_1") == entry
@@ -98,7 +106,9 @@ def test_history_path_follows_xdg_data_home() -> None:
     assert history_path({"HOME": "/home/ada"}) == Path("/home/ada/.local/share/qwen/history.db")
 
 
-@pytest.mark.parametrize("text, seconds", [("30d", 30 * 86400), ("12h", 43200), ("90m", 5400), ("2w", 1209600), ("45s", 45)])
+@pytest.mark.parametrize(
+    "text, seconds", [("30d", 30 * 86400), ("12h", 43200), ("90m", 5400), ("2w", 1209600), ("45s", 45)]
+)
 def test_ages(text: str, seconds: int) -> None:
     assert parse_age(text) == seconds
 

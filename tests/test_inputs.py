@@ -377,8 +377,14 @@ def test_invalid_yaml_names_the_file_and_line(tmp_path: Path) -> None:
     ("text", "problem"),
     [
         ("[]", "expected a non-empty list of input items (messages like {role: user, content: ...})"),
-        ('{"role": "user", "content": "hi"}', "expected a non-empty list of input items (messages like {role: user, content: ...})"),
-        ('{"model": "qwen-plus", "input": "hi"}', "expected a non-empty list of input items (messages like {role: user, content: ...})"),
+        (
+            '{"role": "user", "content": "hi"}',
+            "expected a non-empty list of input items (messages like {role: user, content: ...})",
+        ),
+        (
+            '{"model": "qwen-plus", "input": "hi"}',
+            "expected a non-empty list of input items (messages like {role: user, content: ...})",
+        ),
         ('[{"role": "user", "content": "hi"}, "hello"]', "item 2 is not an input item (it needs a 'role' or a 'type')"),
         ('[{"content": "who am I?"}]', "item 1 is not an input item (it needs a 'role' or a 'type')"),
     ],

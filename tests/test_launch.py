@@ -21,11 +21,17 @@ from qwen_cli.dev import generate
 
 # The Typer app itself, bypassing the fast entry point: what every fast answer must equal.
 TYPER_APP = [sys.executable, "-c", "import sys; sys.argv[0] = 'qwen'; from qwen_cli.cli.app import main; main()"]
-REGENERATE = "the stored help texts are out of date: run `.venv/bin/python -m qwen_cli.dev.generate` and commit the result"
+REGENERATE = (
+    "the stored help texts are out of date: run `.venv/bin/python -m qwen_cli.dev.generate` and commit the result"
+)
 
 
 def plain_env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES") and not key.startswith("_QWEN")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("COLUMNS", "LINES") and not key.startswith("_QWEN")
+    }
     return {**env, **extra}
 
 
@@ -83,7 +89,10 @@ def test_a_narrow_columns_setting_gets_the_typer_apps_own_wrapping() -> None:
     fast = run([qwen_executable(), "ask", "--help"], plain_env(COLUMNS="60"))
     typer = run([*TYPER_APP, "ask", "--help"], plain_env(COLUMNS="60"))
     assert fast.stdout == typer.stdout
-    assert fast.stdout != HELP[("ask",)] and "  Send one prompt and print the answer once it is\n  complete." in fast.stdout
+    assert (
+        fast.stdout != HELP[("ask",)]
+        and "  Send one prompt and print the answer once it is\n  complete." in fast.stdout
+    )
 
 
 def test_a_wide_columns_setting_gets_the_stored_text() -> None:
@@ -100,7 +109,13 @@ def test_on_a_terminal_help_is_wrapped_to_its_width_as_typer_does(columns: int) 
 
 @pytest.mark.parametrize(
     "args",
-    [["history list", "--help"], ["ask", "-m", "qwen-max", "--help"], ["nosuch", "--help"], ["--help", "ask"], ["--version", "ask"]],
+    [
+        ["history list", "--help"],
+        ["ask", "-m", "qwen-max", "--help"],
+        ["nosuch", "--help"],
+        ["--help", "ask"],
+        ["--version", "ask"],
+    ],
     ids=["one word with a space", "flags before --help", "unknown command", "--help first", "--version then more"],
 )
 def test_anything_else_is_left_to_the_typer_app(args: list[str]) -> None:

@@ -105,7 +105,11 @@ TRUSTING: dict[str, str] = {}
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    values = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    values = {
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
     TRUSTING.clear()
     TRUSTING.update(values)
     return values
@@ -156,9 +160,16 @@ def test_the_code_reviewer_example_loads_and_puts_the_change_after_its_prompt(cw
     project_preset(cwd, "review", REVIEW)
     preset = load_preset("review", cwd, env)
 
-    assert (preset.model, preset.think, preset.effort, preset.max_output_tokens) == ("qwen3.8-max", True, "medium", 4000)
+    assert (preset.model, preset.think, preset.effort, preset.max_output_tokens) == (
+        "qwen3.8-max",
+        True,
+        "medium",
+        4000,
+    )
     assert preset.instructions and preset.instructions.startswith("You are a senior software engineer")
-    assert apply_template(preset.prompt or "", DIFF).endswith("say so in one line; do not restate what the code does.\n\n" + DIFF + "\n")
+    assert apply_template(preset.prompt or "", DIFF).endswith(
+        "say so in one line; do not restate what the code does.\n\n" + DIFF + "\n"
+    )
 
 
 def test_the_commit_message_example_loads_and_takes_the_piped_diff_as_its_input(cwd: Path, env: dict[str, str]) -> None:
@@ -172,7 +183,10 @@ def test_the_commit_message_example_loads_and_takes_the_piped_diff_as_its_input(
         "max_output_tokens": 500,
         "store": False,
     }
-    assert apply_template(preset.prompt or "", DIFF.rstrip()) == "Write the commit message for this diff:\n\n" + DIFF.rstrip() + "\n"
+    assert (
+        apply_template(preset.prompt or "", DIFF.rstrip())
+        == "Write the commit message for this diff:\n\n" + DIFF.rstrip() + "\n"
+    )
 
 
 def test_the_researcher_example_loads_with_web_tools_and_thinking(cwd: Path, env: dict[str, str]) -> None:
@@ -182,7 +196,10 @@ def test_the_researcher_example_loads_with_web_tools_and_thinking(cwd: Path, env
     values = preset_request_values(preset)
     assert (values["think"], values["effort"], values["tools"]) == (True, "high", ["web_search", "web_extractor"])
     assert preset.description == "Answer a question from current web sources, with citations"
-    assert apply_template(preset.prompt or "", "who wrote Dune?") == "Research this question and answer it with sources: who wrote Dune?"
+    assert (
+        apply_template(preset.prompt or "", "who wrote Dune?")
+        == "Research this question and answer it with sources: who wrote Dune?"
+    )
 
 
 # --- what a file may hold -----------------------------------------------------------------------------------
@@ -229,7 +246,12 @@ def test_every_key_loads_into_the_frozen_dataclass_with_its_type(cwd: Path, env:
         tools=(
             "web_search",
             {"type": "function", "name": "get_weather", "parameters": {"type": "object"}, "run": "./weather.sh"},
-            {"type": "mcp", "server_label": "maps", "server_url": "https://example.com/sse", "headers": {"Authorization": "env:MAPS_TOKEN"}},
+            {
+                "type": "mcp",
+                "server_label": "maps",
+                "server_url": "https://example.com/sse",
+                "headers": {"Authorization": "env:MAPS_TOKEN"},
+            },
         ),
         tool_choice={"type": "function", "name": "get_weather"},
         output="jsonl",
@@ -252,17 +274,20 @@ def test_a_key_with_no_value_counts_as_not_set(cwd: Path, env: dict[str, str]) -
     assert load_preset("p", cwd, env) == Preset(name="p", source=path, temperature=0.5)
 
 
-@pytest.mark.parametrize(
-    ("text", "found"), [("- model: qwen-max\n", "list"), ("just words\n", "str"), ("42\n", "int")]
-)
+@pytest.mark.parametrize(("text", "found"), [("- model: qwen-max\n", "list"), ("just words\n", "str"), ("42\n", "int")])
 def test_a_top_level_that_is_not_a_mapping_is_an_error(cwd: Path, env: dict[str, str], text: str, found: str) -> None:
     message, path = preset_error(cwd, env, text)
     assert message == f"{path}: expected a mapping (key: value), found {found}"
 
 
-def test_a_yaml_syntax_error_shows_the_line_and_where_an_unclosed_construct_began(cwd: Path, env: dict[str, str]) -> None:
+def test_a_yaml_syntax_error_shows_the_line_and_where_an_unclosed_construct_began(
+    cwd: Path, env: dict[str, str]
+) -> None:
     message, path = preset_error(cwd, env, "model: qwen-max\ninstructions: [unclosed\ntemperature: 1\n")
-    assert message == f"{path}:3: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence that starts at line 2)"
+    assert (
+        message
+        == f"{path}:3: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence that starts at line 2)"
+    )
 
 
 def test_a_file_that_is_not_utf8_is_an_error(cwd: Path, env: dict[str, str]) -> None:
@@ -288,7 +313,9 @@ def test_a_file_that_is_not_utf8_is_an_error(cwd: Path, env: dict[str, str]) -> 
         ("reasoning_effort", "did you mean 'effort'?"),
     ],
 )
-def test_an_unknown_key_names_file_line_and_the_closest_valid_key(cwd: Path, env: dict[str, str], key: str, hint: str) -> None:
+def test_an_unknown_key_names_file_line_and_the_closest_valid_key(
+    cwd: Path, env: dict[str, str], key: str, hint: str
+) -> None:
     message, path = preset_error(cwd, env, f"model: qwen-max\n\n{key}: 1\n")
     assert message == f"{path}:3: unknown key '{key}'; {hint}"
 
@@ -343,7 +370,10 @@ def test_a_wrong_type_names_file_line_key_and_rule(cwd: Path, env: dict[str, str
     [
         ("temperature: 2", "'temperature' must be in [0, 2), got 2"),
         ("temperature: -0.1", "'temperature' must be in [0, 2), got -0.1"),
-        ("temperature: .nan", ".nan is not a finite number, and JSON has no NaN or infinity"),  # refused as the file is read
+        (
+            "temperature: .nan",
+            ".nan is not a finite number, and JSON has no NaN or infinity",
+        ),  # refused as the file is read
         ("top_p: 0", "'top_p' must be in (0, 1], got 0"),
         ("top_p: 1.5", "'top_p' must be in (0, 1], got 1.5"),
         ("max_output_tokens: 15", "'max_output_tokens' must be at least 16, got 15"),
@@ -354,7 +384,9 @@ def test_a_wrong_type_names_file_line_key_and_rule(cwd: Path, env: dict[str, str
         ("base_url: example.com/v1", "'base_url' must start with http:// or https://, got 'example.com/v1'"),
     ],
 )
-def test_an_out_of_range_value_names_file_line_key_and_rule(cwd: Path, env: dict[str, str], line: str, rule: str) -> None:
+def test_an_out_of_range_value_names_file_line_key_and_rule(
+    cwd: Path, env: dict[str, str], line: str, rule: str
+) -> None:
     message, path = preset_error(cwd, env, f"# limits\n\n{line}\n")
     assert message == f"{path}:3: {rule}"
 
@@ -372,25 +404,44 @@ def test_an_out_of_range_value_names_file_line_key_and_rule(cwd: Path, env: dict
         ("tool_choice: required", "tool_choice", "required"),
     ],
 )
-def test_values_on_the_edge_of_their_range_are_accepted(cwd: Path, env: dict[str, str], line: str, field: str, value: Any) -> None:
+def test_values_on_the_edge_of_their_range_are_accepted(
+    cwd: Path, env: dict[str, str], line: str, field: str, value: Any
+) -> None:
     project_preset(cwd, "p", line + "\n")
     assert getattr(load_preset("p", cwd, env), field) == value
 
 
 def test_region_and_base_url_in_one_file_is_an_error(cwd: Path, env: dict[str, str]) -> None:
     message, path = preset_error(cwd, env, "region: cn\nmodel: qwen-max\nbase_url: https://proxy.example.com/v1\n")
-    assert message == f"{path}:3: set 'region' or 'base_url', not both: base_url is a whole endpoint and wins over any region"
+    assert (
+        message
+        == f"{path}:3: set 'region' or 'base_url', not both: base_url is a whole endpoint and wins over any region"
+    )
 
 
 # --- the API key never lives in a preset --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "key", ["api_key", "API_KEY", "key", "Key", "dashscope_api_key", "DASHSCOPE-API-KEY", "authorization", "Token", "github_token"]
+    "key",
+    [
+        "api_key",
+        "API_KEY",
+        "key",
+        "Key",
+        "dashscope_api_key",
+        "DASHSCOPE-API-KEY",
+        "authorization",
+        "Token",
+        "github_token",
+    ],
 )
 def test_a_key_named_like_a_credential_is_refused(cwd: Path, env: dict[str, str], key: str) -> None:
     message, path = preset_error(cwd, env, f"model: qwen-max\n{key}: something\n")
-    assert message == f"{path}:2: '{key}': a preset can never hold the API key; set DASHSCOPE_API_KEY in the environment instead"
+    assert (
+        message
+        == f"{path}:2: '{key}': a preset can never hold the API key; set DASHSCOPE_API_KEY in the environment instead"
+    )
 
 
 @pytest.mark.parametrize(
@@ -436,14 +487,19 @@ def test_a_key_inside_an_mcp_header_is_refused_with_the_env_var_advice(cwd: Path
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        (f"tools:\n  - type: function\n    name: f\n    parameters: {{default: [{KEY}]}}\n", "tools[0].parameters.default[0]"),
+        (
+            f"tools:\n  - type: function\n    name: f\n    parameters: {{default: [{KEY}]}}\n",
+            "tools[0].parameters.default[0]",
+        ),
         (f"tool_choice: {{type: function, name: {KEY}}}\n", "tool_choice.name"),
         (f"tools:\n  - type: mcp\n    headers: {{{KEY}: x}}\n", "tools[0].headers"),  # a name, not a value
     ],
 )
 def test_a_key_is_found_at_any_depth_of_tools(cwd: Path, env: dict[str, str], text: str, where: str) -> None:
     message, path = preset_error(cwd, env, text)
-    assert message.startswith(f"{path}:1: '{where}' holds what looks like an API key (sk-...); a preset can never hold one")
+    assert message.startswith(
+        f"{path}:1: '{where}' holds what looks like an API key (sk-...); a preset can never hold one"
+    )
     assert KEY not in message
 
 
@@ -490,7 +546,9 @@ def test_the_user_directory_defaults_to_home_dot_config(cwd: Path, tmp_path: Pat
 
 
 @pytest.mark.parametrize("ref", ["presets/mine.yaml", "./mine.yaml", "mine.yaml", "mine.yml"])
-def test_a_value_with_a_separator_or_a_yaml_suffix_is_a_path_relative_to_cwd(cwd: Path, env: dict[str, str], ref: str) -> None:
+def test_a_value_with_a_separator_or_a_yaml_suffix_is_a_path_relative_to_cwd(
+    cwd: Path, env: dict[str, str], ref: str
+) -> None:
     path = write(cwd / ref, "model: from-path\n")
     project_preset(cwd, "mine", "model: from-name\n")
     preset = load_preset(ref, cwd, env)
@@ -511,7 +569,9 @@ def test_a_missing_name_lists_the_presets_of_both_places_and_the_closest(cwd: Pa
     project_preset(cwd, "review", "")
     user_preset(env, "research", "")
     user_preset(env, "review", "")
-    assert load_error("revew", cwd, env) == "no preset named 'revew' (did you mean 'review'?); available: research, review"
+    assert (
+        load_error("revew", cwd, env) == "no preset named 'revew' (did you mean 'review'?); available: research, review"
+    )
     assert load_error("zzz", cwd, env) == "no preset named 'zzz'; available: research, review"
 
 
@@ -587,7 +647,12 @@ def test_a_child_wins_over_its_parent_and_inherits_the_rest(cwd: Path, env: dict
     preset = load_preset("child", cwd, env)
 
     assert (preset.name, preset.source) == ("child", child)
-    assert (preset.model, preset.temperature, preset.instructions, preset.extends) == ("qwen3.8-max", 0.9, "be brief", "base")
+    assert (preset.model, preset.temperature, preset.instructions, preset.extends) == (
+        "qwen3.8-max",
+        0.9,
+        "be brief",
+        "base",
+    )
     assert resolved_view(preset) == {
         "model": {"value": "qwen3.8-max", "source": str(base)},
         "instructions": {"value": "be brief", "source": str(base)},
@@ -662,7 +727,10 @@ def test_a_preset_can_extend_the_user_preset_it_shadows(cwd: Path, env: dict[str
 
 def test_a_preset_cannot_extend_itself_by_name(cwd: Path, env: dict[str, str]) -> None:
     path = project_preset(cwd, "review", "extends: review\n")
-    assert load_error("review", cwd, env) == f"{path}:1: 'extends': no other preset named 'review' to extend (a preset cannot extend itself)"
+    assert (
+        load_error("review", cwd, env)
+        == f"{path}:1: 'extends': no other preset named 'review' to extend (a preset cannot extend itself)"
+    )
 
 
 def test_a_chain_deeper_than_the_limit_is_an_error(cwd: Path, env: dict[str, str]) -> None:
@@ -686,7 +754,14 @@ def test_list_shows_both_places_sorted_with_shadowing_and_broken_files(cwd: Path
     write(Path(env["XDG_CONFIG_HOME"]) / "qwen" / "presets" / "notes.txt", "not a preset")
 
     assert list_presets(cwd, env) == [
-        PresetInfo("broken", None, broken, "project", error=f"{broken}:2: unknown key 'temprature'; did you mean 'temperature'?", trust="trusted"),
+        PresetInfo(
+            "broken",
+            None,
+            broken,
+            "project",
+            error=f"{broken}:2: unknown key 'temprature'; did you mean 'temperature'?",
+            trust="trusted",
+        ),
         PresetInfo("research", "project reviewer", research, "user"),
         PresetInfo("review", "project reviewer", review, "project", trust="trusted"),
         PresetInfo("review", "my reviewer", user_review, "user", shadowed=True),
@@ -717,8 +792,16 @@ def test_settings_and_request_values_hold_only_what_is_set(cwd: Path, env: dict[
     preset = load_preset("p", cwd, env)
     assert preset_settings(preset) == {"model": "qwen3.7-plus", "region": "cn", "output": "jsonl"}
     assert list(preset_request_values(preset)) == [
-        "instructions", "temperature", "top_p", "think", "effort",
-        "max_output_tokens", "store", "session_cache", "tools", "tool_choice",
+        "instructions",
+        "temperature",
+        "top_p",
+        "think",
+        "effort",
+        "max_output_tokens",
+        "store",
+        "session_cache",
+        "tools",
+        "tool_choice",
     ]
     assert preset_settings(Preset(name="e", source=Path("e.yaml"))) == {}
     assert preset_request_values(Preset(name="e", source=Path("e.yaml"))) == {}
@@ -738,7 +821,9 @@ def test_preset_settings_fit_the_preset_layer_of_config(cwd: Path, env: dict[str
     project_preset(cwd, "p", "model: qwen3.8-max\nregion: us\noutput: text\n")
     settings = resolve_settings({}, {**env, "QWEN_MODEL": "from-env"}, preset_settings(load_preset("p", cwd, env)))
     assert (settings.model, settings.base_url, settings.output) == (
-        "qwen3.8-max", "https://dashscope-us.aliyuncs.com/compatible-mode/v1", "text"
+        "qwen3.8-max",
+        "https://dashscope-us.aliyuncs.com/compatible-mode/v1",
+        "text",
     )
     assert settings.sources["model"] == "preset"
 

@@ -16,16 +16,38 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 COMMANDS = [
-    "ask", "stream", "continue", "emulator", "history list", "history show", "history thread", "history clear",
-    "response get", "response delete", "response items", "conversation create", "conversation items",
-    "conversation delete", "tools list", "tools show", "tools check", "presets list", "presets show", "presets path",
-    "presets trust", "presets untrust",
-    "config show", "config path", "config init",
+    "ask",
+    "stream",
+    "continue",
+    "emulator",
+    "history list",
+    "history show",
+    "history thread",
+    "history clear",
+    "response get",
+    "response delete",
+    "response items",
+    "conversation create",
+    "conversation items",
+    "conversation delete",
+    "tools list",
+    "tools show",
+    "tools check",
+    "presets list",
+    "presets show",
+    "presets path",
+    "presets trust",
+    "presets untrust",
+    "config show",
+    "config path",
+    "config init",
 ]
 
 
 def long_options(command: str) -> set[str]:
-    help_text = subprocess.run([qwen_executable(), *command.split(), "--help"], capture_output=True, text=True, timeout=30).stdout
+    help_text = subprocess.run(
+        [qwen_executable(), *command.split(), "--help"], capture_output=True, text=True, timeout=30
+    ).stdout
     assert "Usage:" in help_text
     return set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", help_text)) - {"--help"}
 
@@ -58,7 +80,9 @@ def test_ci_runs_the_readme_test_command_exactly() -> None:
 
 def test_the_readme_install_command_installs_from_the_checkout_and_asks() -> None:
     commands = fenced_commands("Install and run")
-    assert any(line.startswith("python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/qwen ask ") for line in commands)
+    assert any(
+        line.startswith("python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/qwen ask ") for line in commands
+    )
 
 
 def test_every_exit_code_is_documented() -> None:

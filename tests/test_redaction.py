@@ -23,7 +23,9 @@ def test_free_text_loses_the_key_and_long_secrets_but_never_a_short_value() -> N
 def test_a_header_value_that_is_a_secret_is_hidden_whole_however_short() -> None:
     headers = {"Accept-Language": "en", "Authorization": f"Bearer {KEY}", "x-dashscope-session-cache": "enable"}
     assert SECRETS.headers(headers) == {
-        "Accept-Language": REDACTED, "Authorization": f"Bearer {REDACTED}", "x-dashscope-session-cache": "enable",
+        "Accept-Language": REDACTED,
+        "Authorization": f"Bearer {REDACTED}",
+        "x-dashscope-session-cache": "enable",
     }
 
 
@@ -64,8 +66,20 @@ def test_a_record_loses_secrets_in_every_field() -> None:
 
 
 def test_withheld_variables_are_the_named_ones_and_any_holding_a_secret() -> None:
-    env = {"DASHSCOPE_API_KEY": KEY, "OPENAI_API_KEY": KEY, "LINE": f"x={KEY}", "TOKEN": "t", "LANG": "en", "PATH": "/bin"}
-    assert withheld_variables(env, ("DASHSCOPE_API_KEY", "TOKEN"), SECRETS) == {"DASHSCOPE_API_KEY", "OPENAI_API_KEY", "LINE", "TOKEN"}
+    env = {
+        "DASHSCOPE_API_KEY": KEY,
+        "OPENAI_API_KEY": KEY,
+        "LINE": f"x={KEY}",
+        "TOKEN": "t",
+        "LANG": "en",
+        "PATH": "/bin",
+    }
+    assert withheld_variables(env, ("DASHSCOPE_API_KEY", "TOKEN"), SECRETS) == {
+        "DASHSCOPE_API_KEY",
+        "OPENAI_API_KEY",
+        "LINE",
+        "TOKEN",
+    }
 
 
 def test_a_secret_split_across_pieces_is_still_hidden() -> None:
@@ -86,7 +100,10 @@ def test_pieces_show_what_the_whole_text_shows(parts: list[str]) -> None:
 
 @given(pieces)
 def test_held_events_keep_their_order_and_bytes_and_add_up_to_the_redacted_text(parts: list[str]) -> None:
-    events = [{"type": "response.output_text.delta", "item_id": "m", "delta": part, "sequence_number": n} for n, part in enumerate(parts)]
+    events = [
+        {"type": "response.output_text.delta", "item_id": "m", "delta": part, "sequence_number": n}
+        for n, part in enumerate(parts)
+    ]
     held = HeldEvents(SECRETS)
     shown = [event for original in events for event in held.add(dict(original))] + held.flush()
     assert [event["sequence_number"] for event in shown] == list(range(len(parts)))

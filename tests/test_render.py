@@ -85,7 +85,10 @@ def test_json_mode_prints_the_final_response_as_one_document() -> None:
 def test_jsonl_mode_prints_every_event_as_one_compact_line() -> None:
     out = io.StringIO()
     renderer = JsonlRenderer(out, io.StringIO())
-    events = [{"type": "response.created", "sequence_number": 0}, {"type": "response.output_text.delta", "delta": "你好"}]
+    events = [
+        {"type": "response.created", "sequence_number": 0},
+        {"type": "response.output_text.delta", "delta": "你好"},
+    ]
     for event in events:
         renderer.event(event)
     renderer.finish(RESPONSE)

@@ -30,7 +30,9 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-def prepare(prompt: str = "hi", stream: bool = False, user_input: UserInput | None = None, **options: Any) -> PreparedRequest:
+def prepare(
+    prompt: str = "hi", stream: bool = False, user_input: UserInput | None = None, **options: Any
+) -> PreparedRequest:
     options.setdefault("model", "qwen-plus")
     return build_request(BASE, KEY, RequestOptions(**options), user_input or UserInput(prompt=prompt), stream)
 
@@ -83,7 +85,9 @@ def test_the_documented_second_turn_with_session_cache_is_reproduced_exactly() -
 
 
 def test_the_documented_deep_thinking_request_is_reproduced_exactly() -> None:
-    request = build_request(BASE, KEY, RequestOptions(model="qwen3.8-max", effort="medium"), UserInput(prompt="9.9和9.11谁大？"), False)
+    request = build_request(
+        BASE, KEY, RequestOptions(model="qwen3.8-max", effort="medium"), UserInput(prompt="9.9和9.11谁大？"), False
+    )
 
     assert request.body == fixture("request-deep-thinking.json")
 
@@ -291,7 +295,7 @@ def test_a_quote_in_a_file_name_cannot_break_the_document_tag() -> None:
     user_input = UserInput(prompt="p", attachments=(Attachment('a"b.txt', "x"),))
 
     part = prepare(user_input=user_input).body["input"][0]["content"][0]
-    assert part == {"type": "input_text", "text": "<document name=\"a'b.txt\">\nx\n</document>"}
+    assert part == {"type": "input_text", "text": '<document name="a\'b.txt">\nx\n</document>'}
 
 
 def test_images_follow_the_attachments_and_precede_the_prompt() -> None:

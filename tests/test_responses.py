@@ -38,8 +38,17 @@ ODD_SHAPES: list[Any] = [
     {"output": "text"},
     {"output": [None, 1, "x", {}]},
     {"output": [{"type": "message"}, {"type": "message", "content": None}]},
-    {"output": [{"type": "message", "content": [None, {"type": "output_text"}, {"type": "output_text", "text": None}]}]},
-    {"output": [{"type": "reasoning", "summary": None, "content": None}, {"type": "reasoning", "summary": [{"text": 3}]}]},
+    {
+        "output": [
+            {"type": "message", "content": [None, {"type": "output_text"}, {"type": "output_text", "text": None}]}
+        ]
+    },
+    {
+        "output": [
+            {"type": "reasoning", "summary": None, "content": None},
+            {"type": "reasoning", "summary": [{"text": 3}]},
+        ]
+    },
     {"usage": None, "error": None, "status": None, "incomplete_details": None},
 ]
 
@@ -75,9 +84,18 @@ def test_answer_text_joins_parts_directly_and_messages_with_a_blank_line() -> No
 
 
 def test_answer_text_accepts_the_text_part_type_and_ignores_others() -> None:
-    response = {"output": [{"type": "message", "content": [
-        {"type": "text", "text": "a"}, {"type": "refusal", "refusal": "no", "text": "R"}, {"type": "output_text", "text": "b"},
-    ]}]}
+    response = {
+        "output": [
+            {
+                "type": "message",
+                "content": [
+                    {"type": "text", "text": "a"},
+                    {"type": "refusal", "refusal": "no", "text": "R"},
+                    {"type": "output_text", "text": "b"},
+                ],
+            }
+        ]
+    }
     assert answer_text(response) == "ab"
 
 
@@ -103,16 +121,24 @@ def test_reasoning_text_joins_every_reasoning_item() -> None:
     assert reasoning_text(load("nonstream-builtin-tools.json")) == (
         "用户要求找阿里云官网并提取信息...\n\n搜索结果显示阿里云官网URL..."
     )
-    assert reasoning_text(load("nonstream-thinking-default.json")) == "Thinking Process:\n\n1.  **Analyze the Request ..."
+    assert (
+        reasoning_text(load("nonstream-thinking-default.json")) == "Thinking Process:\n\n1.  **Analyze the Request ..."
+    )
     assert reasoning_text(load("nonstream-basic.json")) == ""
 
 
 def test_reasoning_text_falls_back_to_content() -> None:
-    response = {"output": [
-        {"type": "reasoning", "content": [{"type": "reasoning_text", "text": "from content"}]},
-        {"type": "reasoning", "summary": [], "content": [{"type": "reasoning_text", "text": "second"}]},
-        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "summary wins"}], "content": [{"text": "hidden"}]},
-    ]}
+    response = {
+        "output": [
+            {"type": "reasoning", "content": [{"type": "reasoning_text", "text": "from content"}]},
+            {"type": "reasoning", "summary": [], "content": [{"type": "reasoning_text", "text": "second"}]},
+            {
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": "summary wins"}],
+                "content": [{"text": "hidden"}],
+            },
+        ]
+    }
     assert reasoning_text(response) == "from content\n\nsecond\n\nsummary wins"
 
 
@@ -129,19 +155,27 @@ def test_usage_of_the_examples() -> None:
 
 @pytest.mark.parametrize("section", ["input_tokens_details", "prompt_tokens_details"])
 def test_cached_tokens_fall_back_to_x_details_under_both_names(section: str) -> None:
-    response = {"usage": {
-        "input_tokens": 2000, "output_tokens": 10, "total_tokens": 2010,
-        "input_tokens_details": {"cached_tokens": 0},
-        "x_details": [{"x_billing_type": "response_api", section: {"cached_tokens": 1024, "cache_type": "ephemeral"}}],
-    }}
+    response = {
+        "usage": {
+            "input_tokens": 2000,
+            "output_tokens": 10,
+            "total_tokens": 2010,
+            "input_tokens_details": {"cached_tokens": 0},
+            "x_details": [
+                {"x_billing_type": "response_api", section: {"cached_tokens": 1024, "cache_type": "ephemeral"}}
+            ],
+        }
+    }
     assert usage_of(response) == Usage(2000, 10, 2010, 0, 1024)
 
 
 def test_top_level_cached_tokens_win_over_x_details() -> None:
-    response = {"usage": {
-        "input_tokens_details": {"cached_tokens": 7},
-        "x_details": [{"prompt_tokens_details": {"cached_tokens": 1024}}],
-    }}
+    response = {
+        "usage": {
+            "input_tokens_details": {"cached_tokens": 7},
+            "x_details": [{"prompt_tokens_details": {"cached_tokens": 1024}}],
+        }
+    }
     assert usage_of(response).cached_tokens == 7
 
 
@@ -151,8 +185,15 @@ def test_reasoning_tokens_fall_back_to_x_details() -> None:
 
 
 def test_usage_counts_are_zero_when_absent_or_not_numbers() -> None:
-    response = {"usage": {"input_tokens": None, "output_tokens": "5", "input_tokens_details": None,
-                          "output_tokens_details": {"reasoning_tokens": True}, "x_details": [None, {"input_tokens_details": 3}]}}
+    response = {
+        "usage": {
+            "input_tokens": None,
+            "output_tokens": "5",
+            "input_tokens_details": None,
+            "output_tokens_details": {"reasoning_tokens": True},
+            "x_details": [None, {"input_tokens_details": 3}],
+        }
+    }
     assert usage_of(response) == Usage(0, 0, 0, 0, 0)
 
 
@@ -166,12 +207,20 @@ def test_total_tokens_is_derived_when_missing() -> None:
 
 def test_failure_of_the_rate_limit_example_delivered_with_http_200() -> None:
     assert failure_of(load("nonstream-failed-rate-limit-http200.json")) == (
-        "server_error", "Operation model request rate limit exceeded, please try again later.",
+        "server_error",
+        "Operation model request rate limit exceeded, please try again later.",
     )
 
 
-@pytest.mark.parametrize("name", ["nonstream-basic.json", "nonstream-builtin-tools.json",
-                                  "nonstream-thinking-default.json", "retrieve-response.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nonstream-basic.json",
+        "nonstream-builtin-tools.json",
+        "nonstream-thinking-default.json",
+        "retrieve-response.json",
+    ],
+)
 def test_no_failure_in_successful_examples(name: str) -> None:
     assert failure_of(load(name)) is None
 
@@ -182,9 +231,15 @@ def test_failure_of_a_failed_status_without_error_details() -> None:
 
 
 def test_failure_of_an_error_object_without_failed_status() -> None:
-    assert failure_of({"status": "completed", "error": {"code": "InvalidParameter", "message": "bad"}}) == ("InvalidParameter", "bad")
+    assert failure_of({"status": "completed", "error": {"code": "InvalidParameter", "message": "bad"}}) == (
+        "InvalidParameter",
+        "bad",
+    )
     assert failure_of({"error": {"message": "gone", "type": "InvalidParameter"}}) == ("InvalidParameter", "gone")
-    assert failure_of(load("error-not-found-nested.json")) == ("InvalidParameter", "Response with id 'resp_xxx' not found.")
+    assert failure_of(load("error-not-found-nested.json")) == (
+        "InvalidParameter",
+        "Response with id 'resp_xxx' not found.",
+    )
 
 
 def test_no_failure_for_null_or_empty_error() -> None:
@@ -195,32 +250,38 @@ def test_no_failure_for_null_or_empty_error() -> None:
 # is_rate_limited
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("server_error", "Operation model request rate limit exceeded, please try again later."),
-    ("Throttling", "Requests throttling triggered."),
-    ("Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
-    ("LimitRequests", "You have exceeded your request limit."),
-    ("limit_requests", "You have exceeded your request limit."),
-    ("Throttling.BurstRate", "Request rate increased too quickly, please slow down."),
-    ("limit_burst_rate", "Request rate increased too quickly, please slow down."),
-    (None, "rate limit exceeded"),
-    ("rate_limit_exceeded", ""),
-    ("Throttling.User", "Slow down."),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("server_error", "Operation model request rate limit exceeded, please try again later."),
+        ("Throttling", "Requests throttling triggered."),
+        ("Throttling.RateQuota", "Requests rate limit exceeded, please try again later."),
+        ("LimitRequests", "You have exceeded your request limit."),
+        ("limit_requests", "You have exceeded your request limit."),
+        ("Throttling.BurstRate", "Request rate increased too quickly, please slow down."),
+        ("limit_burst_rate", "Request rate increased too quickly, please slow down."),
+        (None, "rate limit exceeded"),
+        ("rate_limit_exceeded", ""),
+        ("Throttling.User", "Slow down."),
+    ],
+)
 def test_rate_limits_that_a_retry_can_pass(code: str | None, message: str) -> None:
     assert is_rate_limited(code, message) is True
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("insufficient_quota", "You exceeded your current quota, please check your plan and billing details."),
-    ("Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit."),
-    ("server_error", "Allocated quota exceeded, please increase your quota limit."),
-    ("Throttling", "You exceeded your current quota: rate limit applies after billing is fixed."),
-    ("server_error", "Internal server error"),
-    ("InvalidParameter", "Unsupported model: '__nope__'"),
-    ("Arrearage", "Access denied, please make sure your account is in good standing."),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("insufficient_quota", "You exceeded your current quota, please check your plan and billing details."),
+        ("Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit."),
+        ("server_error", "Allocated quota exceeded, please increase your quota limit."),
+        ("Throttling", "You exceeded your current quota: rate limit applies after billing is fixed."),
+        ("server_error", "Internal server error"),
+        ("InvalidParameter", "Unsupported model: '__nope__'"),
+        ("Arrearage", "Access denied, please make sure your account is in good standing."),
+        (None, ""),
+    ],
+)
 def test_not_rate_limits(code: str | None, message: str) -> None:
     assert is_rate_limited(code, message) is False
 
@@ -229,7 +290,10 @@ def test_not_rate_limits(code: str | None, message: str) -> None:
 
 
 def test_incomplete_reason() -> None:
-    assert incomplete_reason({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}) == "max_output_tokens"
+    assert (
+        incomplete_reason({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}})
+        == "max_output_tokens"
+    )
     assert incomplete_reason({"status": "incomplete", "incomplete_details": None}) == "unknown"
     assert incomplete_reason({"status": "incomplete"}) == "unknown"
     assert incomplete_reason({"status": "completed", "incomplete_details": {"reason": "max_output_tokens"}}) is None

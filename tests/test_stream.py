@@ -119,7 +119,7 @@ def test_cr_alone_ends_a_line() -> None:
 
 
 def test_utf8_split_inside_a_character_at_every_position() -> None:
-    raw = "data:{\"delta\":\"中文é🙂\"}\n\n".encode()
+    raw = 'data:{"delta":"中文é🙂"}\n\n'.encode()
     for cut in range(len(raw)):
         for cut2 in range(cut, len(raw)):
             assert decode([raw[:cut], raw[cut:cut2], raw[cut2:]]) == [SSEMessage(None, '{"delta":"中文é🙂"}', None)]
@@ -127,7 +127,8 @@ def test_utf8_split_inside_a_character_at_every_position() -> None:
 
 def test_invalid_utf8_becomes_replacement_characters() -> None:
     assert decode([b"data:a\xff\xfeb\n\n", b"data:\xe4\xb8\n\n"]) == [
-        SSEMessage(None, "a\ufffd\ufffdb", None), SSEMessage(None, "\ufffd", None),
+        SSEMessage(None, "a\ufffd\ufffdb", None),
+        SSEMessage(None, "\ufffd", None),
     ]
 
 
@@ -136,7 +137,7 @@ def test_truncated_character_at_eof_becomes_a_replacement_character() -> None:
 
 
 def test_multiple_data_lines_join_with_newlines() -> None:
-    assert decode([b"data:{\ndata: \"a\": 1\ndata:}\n\n"]) == [SSEMessage(None, '{\n"a": 1\n}', None)]
+    assert decode([b'data:{\ndata: "a": 1\ndata:}\n\n']) == [SSEMessage(None, '{\n"a": 1\n}', None)]
 
 
 def test_only_one_space_after_the_colon_is_dropped() -> None:
@@ -157,12 +158,18 @@ def test_empty_data_lines_still_dispatch() -> None:
 
 
 def test_the_last_event_id_carries_over_and_an_empty_id_clears_it() -> None:
-    assert [m.id for m in decode([b"id:1\ndata:a\n\ndata:b\n\nid\ndata:c\n\nid:x\0y\ndata:d\n\n"])] == ["1", "1", None, None]
+    assert [m.id for m in decode([b"id:1\ndata:a\n\ndata:b\n\nid\ndata:c\n\nid:x\0y\ndata:d\n\n"])] == [
+        "1",
+        "1",
+        None,
+        None,
+    ]
 
 
 def test_unterminated_final_event_is_dispatched_only_with_data() -> None:
-    assert decode([b"data:a\n\nevent:last\ndata:{\"type\":"]) == [
-        SSEMessage(None, "a", None), SSEMessage("last", '{"type":', None),
+    assert decode([b'data:a\n\nevent:last\ndata:{"type":']) == [
+        SSEMessage(None, "a", None),
+        SSEMessage("last", '{"type":', None),
     ]
     assert decode([b"data:a\n\nevent:last\n"]) == [SSEMessage(None, "a", None)]
     assert decode([b"data:a\n\ndata:b\n"]) == [SSEMessage(None, "a", None), SSEMessage(None, "b", None)]
@@ -188,8 +195,12 @@ def test_a_long_line_split_into_many_chunks() -> None:
 
 def test_done_sentinel_and_keep_alives_are_skipped_silently() -> None:
     reports: list[str] = []
-    messages = [SSEMessage(None, "[DONE]", None), SSEMessage(None, "", None), SSEMessage(None, " [DONE] ", None),
-                SSEMessage(None, '{"type":"x"}', None)]
+    messages = [
+        SSEMessage(None, "[DONE]", None),
+        SSEMessage(None, "", None),
+        SSEMessage(None, " [DONE] ", None),
+        SSEMessage(None, '{"type":"x"}', None),
+    ]
     assert list(iter_events(messages, reports.append)) == [{"type": "x"}]
     assert reports == []
 
@@ -204,13 +215,17 @@ def test_malformed_data_is_reported_and_the_stream_goes_on() -> None:
 
 
 def test_malformed_data_without_a_reporter_is_skipped() -> None:
-    assert list(iter_events([SSEMessage(None, "{oops", None), SSEMessage(None, '{"type":"a"}', None)])) == [{"type": "a"}]
+    assert list(iter_events([SSEMessage(None, "{oops", None), SSEMessage(None, '{"type":"a"}', None)])) == [
+        {"type": "a"}
+    ]
 
 
 def test_the_sse_event_name_supplies_a_missing_type() -> None:
-    messages = [SSEMessage("response.created", '{"response":{}}', "1"),
-                SSEMessage("ignored", '{"type":"real"}', "2"),
-                SSEMessage(None, '{"a":1}', "3")]
+    messages = [
+        SSEMessage("response.created", '{"response":{}}', "1"),
+        SSEMessage("ignored", '{"type":"real"}', "2"),
+        SSEMessage(None, '{"a":1}', "3"),
+    ]
     assert list(iter_events(messages)) == [{"response": {}, "type": "response.created"}, {"type": "real"}, {"a": 1}]
 
 
@@ -226,7 +241,12 @@ def test_terminal_event_without_output_is_filled_from_the_stream() -> None:
     final = accumulator.final_response()
     assert accumulator.terminal_type == "response.completed"
     assert TERMINAL_EVENTS == {"response.completed", "response.incomplete", "response.failed"}
-    assert [item["type"] for item in final["output"]] == ["reasoning", "web_search_call", "web_extractor_call", "message"]
+    assert [item["type"] for item in final["output"]] == [
+        "reasoning",
+        "web_search_call",
+        "web_extractor_call",
+        "message",
+    ]
     assert final["output"][-1]["id"] == "msg_final"
     assert accumulator.text == "我已经找到阿里云官网并提取了首页的关键信息：\n\n" == answer_text(final)
     assert accumulator.unshown_tail() == ""
@@ -264,10 +284,14 @@ def test_snapshots_before_the_terminal_event() -> None:
     events = jsonl_events()
     accumulator = StreamAccumulator()
     accumulator.add(events[0])
-    assert accumulator.response["status"] == "queued" and accumulator.response_id == "47a71e7d-868c-4204-9693-ef8ff9058xxx"
+    assert (
+        accumulator.response["status"] == "queued" and accumulator.response_id == "47a71e7d-868c-4204-9693-ef8ff9058xxx"
+    )
     accumulator.add(events[1])
     assert accumulator.response["status"] == "in_progress"
-    assert accumulator.terminal_type is None and accumulator.final_response() is None and accumulator.unshown_tail() == ""
+    assert (
+        accumulator.terminal_type is None and accumulator.final_response() is None and accumulator.unshown_tail() == ""
+    )
 
 
 # StreamAccumulator on synthetic streams
@@ -293,8 +317,11 @@ def stream_of(response: dict[str, Any], piece: int = 3) -> list[dict[str, Any]]:
     for index, item in enumerate(response["output"]):
         skeleton = {"id": item["id"], "type": item["type"]}
         events.append({"type": "response.output_item.added", "output_index": index, "item": skeleton})
-        kind, parts = (("response.reasoning_text.delta", item["summary"]) if item["type"] == "reasoning"
-                       else ("response.output_text.delta", item["content"]))
+        kind, parts = (
+            ("response.reasoning_text.delta", item["summary"])
+            if item["type"] == "reasoning"
+            else ("response.output_text.delta", item["content"])
+        )
         text = "".join(part["text"] for part in parts)
         events += [delta(text[i : i + piece], item["id"], index, kind) for i in range(0, len(text), piece)]
         events.append({"type": "response.output_item.done", "output_index": index, "item": item})
@@ -312,17 +339,23 @@ def test_streamed_text_and_reasoning_equal_the_final_response() -> None:
 
 
 def test_separator_between_items_makes_streamed_text_match_answer_text() -> None:
-    response = {"id": "r", "status": "completed", "output": [
-        {"id": "m1", "type": "message", "content": [{"type": "output_text", "text": "First answer."}]},
-        {"id": "m2", "type": "message", "content": [{"type": "output_text", "text": "Second."}]},
-    ]}
+    response = {
+        "id": "r",
+        "status": "completed",
+        "output": [
+            {"id": "m1", "type": "message", "content": [{"type": "output_text", "text": "First answer."}]},
+            {"id": "m2", "type": "message", "content": [{"type": "output_text", "text": "Second."}]},
+        ],
+    }
     accumulator, deltas = accumulate(stream_of(response, piece=5))
     assert Delta("text", "\n\nSecon") in deltas
     assert accumulator.text == answer_text(response) == "First answer.\n\nSecond."
 
 
 def test_separators_fall_back_to_output_index_without_item_id() -> None:
-    accumulator, deltas = accumulate([delta("a", None, 0), delta("b", None, 0), delta("c", None, 1), delta("d", None, 1)])
+    accumulator, deltas = accumulate(
+        [delta("a", None, 0), delta("b", None, 0), delta("c", None, 1), delta("d", None, 1)]
+    )
     assert [d.text for d in deltas] == ["a", "b", "\n\nc", "d"]
 
 
@@ -340,8 +373,13 @@ def test_reasoning_separators_and_openai_summary_deltas() -> None:
         delta("answer", "m1", 3),
     ]
     accumulator, deltas = accumulate(events)
-    assert deltas == [Delta("reasoning", "think"), Delta("reasoning", "ing"), Delta("reasoning", "\n\nmore"),
-                      Delta("reasoning", "\n\npart two"), Delta("text", "answer")]
+    assert deltas == [
+        Delta("reasoning", "think"),
+        Delta("reasoning", "ing"),
+        Delta("reasoning", "\n\nmore"),
+        Delta("reasoning", "\n\npart two"),
+        Delta("text", "answer"),
+    ]
     assert accumulator.reasoning == "thinking\n\nmore\n\npart two"
     assert accumulator.text == "answer"
 
@@ -354,9 +392,13 @@ def test_empty_and_missing_deltas_show_nothing_and_open_no_item() -> None:
 
 
 def test_terminal_without_output_and_without_items_builds_a_message() -> None:
-    events = [{"type": "response.created", "response": {"id": "resp_1", "model": "qwen-plus", "output": []}},
-              delta("Hel", "m1", 0), delta("lo", "m1", 0), delta("reason", "r", 1, "response.reasoning_text.delta"),
-              completed({"id": "resp_1", "usage": {"input_tokens": 1, "output_tokens": 2}})]
+    events = [
+        {"type": "response.created", "response": {"id": "resp_1", "model": "qwen-plus", "output": []}},
+        delta("Hel", "m1", 0),
+        delta("lo", "m1", 0),
+        delta("reason", "r", 1, "response.reasoning_text.delta"),
+        completed({"id": "resp_1", "usage": {"input_tokens": 1, "output_tokens": 2}}),
+    ]
     final = accumulate(events)[0].final_response()
     assert answer_text(final) == "Hello" and reasoning_text(final) == "reason"
     assert final["output"][-1]["id"] == "m1"
@@ -366,9 +408,12 @@ def test_terminal_without_output_and_without_items_builds_a_message() -> None:
 
 def test_an_unfinished_message_after_a_finished_one_is_rebuilt_from_the_rest_of_the_text() -> None:
     done = {"id": "m1", "type": "message", "content": [{"type": "output_text", "text": "A"}]}
-    events = [delta("A", "m1", 0), {"type": "response.output_item.done", "output_index": 0, "item": done},
-              delta("B", "m2", 1),
-              {"type": "response.incomplete", "response": {"incomplete_details": {"reason": "max_output_tokens"}}}]
+    events = [
+        delta("A", "m1", 0),
+        {"type": "response.output_item.done", "output_index": 0, "item": done},
+        delta("B", "m2", 1),
+        {"type": "response.incomplete", "response": {"incomplete_details": {"reason": "max_output_tokens"}}},
+    ]
     accumulator, _ = accumulate(events)
     final = accumulator.final_response()
     assert [item.get("id") for item in final["output"]] == ["m1", "m2"]
@@ -383,10 +428,12 @@ def test_unshown_tail_when_only_the_final_response_carries_the_answer() -> None:
 
 
 def test_unshown_tail_is_the_rest_after_a_streamed_prefix() -> None:
-    response = {"output": [
-        {"type": "message", "id": "m1", "content": [{"type": "output_text", "text": "Hello world"}]},
-        {"type": "message", "id": "m2", "content": [{"type": "output_text", "text": "Bye"}]},
-    ]}
+    response = {
+        "output": [
+            {"type": "message", "id": "m1", "content": [{"type": "output_text", "text": "Hello world"}]},
+            {"type": "message", "id": "m2", "content": [{"type": "output_text", "text": "Bye"}]},
+        ]
+    }
     accumulator, _ = accumulate([delta("Hello", "m1", 0), completed(response)])
     assert accumulator.unshown_tail() == " world\n\nBye"
 
@@ -398,10 +445,17 @@ def test_unshown_tail_is_empty_when_the_stream_disagrees() -> None:
 
 
 def test_an_error_event_is_a_terminal_failure() -> None:
-    events = [{"type": "response.created", "response": {"id": "resp_9", "status": "queued", "output": []}},
-              delta("partial", "m1", 0),
-              {"type": "error", "code": "rate_limit_exceeded", "message": "Rate limit reached", "param": None,
-               "sequence_number": 3}]
+    events = [
+        {"type": "response.created", "response": {"id": "resp_9", "status": "queued", "output": []}},
+        delta("partial", "m1", 0),
+        {
+            "type": "error",
+            "code": "rate_limit_exceeded",
+            "message": "Rate limit reached",
+            "param": None,
+            "sequence_number": 3,
+        },
+    ]
     accumulator, _ = accumulate(events)
     final = accumulator.final_response()
     assert accumulator.terminal_type == "error"
@@ -419,9 +473,11 @@ def test_an_error_event_with_a_nested_or_missing_error() -> None:
 
 
 def test_response_failed_as_dashscope_sends_it() -> None:
-    raw = (b'id:1\nevent:response.failed\n:HTTP_STATUS/200\ndata:{"sequence_number":0,"type":"response.failed",'
-           b'"response":{"id":"resp_x","output":[],"error":{"message":"Unsupported model: \'__nope__\'","code":"InvalidParameter"},'
-           b'"status":"failed"}}\n\n')
+    raw = (
+        b'id:1\nevent:response.failed\n:HTTP_STATUS/200\ndata:{"sequence_number":0,"type":"response.failed",'
+        b'"response":{"id":"resp_x","output":[],"error":{"message":"Unsupported model: \'__nope__\'","code":"InvalidParameter"},'
+        b'"status":"failed"}}\n\n'
+    )
     accumulator, _ = accumulate(list(iter_events(iter_sse([raw]))))
     final = accumulator.final_response()
     assert accumulator.terminal_type == "response.failed"
@@ -430,8 +486,13 @@ def test_response_failed_as_dashscope_sends_it() -> None:
 
 
 def test_a_terminal_event_without_a_response_gets_its_status_from_the_type() -> None:
-    accumulator, _ = accumulate([{"type": "response.created", "response": {"id": "r", "status": "in_progress"}},
-                                 delta("x", None, 0), {"type": "response.failed"}])
+    accumulator, _ = accumulate(
+        [
+            {"type": "response.created", "response": {"id": "r", "status": "in_progress"}},
+            delta("x", None, 0),
+            {"type": "response.failed"},
+        ]
+    )
     final = accumulator.final_response()
     assert final["status"] == "failed" and final["id"] == "r" and answer_text(final) == "x"
     assert failure_of(final) is not None
@@ -441,22 +502,30 @@ def test_items_are_deduplicated_by_id_and_ordered_by_index() -> None:
     first = {"id": "a", "type": "web_search_call", "status": "in_progress"}
     again = {"id": "a", "type": "web_search_call", "status": "completed"}
     other = {"id": "b", "type": "function_call"}
-    accumulator, _ = accumulate([
-        {"type": "response.output_item.done", "output_index": 2, "item": other},
-        {"type": "response.output_item.done", "output_index": 0, "item": first},
-        {"type": "response.output_item.done", "output_index": 0, "item": again},
-        {"type": "response.output_item.done", "output_index": 1, "item": None},
-    ])
+    accumulator, _ = accumulate(
+        [
+            {"type": "response.output_item.done", "output_index": 2, "item": other},
+            {"type": "response.output_item.done", "output_index": 0, "item": first},
+            {"type": "response.output_item.done", "output_index": 0, "item": again},
+            {"type": "response.output_item.done", "output_index": 1, "item": None},
+        ]
+    )
     assert accumulator.items == [again, other]
 
 
 def test_items_keep_the_index_they_were_added_at() -> None:
     reasoning = {"id": "r", "type": "reasoning", "summary": []}
     search = {"id": "s", "type": "web_search_call"}
-    accumulator, _ = accumulate([
-        {"type": "response.output_item.added", "output_index": 0, "item": {"id": "r", "type": "reasoning"}},
-        {"type": "response.output_item.done", "output_index": 2, "item": reasoning},  # announced at 0, finished "at 2"
-        {"type": "response.output_item.added", "output_index": 1, "item": {"id": "s", "type": "web_search_call"}},
-        {"type": "response.output_item.done", "output_index": 1, "item": search},
-    ])
+    accumulator, _ = accumulate(
+        [
+            {"type": "response.output_item.added", "output_index": 0, "item": {"id": "r", "type": "reasoning"}},
+            {
+                "type": "response.output_item.done",
+                "output_index": 2,
+                "item": reasoning,
+            },  # announced at 0, finished "at 2"
+            {"type": "response.output_item.added", "output_index": 1, "item": {"id": "s", "type": "web_search_call"}},
+            {"type": "response.output_item.done", "output_index": 1, "item": search},
+        ]
+    )
     assert accumulator.items == [reasoning, search]

@@ -33,7 +33,14 @@ OWNERS = {
     "httpx": {"api.client"},
     "rich": {"render.renderers", "render.markdown_stream"},
     "yaml": {"settings.yamlfile"},
-    "typer": {"cli.app", "cli.settings_commands", "cli.stored_commands", "cli.tools_commands", "cli.flags", "dev.generate"},
+    "typer": {
+        "cli.app",
+        "cli.settings_commands",
+        "cli.stored_commands",
+        "cli.tools_commands",
+        "cli.flags",
+        "dev.generate",
+    },
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
 FAST = {"cli.launch", "cli.completion", "cli.fast_argv", "cli._help_texts", "cli._completion_table"}
@@ -66,14 +73,16 @@ def imports_of(module: str) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-            if node.module == "qwen_cli" or (node.module.startswith("qwen_cli.") and source_of(node.module[9:]).name == "__init__.py"):
+            if node.module == "qwen_cli" or (
+                node.module.startswith("qwen_cli.") and source_of(node.module[9:]).name == "__init__.py"
+            ):
                 names.update(f"{node.module}.{alias.name}" for alias in node.names)  # `from qwen_cli.cli import turns`
     return names
 
 
 def own_imports(module: str) -> set[str]:
     prefix = "qwen_cli."
-    return {name[len(prefix):] for name in imports_of(module) if name.startswith(prefix)} - {"__version__"}
+    return {name[len(prefix) :] for name in imports_of(module) if name.startswith(prefix)} - {"__version__"}
 
 
 def part_of(module: str) -> str:
@@ -113,12 +122,20 @@ def test_errors_imports_nothing_from_the_package() -> None:
 
 @pytest.mark.parametrize("module", sorted(FAST))
 def test_the_fast_entry_point_imports_only_the_standard_library(module: str) -> None:
-    third_party = [name for name in imports_of(module) if not name.startswith("qwen_cli") and name.split(".")[0] not in sys.stdlib_module_names]
+    third_party = [
+        name
+        for name in imports_of(module)
+        if not name.startswith("qwen_cli") and name.split(".")[0] not in sys.stdlib_module_names
+    ]
     assert third_party == []
 
 
 def test_the_generator_of_tables_is_never_imported_at_run_time() -> None:
-    users = [module for module in modules() if part_of(module) != "dev" and any(name.startswith("qwen_cli.dev") for name in imports_of(module))]
+    users = [
+        module
+        for module in modules()
+        if part_of(module) != "dev" and any(name.startswith("qwen_cli.dev") for name in imports_of(module))
+    ]
     assert users == []
 
 
@@ -132,11 +149,15 @@ def loaded_after(args: list[str], env: dict[str, str] | None = None, watched: tu
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(watched)!r}), file=sys.stderr)\n"
     )
     base = {key: value for key, value in os.environ.items() if key != "COLUMNS" and not key.startswith("_QWEN")}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env={**base, **(env or {})})
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env={**base, **(env or {})}
+    )
     return eval(result.stderr.strip().splitlines()[-1])  # the last line is the printed list
 
 
-@pytest.mark.parametrize("args", [["--version"], ["-V"], ["--help"], ["ask", "--help"], ["stream", "--help"], ["history", "list", "-h"]])
+@pytest.mark.parametrize(
+    "args", [["--version"], ["-V"], ["--help"], ["ask", "--help"], ["stream", "--help"], ["history", "list", "-h"]]
+)
 def test_start_up_paths_load_no_typer_httpx_rich_or_yaml(args: list[str]) -> None:
     assert loaded_after(args, watched=(*HEAVY, "typer")) == []
 
@@ -145,7 +166,11 @@ COMPLETION_REQUESTS = {
     "bash options": {"_QWEN_COMPLETE": "complete_bash", "COMP_WORDS": "qwen stream --ou", "COMP_CWORD": "2"},
     "zsh presets": {"_QWEN_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "qwen ask -p "},
     "zsh models": {"_QWEN_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "qwen ask -m qwen3"},
-    "fish history": {"_QWEN_COMPLETE": "complete_fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args", "_TYPER_COMPLETE_ARGS": "qwen continue "},
+    "fish history": {
+        "_QWEN_COMPLETE": "complete_fish",
+        "_TYPER_COMPLETE_FISH_ACTION": "get-args",
+        "_TYPER_COMPLETE_ARGS": "qwen continue ",
+    },
 }
 
 
@@ -188,7 +213,9 @@ def test_httpx_never_loads_its_own_command_line_program_when_click_is_installed(
     # httpx imports its CLI (click, rich, pygments) whenever `import click` works. A stand-in click that records
     # being imported shows whether qwen's client ever tried; it then fails, so nothing else of httpx's CLI loads.
     (tmp_path / "click").mkdir()
-    (tmp_path / "click" / "__init__.py").write_text("import sys\nsys.click_was_imported = True\nraise ImportError('stand-in')\n")
+    (tmp_path / "click" / "__init__.py").write_text(
+        "import sys\nsys.click_was_imported = True\nraise ImportError('stand-in')\n"
+    )
     script = "import sys\nimport qwen_cli.api.client\nprint(getattr(sys, 'click_was_imported', False))\n"
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env=env)

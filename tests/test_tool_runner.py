@@ -58,16 +58,26 @@ def wait_until(condition, limit: float = 10.0) -> bool:  # type: ignore[no-untyp
 
 
 def test_the_arguments_arrive_on_stdin_exactly_and_stdout_is_the_output(tmp_path: Path) -> None:
-    argv = script(tmp_path, "echo.py", "data = sys.stdin.buffer.read()\nsys.stdout.write(repr(data) + '|' + repr(sys.argv[1:]))\n")
+    argv = script(
+        tmp_path, "echo.py", "data = sys.stdin.buffer.read()\nsys.stdout.write(repr(data) + '|' + repr(sys.argv[1:]))\n"
+    )
     arguments = '{"city": "Zürich", "note": "line\\nbreak"}'
     result = run_tool(argv, arguments, timeout=30, output_cap=DEFAULT_OUTPUT_CAP)
-    assert result == ToolResult(output=f"{arguments.encode()!r}|[]", ok=True, detail=f"exit status 0, {len(result.output.encode())} bytes")
+    assert result == ToolResult(
+        output=f"{arguments.encode()!r}|[]", ok=True, detail=f"exit status 0, {len(result.output.encode())} bytes"
+    )
 
 
 def test_shell_syntax_in_argv_and_arguments_stays_literal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    argv = (*script(tmp_path, "args.py", "print(json.dumps({'argv': sys.argv[1:], 'stdin': sys.stdin.read()}))\n"),
-            "$(touch pwned)", "; touch pwned2", "`touch pwned3`", "| touch pwned4", "$HOME")
+    argv = (
+        *script(tmp_path, "args.py", "print(json.dumps({'argv': sys.argv[1:], 'stdin': sys.stdin.read()}))\n"),
+        "$(touch pwned)",
+        "; touch pwned2",
+        "`touch pwned3`",
+        "| touch pwned4",
+        "$HOME",
+    )
     arguments = '{"q": "$(touch pwned5); rm -rf / `touch pwned6`"}'
     result = run_tool(argv, arguments, timeout=30, output_cap=DEFAULT_OUTPUT_CAP)
     assert json.loads(result.output) == {"argv": list(argv[2:]), "stdin": arguments}
@@ -91,7 +101,9 @@ def test_without_an_environment_a_program_gets_none_of_qwens(tmp_path: Path, mon
 
 
 def test_a_non_zero_exit_sends_the_status_and_the_end_of_stderr(tmp_path: Path) -> None:
-    argv = script(tmp_path, "fail.py", "print('partial')\nsys.stderr.write('x' * 5000 + 'city not found\\n')\nsys.exit(3)\n")
+    argv = script(
+        tmp_path, "fail.py", "print('partial')\nsys.stderr.write('x' * 5000 + 'city not found\\n')\nsys.exit(3)\n"
+    )
     result = run_tool(argv, "{}", 30, DEFAULT_OUTPUT_CAP)
     assert result.ok is False and result.detail == "exit status 3"
     assert result.output.startswith("error: exit status 3: xxx")
@@ -105,13 +117,20 @@ def test_a_non_zero_exit_without_stderr_sends_the_status_alone(tmp_path: Path) -
 
 
 def test_a_program_killed_by_a_signal_says_which(tmp_path: Path) -> None:
-    result = run_tool(script(tmp_path, "kill.py", "import signal\nos.kill(os.getpid(), signal.SIGTERM)\ntime.sleep(5)\n"), "{}", 30, 100)
+    result = run_tool(
+        script(tmp_path, "kill.py", "import signal\nos.kill(os.getpid(), signal.SIGTERM)\ntime.sleep(5)\n"),
+        "{}",
+        30,
+        100,
+    )
     assert result == ToolResult("error: killed by signal SIGTERM", False, "killed by signal SIGTERM")
 
 
 def test_a_missing_program_is_an_error_output(tmp_path: Path) -> None:
     result = run_tool((str(tmp_path / "nope.py"),), "{}", 30, DEFAULT_OUTPUT_CAP)
-    assert result == ToolResult(f"error: cannot run {tmp_path / 'nope.py'}: no such program", False, "cannot run: no such program")
+    assert result == ToolResult(
+        f"error: cannot run {tmp_path / 'nope.py'}: no such program", False, "cannot run: no such program"
+    )
 
 
 def test_a_program_that_is_not_executable_is_an_error_output(tmp_path: Path) -> None:
@@ -194,16 +213,28 @@ def test_the_defaults_are_the_documented_ones() -> None:
 
 
 def call(name: str, call_id: str, arguments: str = "{}") -> dict[str, str]:
-    return {"type": "function_call", "id": f"msg_{call_id}", "status": "completed", "name": name, "call_id": call_id,
-            "arguments": arguments}
+    return {
+        "type": "function_call",
+        "id": f"msg_{call_id}",
+        "status": "completed",
+        "name": name,
+        "call_id": call_id,
+        "arguments": arguments,
+    }
 
 
 def test_parallel_calls_run_in_order_and_become_outputs(tmp_path: Path) -> None:
-    weather = script(tmp_path, "weather.py", "args = json.load(sys.stdin)\nprint(f\"sunny in {args['city']}\", end='')\n")
+    weather = script(
+        tmp_path, "weather.py", "args = json.load(sys.stdin)\nprint(f\"sunny in {args['city']}\", end='')\n"
+    )
     clock = script(tmp_path, "clock.py", "sys.exit('clock broken')\n")
     lines: list[str] = []
     outputs = run_calls(
-        [call("get_weather", "call_1", '{"city": "Paris"}'), call("get_time", "call_2"), call("get_weather", "call_3", '{"city": "Oslo"}')],
+        [
+            call("get_weather", "call_1", '{"city": "Paris"}'),
+            call("get_time", "call_2"),
+            call("get_weather", "call_3", '{"city": "Oslo"}'),
+        ],
         {"get_weather": weather, "get_time": clock},
         timeout=30,
         cap=DEFAULT_OUTPUT_CAP,

@@ -86,7 +86,9 @@ def test_web_is_web_search_and_web_extractor_as_in_the_reference() -> None:
 
 def test_a_builtin_named_twice_is_sent_once() -> None:
     assert build(web=True, builtins=("web_search", "code_interpreter", "code_interpreter")) == [
-        {"type": "web_search"}, {"type": "web_extractor"}, {"type": "code_interpreter"},
+        {"type": "web_search"},
+        {"type": "web_extractor"},
+        {"type": "code_interpreter"},
     ]
 
 
@@ -148,7 +150,14 @@ def test_image_search_without_an_image_is_refused() -> None:
 
 
 def test_the_catalogue_holds_the_six_builtins_with_descriptions_and_rules() -> None:
-    assert list(BUILTINS) == ["web_search", "web_extractor", "code_interpreter", "web_search_image", "image_search", "file_search"]
+    assert list(BUILTINS) == [
+        "web_search",
+        "web_extractor",
+        "code_interpreter",
+        "web_search_image",
+        "image_search",
+        "file_search",
+    ]
     assert all(tool.description.endswith(".") for tool in BUILTINS.values())
     assert BUILTINS["web_extractor"].rules[0] == "needs web_search in the same request (--web adds both)"
     assert BUILTINS["file_search"].rules == ("needs exactly one knowledge-base id (--vector-store ID)",)
@@ -172,10 +181,20 @@ def test_mcp_headers_are_added_to_their_server_literal_or_from_the_environment()
         mcp_headers=("amap:Authorization=env:AMAP_TOKEN", "amap:X-Trace=a=b:c", "other:X-Key=literal-1"),
     )
     assert tools == [
-        {"type": "mcp", "server_label": "amap", "server_url": AMAP, "server_protocol": "sse",
-         "headers": {"Authorization": "Bearer sk-amap-secret", "X-Trace": "a=b:c"}},
-        {"type": "mcp", "server_label": "other", "server_url": "https://example.com/sse", "server_protocol": "sse",
-         "headers": {"X-Key": "literal-1"}},
+        {
+            "type": "mcp",
+            "server_label": "amap",
+            "server_url": AMAP,
+            "server_protocol": "sse",
+            "headers": {"Authorization": "Bearer sk-amap-secret", "X-Trace": "a=b:c"},
+        },
+        {
+            "type": "mcp",
+            "server_label": "other",
+            "server_url": "https://example.com/sse",
+            "server_protocol": "sse",
+            "headers": {"X-Key": "literal-1"},
+        },
     ]
 
 
@@ -242,8 +261,12 @@ def test_secrets_are_every_mcp_header_value_once() -> None:
 
 
 def test_the_secrets_are_redacted_in_the_shown_request() -> None:
-    toolset = resolve_tools(ToolSpec(mcp=(f"amap={AMAP}",), mcp_headers=("amap:Authorization=env:T",)), {"T": "sk-mcp-token"})
-    request = PreparedRequest("POST", "https://x/responses", {}, {"tools": toolset.definitions()}, secrets=Secrets.of(None, toolset.secrets))
+    toolset = resolve_tools(
+        ToolSpec(mcp=(f"amap={AMAP}",), mcp_headers=("amap:Authorization=env:T",)), {"T": "sk-mcp-token"}
+    )
+    request = PreparedRequest(
+        "POST", "https://x/responses", {}, {"tools": toolset.definitions()}, secrets=Secrets.of(None, toolset.secrets)
+    )
     assert request.redacted()["body"]["tools"][0]["headers"] == {"Authorization": REDACTED}
     assert "sk-mcp-token" not in json.dumps(request.redacted())
 
@@ -254,9 +277,18 @@ def test_the_secrets_are_redacted_in_the_shown_request() -> None:
 def test_function_tools_are_sent_flat_without_run(tmp_path: Path) -> None:
     path = write(tmp_path / "tools.yaml", WEATHER_YAML)
     assert build(tools_files=(path,)) == [
-        {"type": "function", "name": "get_weather", "description": "The weather in a city", "parameters": WEATHER_SCHEMA},
-        {"type": "function", "name": "get_time", "description": "The current time",
-         "parameters": {"type": "object", "properties": {}}},
+        {
+            "type": "function",
+            "name": "get_weather",
+            "description": "The weather in a city",
+            "parameters": WEATHER_SCHEMA,
+        },
+        {
+            "type": "function",
+            "name": "get_time",
+            "description": "The current time",
+            "parameters": {"type": "object", "properties": {}},
+        },
     ]
 
 
@@ -284,9 +316,17 @@ def test_bindings_keep_run_with_a_relative_program_anchored_to_the_tools_file(tm
 
 def test_tool_kinds_are_sent_in_a_fixed_order(tmp_path: Path) -> None:
     path = write(tmp_path / "tools.yaml", WEATHER_YAML)
-    tools = build(tools_files=(path,), mcp=(f"amap={AMAP}",), vector_stores=("kb",), builtins=("code_interpreter",), web=True)
+    tools = build(
+        tools_files=(path,), mcp=(f"amap={AMAP}",), vector_stores=("kb",), builtins=("code_interpreter",), web=True
+    )
     assert [tool.get("name") or tool["type"] for tool in tools] == [
-        "web_search", "web_extractor", "code_interpreter", "file_search", "mcp", "get_weather", "get_time",
+        "web_search",
+        "web_extractor",
+        "code_interpreter",
+        "file_search",
+        "mcp",
+        "get_weather",
+        "get_time",
     ]
 
 
@@ -313,14 +353,17 @@ def test_check_returns_the_functions(tmp_path: Path) -> None:
         (
             "- {name: get weather, description: W}\n",
             "tools.yaml: entry 1 ('get weather'): 'name' must use only letters, digits, '_' and '-' "
-            "(at most 64 characters), got \"get weather\"",
+            '(at most 64 characters), got "get weather"',
         ),
         (
             f"- {{name: {'x' * 65}, description: W}}\n",
             f"tools.yaml: entry 1 ('{'x' * 65}'): 'name' must use only letters, digits, '_' and '-' "
-            f"(at most 64 characters), got \"{'x' * 65}\"",
+            f'(at most 64 characters), got "{"x" * 65}"',
         ),
-        ("- {name: 7, description: W}\n", "tools.yaml: entry 1: 'name' must use only letters, digits, '_' and '-' (at most 64 characters), got 7"),
+        (
+            "- {name: 7, description: W}\n",
+            "tools.yaml: entry 1: 'name' must use only letters, digits, '_' and '-' (at most 64 characters), got 7",
+        ),
         (
             "- {name: web_search, description: W}\n",
             "tools.yaml: entry 1 ('web_search'): 'name' 'web_search' is the name of a built-in tool; give the function another name",
@@ -351,7 +394,7 @@ def test_check_returns_the_functions(tmp_path: Path) -> None:
         (
             "- {name: f, description: F, run: ./f.sh --x}\n",
             "tools.yaml: entry 1 ('f'): 'run' must be a list (the program and its arguments, run without a shell), "
-            "e.g. run: [\"./f.sh --x\"] or split into words",
+            'e.g. run: ["./f.sh --x"] or split into words',
         ),
         *[
             (
@@ -371,9 +414,18 @@ def test_check_returns_the_functions(tmp_path: Path) -> None:
             "tools.yaml: entry 1 ('f'): 'type' must be 'function' here (built-in tools are added with --tool, MCP servers with --mcp)",
         ),
         ("- just a name\n", "tools.yaml: entry 1: expected a mapping with name, description and parameters, found str"),
-        ("name: f\n", "tools.yaml: expected a list of function tools (entries with name, description, parameters), found dict"),
-        ("[]\n", "tools.yaml: expected a list of function tools (entries with name, description, parameters), found an empty list"),
-        ("", "tools.yaml: expected a list of function tools (entries with name, description, parameters), found nothing"),
+        (
+            "name: f\n",
+            "tools.yaml: expected a list of function tools (entries with name, description, parameters), found dict",
+        ),
+        (
+            "[]\n",
+            "tools.yaml: expected a list of function tools (entries with name, description, parameters), found an empty list",
+        ),
+        (
+            "",
+            "tools.yaml: expected a list of function tools (entries with name, description, parameters), found nothing",
+        ),
         (
             "- {name: f, description: F}\n- {name: f, description: G}\n",
             "function 'f' is defined twice, in tools.yaml entry 1 and in tools.yaml entry 2: function names must be unique",
@@ -389,7 +441,10 @@ def test_tools_file_errors_name_the_file_the_entry_and_the_key(
 
 
 def test_tools_file_syntax_and_reading_errors(tmp_path: Path) -> None:
-    assert usage_message(lambda: check_tools_file(str(tmp_path / "none.yaml"))) == f"no such file: {tmp_path / 'none.yaml'}"
+    assert (
+        usage_message(lambda: check_tools_file(str(tmp_path / "none.yaml")))
+        == f"no such file: {tmp_path / 'none.yaml'}"
+    )
     bad_json = write(tmp_path / "t.json", '[{"name": "f",}]')
     assert usage_message(lambda: check_tools_file(bad_json)).startswith(f"{bad_json}:1: invalid JSON")
     bad_yaml = write(tmp_path / "t.yaml", "- name: [f\n")
@@ -419,41 +474,83 @@ def test_preset_entries_are_builtin_names_mcp_file_search_and_functions(tmp_path
         {"type": "mcp", "server_label": "amap", "server_url": AMAP, "headers": {"Authorization": "env:AMAP"}},
         {"name": "lookup", "description": "Look up", "run": ["./lookup"]},
     )
-    toolset = resolve_tools(ToolSpec(preset_tools=preset, preset_dir=str(tmp_path), builtins=("code_interpreter",)), {"AMAP": "k"})
+    toolset = resolve_tools(
+        ToolSpec(preset_tools=preset, preset_dir=str(tmp_path), builtins=("code_interpreter",)), {"AMAP": "k"}
+    )
     assert toolset.definitions() == [
         {"type": "web_search"},
         {"type": "code_interpreter"},
         {"type": "file_search", "vector_store_ids": ["kb-9"]},
-        {"type": "mcp", "server_label": "amap", "server_url": AMAP, "server_protocol": "sse", "headers": {"Authorization": "k"}},
-        {"type": "function", "name": "lookup", "description": "Look up", "parameters": {"type": "object", "properties": {}}},
+        {
+            "type": "mcp",
+            "server_label": "amap",
+            "server_url": AMAP,
+            "server_protocol": "sse",
+            "headers": {"Authorization": "k"},
+        },
+        {
+            "type": "function",
+            "name": "lookup",
+            "description": "Look up",
+            "parameters": {"type": "object", "properties": {}},
+        },
     ]
     assert toolset.bindings == {"lookup": (str(tmp_path / "lookup"),)}
 
 
 def test_flags_add_to_the_preset_tools_and_headers_reach_preset_servers() -> None:
-    preset = ({"type": "mcp", "server_label": "amap", "server_url": AMAP, "server_protocol": "streamable_http",
-               "server_description": "Maps"},)
+    preset = (
+        {
+            "type": "mcp",
+            "server_label": "amap",
+            "server_url": AMAP,
+            "server_protocol": "streamable_http",
+            "server_description": "Maps",
+        },
+    )
     tools = build(env={"T": "v"}, preset_tools=preset, mcp_headers=("amap:Authorization=env:T",))
-    assert tools == [{"type": "mcp", "server_label": "amap", "server_url": AMAP, "server_protocol": "streamable_http",
-                      "server_description": "Maps", "headers": {"Authorization": "v"}}]
+    assert tools == [
+        {
+            "type": "mcp",
+            "server_label": "amap",
+            "server_url": AMAP,
+            "server_protocol": "streamable_http",
+            "server_description": "Maps",
+            "headers": {"Authorization": "v"},
+        }
+    ]
 
 
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ("web_serch", "preset 'r': tools entry 1: unknown tool 'web_serch' (did you mean 'web_search'?); built-in tools: "
-                      "web_search, web_extractor, code_interpreter, web_search_image, image_search, file_search"),
+        (
+            "web_serch",
+            "preset 'r': tools entry 1: unknown tool 'web_serch' (did you mean 'web_search'?); built-in tools: "
+            "web_search, web_extractor, code_interpreter, web_search_image, image_search, file_search",
+        ),
         ({"type": "mcp", "server_label": "a"}, "preset 'r': tools entry 1: 'server_url' is missing or not a string"),
-        ({"type": "mcp", "server_label": "a", "server_url": AMAP, "header": {}},
-         "preset 'r': tools entry 1: unknown key 'header' (did you mean 'headers'?); valid keys: "
-         "type, server_label, server_url, server_protocol, server_description, headers"),
-        ({"type": "mcp", "server_label": "a", "server_url": AMAP, "headers": {"A": 1}},
-         "preset 'r': tools entry 1: 'headers' must be a mapping of header names to string values (a value may be env:VAR)"),
-        ({"type": "web_search", "vector_store_ids": ["x"]},
-         "preset 'r': tools entry 1: unknown key 'vector_store_ids' for web_search; valid keys: type"),
-        ({"type": "file_search", "vector_store_ids": "kb"},
-         "preset 'r': tools entry 1: 'vector_store_ids' must be a list of knowledge-base ids"),
-        ({"name": "f"}, "preset 'r': tools entry 1 ('f'): 'description' is missing (the API requires it: tell the model when to call the function)"),
+        (
+            {"type": "mcp", "server_label": "a", "server_url": AMAP, "header": {}},
+            "preset 'r': tools entry 1: unknown key 'header' (did you mean 'headers'?); valid keys: "
+            "type, server_label, server_url, server_protocol, server_description, headers",
+        ),
+        (
+            {"type": "mcp", "server_label": "a", "server_url": AMAP, "headers": {"A": 1}},
+            "preset 'r': tools entry 1: 'headers' must be a mapping of header names to string values (a value may be env:VAR)",
+        ),
+        (
+            {"type": "web_search", "vector_store_ids": ["x"]},
+            "preset 'r': tools entry 1: unknown key 'vector_store_ids' for web_search; valid keys: type",
+        ),
+        (
+            {"type": "file_search", "vector_store_ids": "kb"},
+            "preset 'r': tools entry 1: 'vector_store_ids' must be a list of knowledge-base ids",
+        ),
+        (
+            {"name": "f"},
+            "preset 'r': tools entry 1 ('f'): 'description' is missing (the API requires it: tell the model when to call the function)",
+        ),
     ],
 )
 def test_preset_entry_errors_name_the_preset_and_the_entry(entry: Any, message: str) -> None:
@@ -484,7 +581,9 @@ def test_plain_tool_choices_pass_through_and_unset_stays_unset() -> None:
 
 def test_a_function_name_forces_that_function() -> None:
     assert tool_choice("get_time", FUNCTIONS) == {
-        "type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "get_time"}],
+        "type": "allowed_tools",
+        "mode": "required",
+        "tools": [{"type": "function", "name": "get_time"}],
     }
 
 
@@ -525,7 +624,9 @@ def test_a_forced_choice_is_relaxed_for_rounds_that_send_outputs_back() -> None:
 
 def test_tool_outputs_become_function_call_output_items() -> None:
     files = {"out.txt": "from a file\n"}
-    outputs = parse_tool_outputs(["call_1=sunny, 21 °C", "call_2=@out.txt", "call_3=@@at-sign", "call_4=", "call_5=a=b"], files.__getitem__)
+    outputs = parse_tool_outputs(
+        ["call_1=sunny, 21 °C", "call_2=@out.txt", "call_3=@@at-sign", "call_4=", "call_5=a=b"], files.__getitem__
+    )
     assert outputs == [
         {"type": "function_call_output", "call_id": "call_1", "output": "sunny, 21 °C"},
         {"type": "function_call_output", "call_id": "call_2", "output": "from a file\n"},
@@ -543,7 +644,10 @@ def test_tool_output_syntax_errors(value: str) -> None:
 
 
 def test_tool_output_twice_for_one_call_and_an_empty_file_name_are_refused() -> None:
-    assert usage_message(lambda: parse_tool_outputs(["c=a", "c=b"], str)) == "--tool-output c is given twice: send one output per call"
+    assert (
+        usage_message(lambda: parse_tool_outputs(["c=a", "c=b"], str))
+        == "--tool-output c is given twice: send one output per call"
+    )
     assert usage_message(lambda: parse_tool_outputs(["c=@"], str)) == (
         "--tool-output c=@ names no file; write CALL_ID=@PATH, or CALL_ID=@@TEXT for a text starting with @"
     )
@@ -566,11 +670,18 @@ def test_the_listing_has_the_builtins_and_the_functions_and_servers_found(tmp_pa
     assert listing["builtin"][1] == {
         "name": "web_extractor",
         "description": "Reads the pages web_search found and extracts what the question needs.",
-        "rules": ["needs web_search in the same request (--web adds both)", "qwen3-max and qwen3-max-2026-01-23 need thinking on"],
+        "rules": [
+            "needs web_search in the same request (--web adds both)",
+            "qwen3-max and qwen3-max-2026-01-23 need thinking on",
+        ],
     }
     assert listing["functions"] == [
-        {"name": "get_weather", "description": "The weather in a city", "source": f"{path} entry 1",
-         "run": [str(tmp_path / "weather.py"), "--units", "metric"]},
+        {
+            "name": "get_weather",
+            "description": "The weather in a city",
+            "source": f"{path} entry 1",
+            "run": [str(tmp_path / "weather.py"), "--units", "metric"],
+        },
         {"name": "get_time", "description": "The current time", "source": f"{path} entry 2", "run": None},
     ]
     assert listing["mcp"] == [{"label": "amap", "url": AMAP, "source": "--mcp amap"}]
@@ -583,9 +694,16 @@ def test_show_gives_the_exact_definition_sent(tmp_path: Path) -> None:
     assert tool_definition("get_weather", spec) == build(tools_files=(path,))[0]
     assert tool_definition("web_search", spec) == {"type": "web_search"}
     assert tool_definition("amap", spec) == {
-        "type": "mcp", "server_label": "amap", "server_url": AMAP, "server_protocol": "sse", "headers": {"Authorization": REDACTED},
+        "type": "mcp",
+        "server_label": "amap",
+        "server_url": AMAP,
+        "server_protocol": "sse",
+        "headers": {"Authorization": REDACTED},
     }
-    assert tool_definition("file_search", ToolSpec(vector_stores=("kb",))) == {"type": "file_search", "vector_store_ids": ["kb"]}
+    assert tool_definition("file_search", ToolSpec(vector_stores=("kb",))) == {
+        "type": "file_search",
+        "vector_store_ids": ["kb"],
+    }
 
 
 def test_show_of_an_unknown_name_or_a_storeless_file_search_is_refused(tmp_path: Path) -> None:
@@ -604,7 +722,11 @@ def test_show_of_an_unknown_name_or_a_storeless_file_search_is_refused(tmp_path:
 
 def sse_items(name: str) -> list[dict[str, Any]]:
     """The finished items of a raw SSE fixture's output_item.done events."""
-    events = [json.loads(line[5:]) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line.startswith("data:")]
+    events = [
+        json.loads(line[5:])
+        for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines()
+        if line.startswith("data:")
+    ]
     return [event["item"] for event in events if event["type"] == "response.output_item.done"]
 
 
@@ -623,12 +745,19 @@ def test_the_streamed_reference_items_are_described() -> None:
     reasoning, search, extractor = sse_items("stream-web-extractor.sse")
     assert describe_item(reasoning) is None
     assert describe_item(search) == "web search: Web search (2 sources)"
-    assert describe_item(extractor).startswith("web extractor: https://cn.aliyun.com/; goal: 提取阿里云官网首页的关键信息，包括")
+    assert describe_item(extractor).startswith(
+        "web extractor: https://cn.aliyun.com/; goal: 提取阿里云官网首页的关键信息，包括"
+    )
 
 
 def test_code_interpreter_shows_the_code_and_its_logs() -> None:
-    item = {"type": "code_interpreter_call", "status": "completed", "code": "print(6 * 7)\n",
-            "outputs": [{"type": "logs", "logs": "42\n"}], "container_id": "c"}
+    item = {
+        "type": "code_interpreter_call",
+        "status": "completed",
+        "code": "print(6 * 7)\n",
+        "outputs": [{"type": "logs", "logs": "42\n"}],
+        "container_id": "c",
+    }
     assert describe_item(item) == "code interpreter:\nprint(6 * 7)\nlogs:\n42"
 
 
@@ -638,28 +767,50 @@ def test_long_logs_are_clipped_in_the_description() -> None:
 
 
 def test_mcp_call_shows_server_name_and_arguments() -> None:
-    item = {"type": "mcp_call", "status": "completed", "name": "amap-maps-maps_geo", "server_label": "amap-maps",
-            "arguments": '{"address": "杭州"}', "output": "{}"}
+    item = {
+        "type": "mcp_call",
+        "status": "completed",
+        "name": "amap-maps-maps_geo",
+        "server_label": "amap-maps",
+        "arguments": '{"address": "杭州"}',
+        "output": "{}",
+    }
     assert describe_item(item) == 'MCP amap-maps: amap-maps-maps_geo {"address": "杭州"}'
 
 
 def test_file_search_shows_queries_and_the_result_count() -> None:
-    item = {"type": "file_search_call", "status": "completed", "queries": ["refund policy", "returns"],
-            "results": [{"file_id": "f", "filename": "a.txt", "score": 0.9, "text": "t"}]}
+    item = {
+        "type": "file_search_call",
+        "status": "completed",
+        "queries": ["refund policy", "returns"],
+        "results": [{"file_id": "f", "filename": "a.txt", "score": 0.9, "text": "t"}],
+    }
     assert describe_item(item) == "knowledge base search: refund policy; returns (1 result)"
     assert describe_item({"type": "file_search_call", "queries": ["q"]}) == "knowledge base search: q"
 
 
 def test_image_searches_show_their_arguments_and_result_counts() -> None:
-    by_text = {"type": "web_search_image_call", "name": "web_search_image", "arguments": '{"queries": ["cats"]}',
-               "output": '[{"title": "a", "url": "u", "index": 1}, {"title": "b", "url": "v", "index": 2}]'}
-    by_image = {"type": "image_search_call", "name": "image_search", "arguments": '{"img_idx":0,"bbox":[0,0,1000,1000]}'}
+    by_text = {
+        "type": "web_search_image_call",
+        "name": "web_search_image",
+        "arguments": '{"queries": ["cats"]}',
+        "output": '[{"title": "a", "url": "u", "index": 1}, {"title": "b", "url": "v", "index": 2}]',
+    }
+    by_image = {
+        "type": "image_search_call",
+        "name": "image_search",
+        "arguments": '{"img_idx":0,"bbox":[0,0,1000,1000]}',
+    }
     assert describe_item(by_text) == 'image search by text: {"queries": ["cats"]} (2 results)'
     assert describe_item(by_image) == 'image search by image: {"img_idx":0,"bbox":[0,0,1000,1000]}'
 
 
 def test_an_image_search_output_nested_absurdly_deep_is_shown_without_a_count() -> None:
-    item = {"type": "web_search_image_call", "arguments": '{"queries": ["cats"]}', "output": "[" * 200_000 + "]" * 200_000}
+    item = {
+        "type": "web_search_image_call",
+        "arguments": '{"queries": ["cats"]}',
+        "output": "[" * 200_000 + "]" * 200_000,
+    }
     assert describe_item(item) == 'image search by text: {"queries": ["cats"]}'
 
 
@@ -669,7 +820,10 @@ def test_function_call_shows_name_call_id_and_arguments() -> None:
 
 
 def test_a_failed_call_says_so_and_odd_items_do_not_break_it() -> None:
-    assert describe_item({"type": "web_search_call", "status": "failed", "action": {"query": "q"}}) == "web search: q [failed]"
+    assert (
+        describe_item({"type": "web_search_call", "status": "failed", "action": {"query": "q"}})
+        == "web search: q [failed]"
+    )
     assert describe_item({"type": "web_search_call", "action": None}) == "web search"
     assert describe_item({"type": "mcp_call"}) == "MCP ?: ?"
     assert describe_item({"type": "message"}) is None
@@ -677,9 +831,20 @@ def test_a_failed_call_says_so_and_odd_items_do_not_break_it() -> None:
 
 
 def test_sources_are_the_cited_urls_in_order_each_once() -> None:
-    assert sources_of(fixture("nonstream-builtin-tools.json")) == ["https://cn.aliyun.com/", "https://www.alibabacloud.com/zh"]
-    second = {"type": "web_search_call", "action": {"sources": [{"type": "url", "url": "https://cn.aliyun.com/"},
-                                                                {"type": "url", "url": "https://b.example/"}, {"type": "url"}]}}
+    assert sources_of(fixture("nonstream-builtin-tools.json")) == [
+        "https://cn.aliyun.com/",
+        "https://www.alibabacloud.com/zh",
+    ]
+    second = {
+        "type": "web_search_call",
+        "action": {
+            "sources": [
+                {"type": "url", "url": "https://cn.aliyun.com/"},
+                {"type": "url", "url": "https://b.example/"},
+                {"type": "url"},
+            ]
+        },
+    }
     response = {"output": [*fixture("nonstream-builtin-tools.json")["output"], second]}
     assert sources_of(response) == ["https://cn.aliyun.com/", "https://www.alibabacloud.com/zh", "https://b.example/"]
     assert sources_of({}) == [] and sources_of({"output": None}) == []

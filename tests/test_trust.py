@@ -35,7 +35,11 @@ from qwen_cli.settings.trust import (
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    return {
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
 
 
 @pytest.fixture
@@ -93,7 +97,9 @@ def test_a_store_others_can_write_is_refused(root: Path, env: dict[str, str]) ->
         verdict(root, env)
 
 
-def test_project_files_are_those_under_a_dot_qwen_presets_but_not_the_users(root: Path, env: dict[str, str], tmp_path: Path) -> None:
+def test_project_files_are_those_under_a_dot_qwen_presets_but_not_the_users(
+    root: Path, env: dict[str, str], tmp_path: Path
+) -> None:
     user = Path(env["XDG_CONFIG_HOME"]) / "qwen" / "presets" / "u.yaml"
     assert project_of(root / ".qwen" / "presets" / "p.yaml", env) == root
     assert project_of(root / ".qwen" / "presets" / "team" / "p.yaml", env) == root
@@ -122,12 +128,15 @@ def test_an_untrusted_project_preset_is_refused_before_its_parent_is_looked_up(r
 
 
 def test_the_recorded_values_keep_env_header_names_and_drop_literal_values(root: Path, env: dict[str, str]) -> None:
-    write(root / ".qwen" / "presets" / "p.yaml", (
-        "model: m\ninstructions: hi\nbase_url: https://u:pw@proxy.example/v1\nprompt: 'Q: {input}'\n"
-        "tools:\n"
-        "  - {type: mcp, server_label: a, server_url: 'https://a.example', headers: {X-Key: literal-value}}\n"
-        "  - {type: mcp, server_label: b, server_url: 'https://b.example', headers: {X-Key: 'env:B_KEY'}}\n"
-    ))
+    write(
+        root / ".qwen" / "presets" / "p.yaml",
+        (
+            "model: m\ninstructions: hi\nbase_url: https://u:pw@proxy.example/v1\nprompt: 'Q: {input}'\n"
+            "tools:\n"
+            "  - {type: mcp, server_label: a, server_url: 'https://a.example', headers: {X-Key: literal-value}}\n"
+            "  - {type: mcp, server_label: b, server_url: 'https://b.example', headers: {X-Key: 'env:B_KEY'}}\n"
+        ),
+    )
     trust(root, env)
     values = recorded_values(load_preset("p", root, env))
     assert set(values) == {"model", "instructions", "tools"}  # no endpoint (kept apart), no template
@@ -136,7 +145,10 @@ def test_the_recorded_values_keep_env_header_names_and_drop_literal_values(root:
     preset, dropped = preset_from_record("p", str(root / "p.yaml"), {**values, "temperature": 7, "unknown": 1})
     assert (preset.model, preset.instructions, preset.temperature) == ("m", "hi", None)
     assert [tool["server_label"] for tool in preset.tools] == ["b"]
-    assert dropped == ("its 'temperature' (not valid)", "its MCP servers with secret headers (pass --mcp and --mcp-header again)")
+    assert dropped == (
+        "its 'temperature' (not valid)",
+        "its MCP servers with secret headers (pass --mcp and --mcp-header again)",
+    )
 
 
 def test_the_chain_digest_changes_with_any_file_and_is_none_when_one_is_gone(tmp_path: Path) -> None:
@@ -151,7 +163,10 @@ def test_the_chain_digest_changes_with_any_file_and_is_none_when_one_is_gone(tmp
 @pytest.mark.parametrize(
     ("url", "endpoint"),
     [
-        ("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"),
+        (
+            "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+            "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        ),
         ("https://ada:secret@gw.example:8443/v1", "https://gw.example:8443/v1"),
         ("https://ada@gw.example/v1?token=t#x", "https://gw.example/v1"),
     ],

@@ -150,7 +150,11 @@ class Client:
             return iter([terminal_event_for(json_body(reply))])
         if "html" in reply.headers.get("content-type", ""):
             # A proxy's page, not a stream: say what it is
-            raise TransientError(non_json_message(error_body(reply)), status=reply.status_code, request_id=reply.headers.get("x-request-id"))
+            raise TransientError(
+                non_json_message(error_body(reply)),
+                status=reply.status_code,
+                request_id=reply.headers.get("x-request-id"),
+            )
         progress = wire.Progress(self.timeout, bounds.MAX_EVENT_BYTES)
         messages = iter_sse(progress.chunks(body_chunks(reply)))
         return progress.events(iter_events(messages, on_malformed=self.skip_malformed))
@@ -167,7 +171,9 @@ class Client:
     def log_reply(self, reply: httpx.Response) -> None:
         if self.debug:
             request_id = reply.headers.get("x-request-id", "-")
-            self.debug(f"reply HTTP {reply.status_code} {reply.headers.get('content-type', '')} request id {request_id}")
+            self.debug(
+                f"reply HTTP {reply.status_code} {reply.headers.get('content-type', '')} request id {request_id}"
+            )
 
     def retry_or_raise(self, failure: Failure, attempt: int) -> None:
         if not failure.retryable or attempt >= self.max_retries:
@@ -224,7 +230,8 @@ def whole_body(reply: httpx.Response) -> bytes:
         limit = f"{bounds.MAX_BODY_BYTES // bounds.MIB} MiB"
         raise TransientError(
             f"the server's reply is larger than {limit} once decoded, the limit for one reply; qwen stopped reading it",
-            status=reply.status_code, request_id=reply.headers.get("x-request-id"),
+            status=reply.status_code,
+            request_id=reply.headers.get("x-request-id"),
         ) from None
 
 
@@ -238,7 +245,9 @@ def json_body(reply: httpx.Response) -> dict[str, Any]:
         payload = bounds.loads(whole_body(reply))
     except bounds.NotJSON as exc:
         why = f"{exc}, the limit" if isinstance(exc, bounds.TooDeep) else "cut short or garbled"
-        raise TransientError(f"the server's reply is not valid JSON ({why}); try again", status=reply.status_code) from exc
+        raise TransientError(
+            f"the server's reply is not valid JSON ({why}); try again", status=reply.status_code
+        ) from exc
     if not isinstance(payload, dict):
         raise TransientError("the server's reply is not a JSON object; try again", status=reply.status_code)
     return payload
@@ -332,7 +341,9 @@ def transport_failure(exc: httpx.TransportError, request: PreparedRequest, timeo
         return Failure(TransientError(f"{host} closed the connection without a reply"), retryable=True)
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
         # A reset connection is a connection error too; a stream reaches here only if nothing was received.
-        return Failure(TransientError(f"the connection to {host} was lost: {exc or type(exc).__name__}"), retryable=True)
+        return Failure(
+            TransientError(f"the connection to {host} was lost: {exc or type(exc).__name__}"), retryable=True
+        )
     return Failure(TransientError(f"network error talking to {host}: {exc or type(exc).__name__}"))
 
 

@@ -92,7 +92,12 @@ class PreparedRequest:
         """The request as `--dry-run` and `--debug` show it: every secret hidden, in headers and body alike."""
         # The body can hold the key too: the documented MCP tool passes it in `headers` (via --extra).
         shown = self.secrets
-        return {"method": self.method, "url": shown.url(self.url), "headers": shown.headers(self.headers), "body": shown.json(self.body)}
+        return {
+            "method": self.method,
+            "url": shown.url(self.url),
+            "headers": shown.headers(self.headers),
+            "body": shown.json(self.body),
+        }
 
 
 def redact(value: Any, secrets: Secrets) -> Any:
@@ -124,7 +129,9 @@ def parse_extra(text: str) -> dict[str, Any]:
         value = loads(text, finite=True)
     except NotJSON as exc:
         if exc.line is not None:
-            raise UsageError(f"--extra is not valid JSON ({exc.reason} at column {exc.column}); pass an object like '{{\"key\": 1}}'") from exc
+            raise UsageError(
+                f"--extra is not valid JSON ({exc.reason} at column {exc.column}); pass an object like '{{\"key\": 1}}'"
+            ) from exc
         raise UsageError(f"--extra is not JSON the API can take ({exc}); pass an object like '{{\"key\": 1}}'") from exc
     if not isinstance(value, dict):
         raise UsageError("--extra must be a JSON object, like '{\"key\": 1}'")
@@ -254,11 +261,18 @@ def refuse_non_finite(body: dict[str, Any]) -> None:
     names itself; this catches what any of them missed, since NaN or an infinity would make the body invalid JSON."""
     where = non_finite_at(body)
     if where is not None:
-        raise UsageError(f"the request body holds a number that is not finite (NaN or an infinity) at {where}; JSON cannot carry it")
+        raise UsageError(
+            f"the request body holds a number that is not finite (NaN or an infinity) at {where}; JSON cannot carry it"
+        )
 
 
 def build_api_request(
-    base_url: str, api_key: str | None, method: str, path: str, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+    base_url: str,
+    api_key: str | None,
+    method: str,
+    path: str,
+    query: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
 ) -> PreparedRequest:
     """A request to the companion endpoints (stored responses and conversations); `path` comes from `api_path`."""
     pairs = {key: value for key, value in (query or {}).items() if value is not None}

@@ -13,10 +13,17 @@ _TEXT_PARTS = frozenset({"output_text", "text"})
 _INPUT_AND_OUTPUT_TEXT = frozenset({"input_text", "output_text", "text"})
 
 # Rate limits that clear by themselves, so a retry after a pause can succeed (§12.2). Compared in lower case.
-_RATE_LIMIT_CODES = frozenset({
-    "throttling", "throttling.ratequota", "throttling.burstrate",
-    "limitrequests", "limit_requests", "limit_burst_rate", "rate_limit_exceeded",
-})
+_RATE_LIMIT_CODES = frozenset(
+    {
+        "throttling",
+        "throttling.ratequota",
+        "throttling.burstrate",
+        "limitrequests",
+        "limit_requests",
+        "limit_burst_rate",
+        "rate_limit_exceeded",
+    }
+)
 # Quota exhausted (§12.2 `Throttling.AllocationQuota` / `insufficient_quota`): retrying cannot fix it.
 _QUOTA_CODES = frozenset({"throttling.allocationquota", "insufficient_quota"})
 _QUOTA_WORDS = ("quota exceeded", "exceeded your current quota", "increase your quota")
@@ -39,7 +46,8 @@ def _output(response: Any) -> list[dict[str, Any]]:
 def _texts(parts: Any, types: frozenset[str] | None = None) -> list[str]:
     """The non-empty `text` of each part (of the given types, when given)."""
     return [
-        part["text"] for part in _dicts(parts)
+        part["text"]
+        for part in _dicts(parts)
         if isinstance(part.get("text"), str) and part["text"] and (types is None or part.get("type") in types)
     ]
 

@@ -46,7 +46,9 @@ def decoded(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[byte
         return inflated(raw, _GZIP_OR_ZLIB, codings[0])
     if codings == ["deflate"]:
         return inflated(raw, _ZLIB, codings[0])
-    raise Undecodable(f"the server sent its reply encoded as '{content_encoding}', which qwen does not read (it asks for {ACCEPT_ENCODING})")
+    raise Undecodable(
+        f"the server sent its reply encoded as '{content_encoding}', which qwen does not read (it asks for {ACCEPT_ENCODING})"
+    )
 
 
 def inflated(raw: Iterable[bytes], wbits: int, coding: str) -> Iterator[bytes]:

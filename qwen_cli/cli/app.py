@@ -22,8 +22,13 @@ from qwen_cli.cli.terminal import error_boundary, fail, json_requested, silence_
 from qwen_cli.cli.tools_commands import tools_app
 from qwen_cli.errors import ExitCode, UsageError
 
-PromptArgument = Annotated[Optional[list[str]], typer.Argument(help="The prompt: all words, joined by spaces.", metavar="PROMPT", show_default=False)]
-ContinueLast = Annotated[bool, typer.Option("-c", "--continue", help="Continue the last response in the local history.")]
+PromptArgument = Annotated[
+    Optional[list[str]],
+    typer.Argument(help="The prompt: all words, joined by spaces.", metavar="PROMPT", show_default=False),
+]
+ContinueLast = Annotated[
+    bool, typer.Option("-c", "--continue", help="Continue the last response in the local history.")
+]
 
 app = typer.Typer(
     name="qwen",
@@ -44,7 +49,9 @@ def show_version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: bool = typer.Option(False, "--version", "-V", callback=show_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=show_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Ask Qwen models from the shell, through Model Studio's (DashScope) Responses API.
 
@@ -101,10 +108,24 @@ def stream(prompt: PromptArgument = None, continue_last: ContinueLast = False, *
 @app.command("continue")
 @with_request_flags
 def continue_command(
-    response: Annotated[str, typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False)],
+    response: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False
+        ),
+    ],
     prompt: PromptArgument = None,
-    stream: Annotated[Optional[bool], typer.Option("--stream", help="Print the answer as it arrives (as does -o jsonl).")] = None,
-    tool_output: Annotated[Optional[list[str]], typer.Option("--tool-output", metavar="CALL_ID=TEXT", help="Answer a function call: TEXT, or @FILE for a file's text (repeatable).")] = None,
+    stream: Annotated[
+        Optional[bool], typer.Option("--stream", help="Print the answer as it arrives (as does -o jsonl).")
+    ] = None,
+    tool_output: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--tool-output",
+            metavar="CALL_ID=TEXT",
+            help="Answer a function call: TEXT, or @FILE for a file's text (repeatable).",
+        ),
+    ] = None,
     *,
     flags: RequestFlags,
 ) -> None:
@@ -182,4 +203,3 @@ def show_usage_error(exc: Any) -> int:
         fail(error, json_requested(sys.argv[1:]))
     except SystemExit as exit_:
         return int(exit_.code or 0)
-

@@ -116,7 +116,11 @@ def command_items(entry: Entry, given: set[str], incomplete: str) -> list[Item]:
     if incomplete and not incomplete[0].isalnum():
         for option in entry["options"]:
             if option["multiple"] or option["name"] not in given:
-                items += [(name, option["help"]) for name in (*option["names"], *option["negations"]) if name.startswith(incomplete)]
+                items += [
+                    (name, option["help"])
+                    for name in (*option["names"], *option["negations"])
+                    if name.startswith(incomplete)
+                ]
     return items
 
 
@@ -224,7 +228,11 @@ def value_items(values: Any, incomplete: str, env: Mapping[str, str]) -> list[It
 
 def models(env: Mapping[str, str]) -> list[Item]:
     """The model the config file or QWEN_MODEL names first, then the models the package knows."""
-    chosen = [(name, where) for name, where in ((env.get("QWEN_MODEL"), "QWEN_MODEL"), (config_model(env), "config file")) if name]
+    chosen = [
+        (name, where)
+        for name, where in ((env.get("QWEN_MODEL"), "QWEN_MODEL"), (config_model(env), "config file"))
+        if name
+    ]
     return unique([*chosen, *((name, None) for name in MODELS)])
 
 

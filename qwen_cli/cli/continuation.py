@@ -74,7 +74,9 @@ def recorded_preset(parent: Parent, warn: Callable[[str], None]) -> tuple[Preset
     current = chain_digest(chain)
     if current != entry.preset_digest:
         state = "is gone" if current is None else "has changed"
-        warn(f"note: preset '{entry.preset}' ({entry.preset_path}) {state} since response {entry.id}; using the settings recorded then")
+        warn(
+            f"note: preset '{entry.preset}' ({entry.preset_path}) {state} since response {entry.id}; using the settings recorded then"
+        )
     if dropped:
         warn(f"warning: the recorded preset '{entry.preset}' could not give {', '.join(dropped)}")
     return preset, Origin(entry.endpoint, entry.preset_path, entry.preset_digest, settings)
@@ -109,7 +111,9 @@ def check_exclusive(previous: str | None, conversation: str | None) -> None:
     if previous:
         raise UsageError("--previous and continuing (-c or qwen continue) both name the turn to continue; give one")
     if conversation:
-        raise UsageError("--conversation cannot be combined with -c or qwen continue: a turn continues one or the other")
+        raise UsageError(
+            "--conversation cannot be combined with -c or qwen continue: a turn continues one or the other"
+        )
 
 
 def inherit(options: RequestOptions, parent: Parent, model_from_flag: bool) -> RequestOptions:
@@ -131,7 +135,9 @@ def parent_tools(parent: Parent | None, warn: Callable[[str], None]) -> tuple[di
         return None
     kept = tuple(tool for tool in recorded if isinstance(tool, dict) and REDACTED not in json.dumps(tool))
     if len(kept) < len(recorded):
-        warn("warning: the earlier turn's MCP servers had secret headers the history does not keep; pass --mcp and --mcp-header again")
+        warn(
+            "warning: the earlier turn's MCP servers had secret headers the history does not keep; pass --mcp and --mcp-header again"
+        )
     return kept or None
 
 
@@ -161,7 +167,11 @@ def age_text(seconds: float) -> str:
 
 
 def entry_for(
-    outcome: Any, request: PreparedRequest, user_input: UserInput, preset: str | None = None, origin: Origin | None = None
+    outcome: Any,
+    request: PreparedRequest,
+    user_input: UserInput,
+    preset: str | None = None,
+    origin: Origin | None = None,
 ) -> Entry:
     """The history entry of one turn: what was asked, what came back, the options sent (never a header), and
     where it went with which preset."""

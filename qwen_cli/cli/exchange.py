@@ -146,7 +146,9 @@ def show(response: Response, output: Output) -> None:
     report(response, renderer, output, None)
 
 
-def call(settings: Settings, request: PreparedRequest, debug: Callable[[str], None] | None, notify: Callable[[str], None]) -> Response:
+def call(
+    settings: Settings, request: PreparedRequest, debug: Callable[[str], None] | None, notify: Callable[[str], None]
+) -> Response:
     """Send one request to a companion endpoint (stored responses, conversations) and return its JSON."""
     with client_for(settings, notify, debug) as client:
         return client.send(request)

@@ -50,7 +50,9 @@ def by_spelling(options: Any) -> dict[str, tuple[dict[str, Any], bool]]:
     return spellings
 
 
-def read_options(tokens: Iterator[str], spellings: Mapping[str, tuple[dict[str, Any], bool]], values: dict[str, Any]) -> list[str] | None:
+def read_options(
+    tokens: Iterator[str], spellings: Mapping[str, tuple[dict[str, Any], bool]], values: dict[str, Any]
+) -> list[str] | None:
     """Fill `values` from the options among `tokens` (anywhere, as click allows) and return the other words."""
     positional: list[str] = []
     for token in tokens:

@@ -40,7 +40,9 @@ class OptionSpec:
     choices: tuple[str, ...] | None = None  # the only values allowed (typer offers and checks them)
 
 
-def option(*names: str, help: str, panel: str, metavar: str | None = None, choices: tuple[str, ...] | None = None) -> OptionSpec:
+def option(
+    *names: str, help: str, panel: str, metavar: str | None = None, choices: tuple[str, ...] | None = None
+) -> OptionSpec:
     return OptionSpec(names, help, panel, metavar, choices)
 
 
@@ -48,13 +50,51 @@ def option(*names: str, help: str, panel: str, metavar: str | None = None, choic
 class ApiFlags:
     """What every command that talks to the API takes: where to send, how long to wait, how to show."""
 
-    output: Annotated[Optional[str], option("-o", "--output", metavar="MODE", choices=OUTPUT_MODES, help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.", panel=OUTPUT)] = None
+    output: Annotated[
+        Optional[str],
+        option(
+            "-o",
+            "--output",
+            metavar="MODE",
+            choices=OUTPUT_MODES,
+            help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.",
+            panel=OUTPUT,
+        ),
+    ] = None
     json_output: Annotated[Optional[bool], option("--json", help="Short for -o json.", panel=OUTPUT)] = None
-    debug: Annotated[Optional[bool], option("--debug", help="Log the HTTP exchange (secrets redacted) and show tracebacks.", panel=OUTPUT)] = None
-    region: Annotated[Optional[str], option("--region", metavar="REGION", choices=tuple(REGIONS), help="Endpoint region: intl (default), cn or us.", panel=CONNECTION)] = None
-    base_url: Annotated[Optional[str], option("--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION)] = None
-    timeout: Annotated[Optional[float], option("--timeout", metavar="SECONDS", help="Seconds to wait for the reply, or for the next event of a stream (default 300).", panel=CONNECTION)] = None
-    max_retries: Annotated[Optional[int], option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION)] = None
+    debug: Annotated[
+        Optional[bool],
+        option("--debug", help="Log the HTTP exchange (secrets redacted) and show tracebacks.", panel=OUTPUT),
+    ] = None
+    region: Annotated[
+        Optional[str],
+        option(
+            "--region",
+            metavar="REGION",
+            choices=tuple(REGIONS),
+            help="Endpoint region: intl (default), cn or us.",
+            panel=CONNECTION,
+        ),
+    ] = None
+    base_url: Annotated[
+        Optional[str],
+        option(
+            "--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION
+        ),
+    ] = None
+    timeout: Annotated[
+        Optional[float],
+        option(
+            "--timeout",
+            metavar="SECONDS",
+            help="Seconds to wait for the reply, or for the next event of a stream (default 300).",
+            panel=CONNECTION,
+        ),
+    ] = None
+    max_retries: Annotated[
+        Optional[int],
+        option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION),
+    ] = None
 
     def wants_json(self) -> bool:
         return bool(self.json_output) or self.output == "json"
@@ -76,37 +116,172 @@ class ApiFlags:
 class RequestFlags(ApiFlags):
     """The flags of a request: `ask`, `stream` and `continue` share them all."""
 
-    preset: Annotated[Optional[str], option("-p", "--preset", metavar="NAME|PATH", help="Ask the way a saved YAML preset says (see qwen presets list).", panel=MODEL)] = None
-    model: Annotated[Optional[str], option("-m", "--model", metavar="MODEL", help="Model id (default qwen-plus, or QWEN_MODEL).", panel=MODEL)] = None
-    instructions: Annotated[Optional[str], option("-s", "--instructions", "--system", metavar="TEXT", help="System instructions for this turn.", panel=MODEL)] = None
-    temperature: Annotated[Optional[float], option("-t", "--temperature", metavar="T", help="Sampling temperature, in [0, 2).", panel=MODEL)] = None
-    top_p: Annotated[Optional[float], option("--top-p", metavar="P", help="Nucleus sampling, in (0, 1].", panel=MODEL)] = None
-    think: Annotated[Optional[bool], option("--think/--no-think", help="Turn thinking on or off (enable_thinking).", panel=MODEL)] = None
-    effort: Annotated[Optional[str], option("--effort", metavar="LEVEL", choices=EFFORTS, help="Reasoning effort (reasoning.effort).", panel=MODEL)] = None
-    max_output_tokens: Annotated[Optional[int], option("--max-output-tokens", metavar="N", help="Cap on the answer's tokens (at least 16).", panel=MODEL)] = None
-    store: Annotated[Optional[bool], option("--store/--no-store", help="Let the server keep the response for 7 days (it does by default).", panel=MODEL)] = None
-    session_cache: Annotated[Optional[bool], option("--session-cache/--no-session-cache", help="Server-side session cache for multi-turn (header x-dashscope-session-cache).", panel=MODEL)] = None
-    conversation: Annotated[Optional[str], option("--conversation", metavar="ID", help="Add this turn to a conversation (conv_...).", panel=MODEL)] = None
-    previous: Annotated[Optional[str], option("--previous", metavar="ID", help="Continue from this response id (previous_response_id).", panel=MODEL)] = None
-    extra: Annotated[Optional[str], option("--extra", metavar="JSON", help="A JSON object of raw body fields to merge in, for what is new.", panel=MODEL)] = None
-    files: Annotated[Optional[list[str]], option("-f", "--file", metavar="PATH", help="Attach a text file with its name (repeatable; - is stdin).", panel=INPUT)] = None
-    images: Annotated[Optional[list[str]], option("--image", metavar="PATH|URL", help="Attach an image file or URL (repeatable).", panel=INPUT)] = None
-    messages: Annotated[Optional[str], option("--messages", metavar="PATH", help="A JSON or YAML file holding the complete input array.", panel=INPUT)] = None
+    preset: Annotated[
+        Optional[str],
+        option(
+            "-p",
+            "--preset",
+            metavar="NAME|PATH",
+            help="Ask the way a saved YAML preset says (see qwen presets list).",
+            panel=MODEL,
+        ),
+    ] = None
+    model: Annotated[
+        Optional[str],
+        option("-m", "--model", metavar="MODEL", help="Model id (default qwen-plus, or QWEN_MODEL).", panel=MODEL),
+    ] = None
+    instructions: Annotated[
+        Optional[str],
+        option(
+            "-s", "--instructions", "--system", metavar="TEXT", help="System instructions for this turn.", panel=MODEL
+        ),
+    ] = None
+    temperature: Annotated[
+        Optional[float],
+        option("-t", "--temperature", metavar="T", help="Sampling temperature, in [0, 2).", panel=MODEL),
+    ] = None
+    top_p: Annotated[
+        Optional[float], option("--top-p", metavar="P", help="Nucleus sampling, in (0, 1].", panel=MODEL)
+    ] = None
+    think: Annotated[
+        Optional[bool], option("--think/--no-think", help="Turn thinking on or off (enable_thinking).", panel=MODEL)
+    ] = None
+    effort: Annotated[
+        Optional[str],
+        option("--effort", metavar="LEVEL", choices=EFFORTS, help="Reasoning effort (reasoning.effort).", panel=MODEL),
+    ] = None
+    max_output_tokens: Annotated[
+        Optional[int],
+        option("--max-output-tokens", metavar="N", help="Cap on the answer's tokens (at least 16).", panel=MODEL),
+    ] = None
+    store: Annotated[
+        Optional[bool],
+        option(
+            "--store/--no-store", help="Let the server keep the response for 7 days (it does by default).", panel=MODEL
+        ),
+    ] = None
+    session_cache: Annotated[
+        Optional[bool],
+        option(
+            "--session-cache/--no-session-cache",
+            help="Server-side session cache for multi-turn (header x-dashscope-session-cache).",
+            panel=MODEL,
+        ),
+    ] = None
+    conversation: Annotated[
+        Optional[str],
+        option("--conversation", metavar="ID", help="Add this turn to a conversation (conv_...).", panel=MODEL),
+    ] = None
+    previous: Annotated[
+        Optional[str],
+        option("--previous", metavar="ID", help="Continue from this response id (previous_response_id).", panel=MODEL),
+    ] = None
+    extra: Annotated[
+        Optional[str],
+        option(
+            "--extra",
+            metavar="JSON",
+            help="A JSON object of raw body fields to merge in, for what is new.",
+            panel=MODEL,
+        ),
+    ] = None
+    files: Annotated[
+        Optional[list[str]],
+        option(
+            "-f",
+            "--file",
+            metavar="PATH",
+            help="Attach a text file with its name (repeatable; - is stdin).",
+            panel=INPUT,
+        ),
+    ] = None
+    images: Annotated[
+        Optional[list[str]],
+        option("--image", metavar="PATH|URL", help="Attach an image file or URL (repeatable).", panel=INPUT),
+    ] = None
+    messages: Annotated[
+        Optional[str],
+        option("--messages", metavar="PATH", help="A JSON or YAML file holding the complete input array.", panel=INPUT),
+    ] = None
     no_stdin: Annotated[Optional[bool], option("--no-stdin", help="Do not read piped stdin.", panel=INPUT)] = None
-    show_reasoning: Annotated[Optional[bool], option("--show-reasoning", help="In text mode, print the thinking to stderr.", panel=OUTPUT)] = None
-    verbose: Annotated[Optional[bool], option("-v", "--verbose", help="Print id, model, token usage and timing to stderr.", panel=OUTPUT)] = None
-    dry_run: Annotated[Optional[bool], option("--dry-run", help="Print the request that would be sent (key redacted) and exit.", panel=OUTPUT)] = None
-    no_history: Annotated[Optional[bool], option("--no-history", help="Do not record this response in the local history.", panel=OUTPUT)] = None
-    tool: Annotated[Optional[list[str]], option("--tool", metavar="NAME", help="A built-in tool: web_search, web_extractor, code_interpreter, web_search_image, image_search, file_search (repeatable).", panel=TOOLS)] = None
-    web: Annotated[Optional[bool], option("--web", help="Short for --tool web_search --tool web_extractor.", panel=TOOLS)] = None
-    vector_store: Annotated[Optional[list[str]], option("--vector-store", metavar="ID", help="The knowledge base file_search searches.", panel=TOOLS)] = None
-    mcp: Annotated[Optional[list[str]], option("--mcp", metavar="LABEL=URL", help="An MCP server (SSE) the model may call (repeatable).", panel=TOOLS)] = None
-    mcp_header: Annotated[Optional[list[str]], option("--mcp-header", metavar="LABEL:NAME=VALUE", help="A header for an MCP server; VALUE env:VAR reads the environment (repeatable).", panel=TOOLS)] = None
-    tools_file: Annotated[Optional[list[str]], option("--tools-file", metavar="PATH", help="Function tools from a YAML or JSON file (repeatable).", panel=TOOLS)] = None
-    tool_choice: Annotated[Optional[str], option("--tool-choice", metavar="auto|none|required|NAME", help="Whether and which tool the model must call.", panel=TOOLS)] = None
-    run_tools: Annotated[Optional[bool], option("--run-tools", help="Run the programs bound to function tools (run:) and send their output back.", panel=TOOLS)] = None
-    tool_timeout: Annotated[Optional[float], option("--tool-timeout", metavar="SECONDS", help="How long one tool program may run (default 60).", panel=TOOLS)] = None
-    max_tool_rounds: Annotated[Optional[int], option("--max-tool-rounds", metavar="N", help="Rounds of running tools before qwen stops (default 8).", panel=TOOLS)] = None
+    show_reasoning: Annotated[
+        Optional[bool], option("--show-reasoning", help="In text mode, print the thinking to stderr.", panel=OUTPUT)
+    ] = None
+    verbose: Annotated[
+        Optional[bool],
+        option("-v", "--verbose", help="Print id, model, token usage and timing to stderr.", panel=OUTPUT),
+    ] = None
+    dry_run: Annotated[
+        Optional[bool],
+        option("--dry-run", help="Print the request that would be sent (key redacted) and exit.", panel=OUTPUT),
+    ] = None
+    no_history: Annotated[
+        Optional[bool], option("--no-history", help="Do not record this response in the local history.", panel=OUTPUT)
+    ] = None
+    tool: Annotated[
+        Optional[list[str]],
+        option(
+            "--tool",
+            metavar="NAME",
+            help="A built-in tool: web_search, web_extractor, code_interpreter, web_search_image, image_search, file_search (repeatable).",
+            panel=TOOLS,
+        ),
+    ] = None
+    web: Annotated[
+        Optional[bool], option("--web", help="Short for --tool web_search --tool web_extractor.", panel=TOOLS)
+    ] = None
+    vector_store: Annotated[
+        Optional[list[str]],
+        option("--vector-store", metavar="ID", help="The knowledge base file_search searches.", panel=TOOLS),
+    ] = None
+    mcp: Annotated[
+        Optional[list[str]],
+        option("--mcp", metavar="LABEL=URL", help="An MCP server (SSE) the model may call (repeatable).", panel=TOOLS),
+    ] = None
+    mcp_header: Annotated[
+        Optional[list[str]],
+        option(
+            "--mcp-header",
+            metavar="LABEL:NAME=VALUE",
+            help="A header for an MCP server; VALUE env:VAR reads the environment (repeatable).",
+            panel=TOOLS,
+        ),
+    ] = None
+    tools_file: Annotated[
+        Optional[list[str]],
+        option(
+            "--tools-file", metavar="PATH", help="Function tools from a YAML or JSON file (repeatable).", panel=TOOLS
+        ),
+    ] = None
+    tool_choice: Annotated[
+        Optional[str],
+        option(
+            "--tool-choice",
+            metavar="auto|none|required|NAME",
+            help="Whether and which tool the model must call.",
+            panel=TOOLS,
+        ),
+    ] = None
+    run_tools: Annotated[
+        Optional[bool],
+        option(
+            "--run-tools",
+            help="Run the programs bound to function tools (run:) and send their output back.",
+            panel=TOOLS,
+        ),
+    ] = None
+    tool_timeout: Annotated[
+        Optional[float],
+        option(
+            "--tool-timeout", metavar="SECONDS", help="How long one tool program may run (default 60).", panel=TOOLS
+        ),
+    ] = None
+    max_tool_rounds: Annotated[
+        Optional[int],
+        option(
+            "--max-tool-rounds", metavar="N", help="Rounds of running tools before qwen stops (default 8).", panel=TOOLS
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         # Typer hands over None for repeatable options not given; the commands want empty lists.
@@ -142,10 +317,14 @@ def with_flags(kind: type[Any]) -> Callable[[Callable[..., None]], Callable[...,
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         # Reading the declarations is left to here, when the app is built: a request that `launch` runs pays nothing.
         hints = get_type_hints(kind, include_extras=True)
-        names = sorted((field.name for field in fields(kind)), key=lambda name: PANELS.index(spec_of(hints[name]).panel))
+        names = sorted(
+            (field.name for field in fields(kind)), key=lambda name: PANELS.index(spec_of(hints[name]).panel)
+        )
         own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
         shared = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=typer_annotation(name, hints[name]))
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=typer_annotation(name, hints[name])
+            )
             for name in names
         ]
 
@@ -170,7 +349,9 @@ def typer_annotation(name: str, annotation: Any) -> Any:
         choice_type = Enum(name.title().replace("_", ""), {choice: choice for choice in spec.choices}, type=str)  # type: ignore[misc]
         value_type = Optional[choice_type]
     extra = {"metavar": spec.metavar} if spec.metavar is not None else {}
-    return Annotated[value_type, typer.Option(*spec.names, help=spec.help, rich_help_panel=spec.panel, show_default=False, **extra)]
+    return Annotated[
+        value_type, typer.Option(*spec.names, help=spec.help, rich_help_panel=spec.panel, show_default=False, **extra)
+    ]
 
 
 def plain(value: Any) -> Any:

@@ -55,7 +55,11 @@ class Sources:
 
 
 def collect(
-    sources: Sources, stdin: BinaryIO | None, stdin_wait: float, note: Callable[[str], None], items: tuple[dict[str, Any], ...] = ()
+    sources: Sources,
+    stdin: BinaryIO | None,
+    stdin_wait: float,
+    note: Callable[[str], None],
+    items: tuple[dict[str, Any], ...] = (),
 ) -> UserInput:
     """Read everything the user attached; piped text is the material, or the prompt itself when there is none.
 
@@ -82,7 +86,9 @@ def collect(
 def piped_text(stdin: BinaryIO, wait: float | None, note: Callable[[str], None]) -> str:
     text = read_piped_stdin(stdin, wait)
     if text is None:
-        note(f"stdin sent nothing within {wait:g} s; going on without it (-f - waits for slow input, --no-stdin skips stdin)")
+        note(
+            f"stdin sent nothing within {wait:g} s; going on without it (-f - waits for slow input, --no-stdin skips stdin)"
+        )
         return ""
     return text if text.strip() else ""
 
@@ -127,7 +133,9 @@ def image_type(data: bytes, name: str) -> str:
     if brand == b"ftypavif":
         return "image/avif"
     # The bytes decide, not the name: a text file called x.png must not be sent as an image.
-    raise UsageError(f"{name} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF); pass a URL instead")
+    raise UsageError(
+        f"{name} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF); pass a URL instead"
+    )
 
 
 def load_messages(path: str) -> tuple[dict[str, Any], ...]:
@@ -136,10 +144,10 @@ def load_messages(path: str) -> tuple[dict[str, Any], ...]:
     if isinstance(items, dict) and isinstance(items.get("input"), list):
         items = items["input"]  # a whole request body is accepted too
     if not isinstance(items, list) or not items:
-        raise UsageError(f"{path}: expected a non-empty list of input items (messages like {{role: user, content: ...}})")
+        raise UsageError(
+            f"{path}: expected a non-empty list of input items (messages like {{role: user, content: ...}})"
+        )
     for index, item in enumerate(items):
         if not isinstance(item, dict) or not ("role" in item or "type" in item):
             raise UsageError(f"{path}: item {index + 1} is not an input item (it needs a 'role' or a 'type')")
     return tuple(items)
-
-

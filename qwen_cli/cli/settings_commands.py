@@ -33,10 +33,14 @@ if TYPE_CHECKING:
     from qwen_cli.settings.presets import Preset, PresetInfo
 
 presets_app = typer.Typer(help="Saved ways of asking: YAML presets for -p/--preset.", no_args_is_help=True)
-config_app = typer.Typer(help="The settings in effect and where each comes from; the config file.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="The settings in effect and where each comes from; the config file.", no_args_is_help=True
+)
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-PresetRef = Annotated[str, typer.Argument(metavar="NAME|PATH", help="A preset name, or the path of a preset file.", show_default=False)]
+PresetRef = Annotated[
+    str, typer.Argument(metavar="NAME|PATH", help="A preset name, or the path of a preset file.", show_default=False)
+]
 
 SETTINGS_ORDER = ("model", "region", "base_url", "timeout", "connect_timeout", "max_retries", "output", "history")
 STARTER = """\
@@ -88,8 +92,15 @@ class LayerFlags:
     `--json` is not among them: for `config show` it asks for JSON on stdout, not for the output setting `json`.
     """
 
-    preset: Annotated[Optional[str], option("-p", "--preset", metavar="NAME|PATH", help="Add this preset's layer, as -p on a request does.", panel=MODEL)] = None
-    model: Annotated[Optional[str], option("-m", "--model", metavar="MODEL", help="Model id, as -m on a request.", panel=MODEL)] = None
+    preset: Annotated[
+        Optional[str],
+        option(
+            "-p", "--preset", metavar="NAME|PATH", help="Add this preset's layer, as -p on a request does.", panel=MODEL
+        ),
+    ] = None
+    model: Annotated[
+        Optional[str], option("-m", "--model", metavar="MODEL", help="Model id, as -m on a request.", panel=MODEL)
+    ] = None
     output: OutputFlag = None
     region: RegionFlag = None
     base_url: BaseUrlFlag = None
@@ -97,7 +108,12 @@ class LayerFlags:
     max_retries: RetriesFlag = None
 
     def setting_values(self) -> dict[str, Any]:
-        values = {"model": self.model, "base_url": self.base_url, "timeout": self.timeout, "max_retries": self.max_retries}
+        values = {
+            "model": self.model,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+        }
         return {**values, "region": self.region, "output": self.output}
 
 
@@ -133,7 +149,12 @@ def presets_list(as_json: Json = False) -> None:
 @presets_app.command("show")
 def presets_show(
     preset: PresetRef,
-    resolved: Annotated[bool, typer.Option("--resolved", help="After extends, with the file each value comes from and what falls to lower layers.")] = False,
+    resolved: Annotated[
+        bool,
+        typer.Option(
+            "--resolved", help="After extends, with the file each value comes from and what falls to lower layers."
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Print a preset as written, or as a request uses it (--resolved).
@@ -162,7 +183,9 @@ def presets_show(
             print_json(view) if as_json else print_for_screen(resolved_text(view))
             return
         as_written = read_text(loaded.source)
-        print_json(own_document(preset, loaded.source, as_written)) if as_json else print_for_screen(as_written, end="" if as_written.endswith("\n") else "\n")
+        print_json(own_document(preset, loaded.source, as_written)) if as_json else print_for_screen(
+            as_written, end="" if as_written.endswith("\n") else "\n"
+        )
 
 
 @presets_app.command("path")
@@ -184,7 +207,9 @@ def presets_path() -> None:
 
 ProjectDir = Annotated[
     Optional[str],
-    typer.Argument(metavar="[DIR]", help="The project (or a folder in it); by default the one found from here.", show_default=False),
+    typer.Argument(
+        metavar="[DIR]", help="The project (or a folder in it); by default the one found from here.", show_default=False
+    ),
 ]
 
 
@@ -222,7 +247,11 @@ def presets_untrust(directory: ProjectDir = None) -> None:
 
     with error_boundary(debug=False, json_errors=False):
         key = recorded_key(directory) or trust.project_key(project_root(directory))
-        print(f"untrusted the presets of {key}" if trust.untrust(key, os.environ) else f"{key} was not trusted; nothing to do")
+        print(
+            f"untrusted the presets of {key}"
+            if trust.untrust(key, os.environ)
+            else f"{key} was not trusted; nothing to do"
+        )
 
 
 def project_root(directory: str | None) -> Path:
@@ -234,7 +263,9 @@ def project_root(directory: str | None) -> Path:
         raise UsageError(f"{start} is not a directory; give the project's directory")
     found = project_presets_dir(start, os.environ)
     if found is None:
-        raise UsageError(f"no project presets found from {start.absolute()}: a project keeps them in .qwen/presets (a folder of yours)")
+        raise UsageError(
+            f"no project presets found from {start.absolute()}: a project keeps them in .qwen/presets (a folder of yours)"
+        )
     return found.parent.parent.absolute()
 
 
@@ -260,7 +291,9 @@ def note_untrusted(infos: list[PresetInfo]) -> None:
     waiting = next((info for info in infos if info.trust in ("untrusted", "changed")), None)
     if waiting is not None:
         root = waiting.source.parent.parent.parent
-        note(f"note: -p refuses this project's presets until you review them and run: qwen presets trust {shlex.quote(str(root))}")
+        note(
+            f"note: -p refuses this project's presets until you review them and run: qwen presets trust {shlex.quote(str(root))}"
+        )
 
 
 def info_json(info: PresetInfo) -> dict[str, Any]:
@@ -328,9 +361,14 @@ def resolved_text(view: Mapping[str, Any]) -> str:
             lines += ["", f"from {path}:", *(line for key, value in own for line in yaml_like(key, value))]
     if view["lower_layers"]:
         lines += ["", "left to lower layers (environment, config file, default) unless a flag sets them:"]
-        lines += [f"  {key}: {shown(entry['value'])}  ({entry['source']})" for key, entry in view["lower_layers"].items()]
+        lines += [
+            f"  {key}: {shown(entry['value'])}  ({entry['source']})" for key, entry in view["lower_layers"].items()
+        ]
     if view["not_sent"]:
-        lines += ["", f"not set, so not sent (the server decides) unless a flag sets them: {', '.join(view['not_sent'])}"]
+        lines += [
+            "",
+            f"not set, so not sent (the server decides) unless a flag sets them: {', '.join(view['not_sent'])}",
+        ]
     return "\n".join(lines)
 
 
@@ -383,7 +421,9 @@ def config_path_command() -> None:
 
 
 @config_app.command("init")
-def config_init(force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config file.")] = False) -> None:
+def config_init(
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config file.")] = False,
+) -> None:
     """Write a commented starter config file (never with a key).
 
     The file is readable by you alone (0600). An existing file is left alone unless --force is given.
@@ -404,9 +444,14 @@ def resolve_without_key(env: Mapping[str, str], flags: Mapping[str, Any], preset
     return resolve_settings(flags, {name: value for name, value in env.items() if name != API_KEY_ENV}, preset)
 
 
-def settings_document(settings: Settings, flags: LayerFlags, preset: Preset | None, env: Mapping[str, str]) -> dict[str, Any]:
+def settings_document(
+    settings: Settings, flags: LayerFlags, preset: Preset | None, env: Mapping[str, str]
+) -> dict[str, Any]:
     rows = {
-        key: {"value": settings_value(settings, key), "source": source_name(key, layer_of(settings, key), flags, preset)}
+        key: {
+            "value": settings_value(settings, key),
+            "source": source_name(key, layer_of(settings, key), flags, preset),
+        }
         for key in SETTINGS_ORDER
     }
     return {
@@ -461,7 +506,9 @@ def settings_text(view: Mapping[str, Any]) -> str:
     rows = [[key, shown(entry["value"]), entry["source"]] for key, entry in view["settings"].items()]
     rows.append(["api key", f"{API_KEY_ENV} {view['api_key']['status']}", "environment (the key is never shown)"])
     found = Path(view["config_file"]).is_file()
-    rows.append(["config file", view["config_file"], "found" if found else "none yet (qwen config init writes a starter)"])
+    rows.append(
+        ["config file", view["config_file"], "found" if found else "none yet (qwen config init writes a starter)"]
+    )
     return table(rows)
 
 
@@ -513,7 +560,9 @@ def shown(value: Any) -> str:
 def table(rows: list[list[str]]) -> str:
     """Rows in columns two spaces apart; the last column is not padded."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]).rstrip() for row in rows
+    )
 
 
 def print_json(value: Any) -> None:

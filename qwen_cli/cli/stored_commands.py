@@ -27,15 +27,26 @@ from qwen_cli.cli.terminal import (
 from qwen_cli.errors import AuthError, UsageError
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
-response_app = typer.Typer(help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True)
-conversation_app = typer.Typer(help="Conversations on the server: their items carry the context of every turn.", no_args_is_help=True)
+response_app = typer.Typer(
+    help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True
+)
+conversation_app = typer.Typer(
+    help="Conversations on the server: their items carry the context of every turn.", no_args_is_help=True
+)
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-EntryId = Annotated[str, typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False)]
+EntryId = Annotated[
+    str,
+    typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False),
+]
 ServerId = Annotated[str, typer.Argument(metavar="ID", help="The id on the server.", show_default=False)]
-Limit = Annotated[Optional[int], typer.Option("--limit", min=1, max=100, help="How many items (1-100; the server's default is 20).")]
+Limit = Annotated[
+    Optional[int], typer.Option("--limit", min=1, max=100, help="How many items (1-100; the server's default is 20).")
+]
 SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)  # type: ignore[misc]
-Order = Annotated[Optional[SortOrder], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")]
+Order = Annotated[
+    Optional[SortOrder], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")
+]
 After = Annotated[Optional[str], typer.Option("--after", metavar="ITEM_ID", help="List the items after this item id.")]
 
 
@@ -83,12 +94,17 @@ def history_thread(response: EntryId, as_json: Json = False) -> None:
     """
     with error_boundary(debug=False, json_errors=as_json), local_history() as history:
         chain = history.thread(recorded(history, response).id)
-        print_json([entry.to_json() for entry in chain]) if as_json else print(for_screen("\n\n".join(map(entry_text, chain))))
+        print_json([entry.to_json() for entry in chain]) if as_json else print(
+            for_screen("\n\n".join(map(entry_text, chain)))
+        )
 
 
 @history_app.command("clear")
 def history_clear(
-    older_than: Annotated[Optional[str], typer.Option("--older-than", metavar="AGE", help="Only responses older than AGE: 30d, 12h, 90m, 2w.")] = None,
+    older_than: Annotated[
+        Optional[str],
+        typer.Option("--older-than", metavar="AGE", help="Only responses older than AGE: 30d, 12h, 90m, 2w."),
+    ] = None,
 ) -> None:
     """Delete recorded responses: all of them, or those older than an age.
 
@@ -179,12 +195,19 @@ def response_delete(response: ServerId, *, flags: ApiFlags) -> None:
     Examples:
       qwen response delete resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
     """
-    call_api(flags, "DELETE", ("responses", response), show=lambda result, mode: print_for_screen(f"deleted {result.get('id', response)}"))
+    call_api(
+        flags,
+        "DELETE",
+        ("responses", response),
+        show=lambda result, mode: print_for_screen(f"deleted {result.get('id', response)}"),
+    )
 
 
 @response_app.command("items")
 @with_api_flags
-def response_items(response: ServerId, limit: Limit = None, order: Order = None, after: After = None, *, flags: ApiFlags) -> None:
+def response_items(
+    response: ServerId, limit: Limit = None, order: Order = None, after: After = None, *, flags: ApiFlags
+) -> None:
     """List the input items of a stored response, earlier turns included.
 
     \b
@@ -202,7 +225,9 @@ def response_items(response: ServerId, limit: Limit = None, order: Order = None,
 @conversation_app.command("create")
 @with_api_flags
 def conversation_create(
-    items: Annotated[Optional[list[str]], typer.Option("--item", metavar="TEXT", help="A first user message (repeatable, up to 20).")] = None,
+    items: Annotated[
+        Optional[list[str]], typer.Option("--item", metavar="TEXT", help="A first user message (repeatable, up to 20).")
+    ] = None,
     *,
     flags: ApiFlags,
 ) -> None:
@@ -214,12 +239,20 @@ def conversation_create(
       qwen ask --conversation "$(qwen conversation create)" "what is my name?"
     """
     body = {"items": [{"type": "message", "role": "user", "content": text} for text in items or []]}
-    call_api(flags, "POST", ("conversations",), body=body, show=lambda result, mode: print_for_screen(str(result.get("id", ""))))
+    call_api(
+        flags,
+        "POST",
+        ("conversations",),
+        body=body,
+        show=lambda result, mode: print_for_screen(str(result.get("id", ""))),
+    )
 
 
 @conversation_app.command("items")
 @with_api_flags
-def conversation_items(conversation: ServerId, limit: Limit = None, order: Order = None, after: After = None, *, flags: ApiFlags) -> None:
+def conversation_items(
+    conversation: ServerId, limit: Limit = None, order: Order = None, after: After = None, *, flags: ApiFlags
+) -> None:
     """List the items of a conversation.
 
     \b
@@ -239,14 +272,24 @@ def conversation_delete(conversation: ServerId, *, flags: ApiFlags) -> None:
     Examples:
       qwen conversation delete conv_123
     """
-    call_api(flags, "DELETE", ("conversations", conversation), show=lambda result, mode: print_for_screen(f"deleted {result.get('id', conversation)}"))
+    call_api(
+        flags,
+        "DELETE",
+        ("conversations", conversation),
+        show=lambda result, mode: print_for_screen(f"deleted {result.get('id', conversation)}"),
+    )
 
 
 # --- shared recipe ----------------------------------------------------------------------------------------------
 
 
 def call_api(
-    flags: ApiFlags, method: str, segments: tuple[str, ...], show: Any, query: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+    flags: ApiFlags,
+    method: str,
+    segments: tuple[str, ...],
+    show: Any,
+    query: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
 ) -> None:
     """Check the id, resolve settings, send one request to a companion endpoint, and show the reply in the chosen mode."""
     from qwen_cli.api.request import api_path, build_api_request
@@ -256,13 +299,17 @@ def call_api(
         settings = flags.settings(os.environ)
         boundary.json_errors = settings.output == "json"
         if not settings.api_key:
-            raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
+            raise AuthError(
+                "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
+            )
         request = build_api_request(settings.base_url, settings.api_key, method, path, query=query, body=body)
         remember_secrets(request.secrets)
         from qwen_cli.cli import exchange
 
         # The server's reply is shown with the key and the base URL's password hidden, whatever it echoes.
-        result = request.secrets.json(exchange.call(settings, request, debug=note if flags.debug else None, notify=note))
+        result = request.secrets.json(
+            exchange.call(settings, request, debug=note if flags.debug else None, notify=note)
+        )
         mode = choose_mode(settings.output)
         if mode in ("json", "jsonl"):
             print_json(result, compact=mode == "jsonl")
@@ -287,11 +334,14 @@ def show_items(listing: dict[str, Any], mode: str) -> None:
 
 
 def print_json(value: Any, compact: bool = False) -> None:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":")) if compact else json.dumps(value, ensure_ascii=False, indent=2)
+    text = (
+        json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if compact
+        else json.dumps(value, ensure_ascii=False, indent=2)
+    )
     print(without_secrets(text))
 
 
 def print_lines(lines: Any) -> None:
     for line in lines:
         print_for_screen(line)
-

@@ -57,7 +57,10 @@ def error_boundary(debug: bool, json_errors: bool) -> Iterator[Boundary]:
     except Exception as exc:
         if debug:
             raise
-        fail(QwenError(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)"), boundary.json_errors)
+        fail(
+            QwenError(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)"),
+            boundary.json_errors,
+        )
 
 
 @contextlib.contextmanager
@@ -115,7 +118,9 @@ def output_failure(exc: OSError) -> OutputError:
 
 def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> NoReturn:
     code = exit_code if exit_code is not None else int(error.exit_code)
-    with contextlib.suppress(OSError, ValueError, OutputError):  # a closed or full stdout must not turn into a traceback
+    with contextlib.suppress(
+        OSError, ValueError, OutputError
+    ):  # a closed or full stdout must not turn into a traceback
         if json_errors and error.json_on_stdout:
             document = error.to_json()
             document["error"]["exit_code"] = code
@@ -166,8 +171,10 @@ def silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
-
-
 def json_requested(argv: Sequence[str]) -> bool:
     """Whether the command line asked for JSON, for errors found before the flags could be parsed."""
-    return "--json" in argv or any(a in ("-o", "--output") and b == "json" for a, b in zip(argv, argv[1:])) or "--output=json" in argv
+    return (
+        "--json" in argv
+        or any(a in ("-o", "--output") and b == "json" for a, b in zip(argv, argv[1:]))
+        or "--output=json" in argv
+    )

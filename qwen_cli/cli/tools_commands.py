@@ -14,10 +14,17 @@ import typer
 
 from qwen_cli.cli.terminal import error_boundary, print_for_screen
 
-tools_app = typer.Typer(help="Built-in tools, function tools from YAML, and checks of tools files.", no_args_is_help=True)
+tools_app = typer.Typer(
+    help="Built-in tools, function tools from YAML, and checks of tools files.", no_args_is_help=True
+)
 
-ToolsFiles = Annotated[Optional[list[str]], typer.Option("--tools-file", metavar="PATH", help="Function tools from a YAML or JSON file (repeatable).")]
-Preset = Annotated[Optional[str], typer.Option("-p", "--preset", metavar="NAME|PATH", help="Include the tools this preset sends.")]
+ToolsFiles = Annotated[
+    Optional[list[str]],
+    typer.Option("--tools-file", metavar="PATH", help="Function tools from a YAML or JSON file (repeatable)."),
+]
+Preset = Annotated[
+    Optional[str], typer.Option("-p", "--preset", metavar="NAME|PATH", help="Include the tools this preset sends.")
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
@@ -39,10 +46,15 @@ def tools_list(tools_file: ToolsFiles = None, preset: Preset = None, as_json: Js
 
 @tools_app.command("show")
 def tools_show(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="A built-in tool, a function or an MCP server label.", show_default=False)],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="A built-in tool, a function or an MCP server label.", show_default=False),
+    ],
     tools_file: ToolsFiles = None,
     preset: Preset = None,
-    vector_store: Annotated[Optional[list[str]], typer.Option("--vector-store", metavar="ID", help="For file_search: the knowledge base.")] = None,
+    vector_store: Annotated[
+        Optional[list[str]], typer.Option("--vector-store", metavar="ID", help="For file_search: the knowledge base.")
+    ] = None,
 ) -> None:
     """Print the exact JSON definition qwen would send for a tool (MCP header values redacted).
 
@@ -59,7 +71,9 @@ def tools_show(
 
 
 @tools_app.command("check")
-def tools_check(path: Annotated[str, typer.Argument(metavar="PATH", help="A tools file (YAML or JSON).", show_default=False)]) -> None:
+def tools_check(
+    path: Annotated[str, typer.Argument(metavar="PATH", help="A tools file (YAML or JSON).", show_default=False)],
+) -> None:
     """Validate a tools file: errors name the file, the entry and the key (exit 2 when invalid).
 
     \b
@@ -71,7 +85,9 @@ def tools_check(path: Annotated[str, typer.Argument(metavar="PATH", help="A tool
     with error_boundary(debug=False, json_errors=False):
         functions = check_tools_file(path)
         names = ", ".join(function.name for function in functions)
-        print_for_screen(f"{path}: {len(functions)} function tool{'s' if len(functions) != 1 else ''} ({names}), all valid")
+        print_for_screen(
+            f"{path}: {len(functions)} function tool{'s' if len(functions) != 1 else ''} ({names}), all valid"
+        )
 
 
 def spec_of(tools_files: tuple[str, ...], preset_ref: str | None, vector_stores: tuple[str, ...] = ()) -> Any:

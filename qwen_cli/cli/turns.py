@@ -38,7 +38,9 @@ def stream(prompt: list[str] | None, continue_last: bool, *, flags: RequestFlags
     run_request(prompt, flags, stream=True, continue_from="last" if continue_last else None)
 
 
-def continue_(response: str, prompt: list[str] | None, stream: bool | None, tool_output: list[str] | None, *, flags: RequestFlags) -> None:
+def continue_(
+    response: str, prompt: list[str] | None, stream: bool | None, tool_output: list[str] | None, *, flags: RequestFlags
+) -> None:
     run_request(prompt, flags, stream=stream, continue_from=response, tool_outputs=tuple(tool_output or ()))
 
 
@@ -58,7 +60,11 @@ class Turn:
 
 
 def run_request(
-    words: list[str] | None, flags: RequestFlags, stream: bool | None, continue_from: str | None = None, tool_outputs: tuple[str, ...] = ()
+    words: list[str] | None,
+    flags: RequestFlags,
+    stream: bool | None,
+    continue_from: str | None = None,
+    tool_outputs: tuple[str, ...] = (),
 ) -> None:
     from qwen_cli import bounds
     from qwen_cli.cli import continuation
@@ -69,7 +75,9 @@ def run_request(
             print(bounds.dumps(turn.request.redacted(), indent=2))
             return
         if not turn.settings.api_key:
-            raise AuthError("DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-...")
+            raise AuthError(
+                "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
+            )
         try:
             send_turn(turn, flags)
         except QwenError as error:
@@ -93,7 +101,11 @@ def prepare_turn(
     # A continued turn goes where its parent went (the response lives there), unless a flag says otherwise.
     endpoint = continuation.parent_endpoint(parent) if flags.region is None and flags.base_url is None else None
     settings = flags.settings(os.environ, preset_layer(preset, endpoint))
-    origin = replace(recorded, endpoint=continuation.endpoint_of(settings.base_url)) if recorded else continuation.origin_of(settings.base_url, preset)
+    origin = (
+        replace(recorded, endpoint=continuation.endpoint_of(settings.base_url))
+        if recorded
+        else continuation.origin_of(settings.base_url, preset)
+    )
     boundary.json_errors = settings.output == "json"
     note_all((*settings.warnings, *(preset.warnings if preset else ())))
     options = flags.options(settings.model, preset_options(preset))
@@ -102,7 +114,9 @@ def prepare_turn(
         options = continuation.inherit(options, parent, model_from_flag=model_chosen)
     mode = choose_mode(settings.output)
     # A preset's template shapes the turn it was asked for, not the later turns that inherit the preset.
-    user_input = gather_input(words, flags, template=preset.prompt if preset and flags.preset else None, tool_outputs=tool_outputs)
+    user_input = gather_input(
+        words, flags, template=preset.prompt if preset and flags.preset else None, tool_outputs=tool_outputs
+    )
     plan = plan_request_tools(flags, preset, user_input)
     tools = plan.definitions() or (continuation.parent_tools(parent, note) if parent is not None else None)
     options = replace(options, tools=tools, tool_choice=plan.choice)
@@ -118,20 +132,31 @@ def send_turn(turn: Turn, flags: RequestFlags) -> None:
     from qwen_cli.cli import exchange
     from qwen_cli.tools.rounds import answer_calls
 
-    output = exchange.Output(turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets)
+    output = exchange.Output(
+        turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets
+    )
     rounds_done = 0
 
     def send(request: PreparedRequest, user_input: UserInput) -> dict[str, Any]:
         record = recorder(turn.history, request, user_input, turn.preset_ref, turn.origin)
         debug = note if flags.debug else None
-        return exchange.run(turn.settings, request, output, debug, record, lambda response: turn.plan.would_run(response, rounds_done))
+        return exchange.run(
+            turn.settings, request, output, debug, record, lambda response: turn.plan.would_run(response, rounds_done)
+        )
 
     def ask_again(response_id: str, outputs: list[dict[str, Any]], choice: Any) -> dict[str, Any]:
         nonlocal rounds_done
         rounds_done += 1
         options = replace(turn.options, previous_response_id=response_id, tool_choice=choice)
         follow_up = UserInput(messages=tuple(outputs))
-        request = build_request(turn.settings.base_url, turn.settings.api_key, options, follow_up, turn.request.stream, turn.plan.tools.secrets)
+        request = build_request(
+            turn.settings.base_url,
+            turn.settings.api_key,
+            options,
+            follow_up,
+            turn.request.stream,
+            turn.plan.tools.secrets,
+        )
         return send(request, follow_up)
 
     answer_calls(send(turn.request, turn.user_input), turn.plan, ask_again, note)
@@ -152,11 +177,17 @@ def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) 
         preset_source=f"preset '{preset.name}'" if preset is not None else "preset",
         preset_dir=str(preset.source.parent) if preset is not None else None,
     )
-    choice = flags.tool_choice if flags.tool_choice is not None else (preset.tool_choice if preset is not None else None)
+    choice = (
+        flags.tool_choice if flags.tool_choice is not None else (preset.tool_choice if preset is not None else None)
+    )
     if flags.run_tools and flags.store is False:
-        raise UsageError("--run-tools sends tool outputs with previous_response_id, which needs a stored response: drop --no-store")
+        raise UsageError(
+            "--run-tools sends tool outputs with previous_response_id, which needs a stored response: drop --no-store"
+        )
     images = has_image(user_input.messages, user_input.images)
-    return plan_tools(spec, choice, os.environ, images, bool(flags.run_tools), flags.tool_timeout, flags.max_tool_rounds)
+    return plan_tools(
+        spec, choice, os.environ, images, bool(flags.run_tools), flags.tool_timeout, flags.max_tool_rounds
+    )
 
 
 def find_continued(flags: RequestFlags, history: Any, continue_from: str | None) -> Any:
@@ -240,14 +271,18 @@ def recorder(history: Any, request: Any, user_input: Any, preset: str | None, or
 
     def record(outcome: Any) -> None:
         # A server may echo the key or a token back, in an answer or an id: none of it is stored.
-        problem = history.record_or_explain(redacted_fields(entry_for(outcome, request, user_input, preset, origin), request.secrets))
+        problem = history.record_or_explain(
+            redacted_fields(entry_for(outcome, request, user_input, preset, origin), request.secrets)
+        )
         if problem:
             note(f"warning: {problem}")
 
     return record
 
 
-def gather_input(words: list[str], flags: RequestFlags, template: str | None = None, tool_outputs: tuple[str, ...] = ()) -> UserInput:
+def gather_input(
+    words: list[str], flags: RequestFlags, template: str | None = None, tool_outputs: tuple[str, ...] = ()
+) -> UserInput:
     from qwen_cli.cli import inputs
 
     stdin = None if flags.no_stdin or sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
@@ -268,7 +303,6 @@ def answered_calls(values: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
     from qwen_cli.tools.catalogue import parse_tool_outputs
 
     return tuple(parse_tool_outputs(values, read_text))
-
 
 
 REQUEST_COMMANDS = {"ask": ask, "stream": stream, "continue": continue_}

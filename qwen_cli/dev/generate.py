@@ -16,11 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-CHECKOUT = Path(__file__).resolve().parents[2]  # qwen_cli/dev/generate.py; written to through an editable install of the checkout
+CHECKOUT = (
+    Path(__file__).resolve().parents[2]
+)  # qwen_cli/dev/generate.py; written to through an editable install of the checkout
 # The generated files, relative to the checkout.
 HELP_MODULE = Path("qwen_cli", "cli", "_help_texts.py")
 TABLE_MODULE = Path("qwen_cli", "cli", "_completion_table.py")
-SCRIPTS = {"bash": Path("completions", "qwen.bash"), "zsh": Path("completions", "_qwen"), "fish": Path("completions", "qwen.fish")}
+SCRIPTS = {
+    "bash": Path("completions", "qwen.bash"),
+    "zsh": Path("completions", "_qwen"),
+    "fish": Path("completions", "qwen.fish"),
+}
 COMMAND = "python -m qwen_cli.dev.generate"
 HELP_COLUMNS = 80  # click wraps help to the terminal, at most 80 columns: launch uses these texts only that wide
 # Where the values of a parameter come from, by option name or by argument path: "tools" are copied into the
@@ -48,7 +54,9 @@ def typer_group() -> Any:
 
 def walk(command: Any, path: Path_ = (), parent: Any = None) -> Iterator[tuple[Path_, Any, Any]]:
     """Every command and group with its path and a click context like the one a real run would build."""
-    context = command.context_class(command, info_name=path[-1] if path else "qwen", parent=parent, **command.context_settings)
+    context = command.context_class(
+        command, info_name=path[-1] if path else "qwen", parent=parent, **command.context_settings
+    )
     yield path, command, context
     for name, sub in getattr(command, "commands", {}).items():
         yield from walk(sub, (*path, name), context)
@@ -106,9 +114,15 @@ def completion_table() -> dict[Path_, dict[str, Any]]:
     for path, command, context in walk(typer_group()):
         params = [param for param in command.get_params(context) if not param.hidden]
         table[path] = {
-            "commands": tuple((name, sub.get_short_help_str()) for name, sub in getattr(command, "commands", {}).items() if not sub.hidden),
+            "commands": tuple(
+                (name, sub.get_short_help_str())
+                for name, sub in getattr(command, "commands", {}).items()
+                if not sub.hidden
+            ),
             "options": tuple(option_entry(param, context) for param in params if param.param_type_name == "option"),
-            "arguments": tuple(argument_entry(path, param, context) for param in params if param.param_type_name == "argument"),
+            "arguments": tuple(
+                argument_entry(path, param, context) for param in params if param.param_type_name == "argument"
+            ),
         }
     check_rules(table)
     return table
@@ -181,7 +195,12 @@ HEADER = '"""{what}\n\nGenerated from the Typer app by `{command}`: do not edit;
 
 def help_module() -> str:
     texts = help_texts()
-    lines = [HEADER.format(what="Every command's --help text, rendered 80 columns wide, for `launch` to print without typer.", command=COMMAND)]
+    lines = [
+        HEADER.format(
+            what="Every command's --help text, rendered 80 columns wide, for `launch` to print without typer.",
+            command=COMMAND,
+        )
+    ]
     lines.append(f"COLUMNS = {HELP_COLUMNS}\n\nHELP: dict[tuple[str, ...], str] = {{\n")
     lines += [f"    {path!r}: {text!r},\n" for path, text in texts.items()]
     lines.append("}\n")
@@ -189,12 +208,19 @@ def help_module() -> str:
 
 
 def table_module() -> str:
-    lines = [HEADER.format(what="Commands, options and values for shell completion, read by `completion` without typer.", command=COMMAND)]
+    lines = [
+        HEADER.format(
+            what="Commands, options and values for shell completion, read by `completion` without typer.",
+            command=COMMAND,
+        )
+    ]
     lines.append(f"MODELS = {models()!r}\n\nCOMMANDS = {{\n")
     for path, entry in completion_table().items():
         lines.append(f"    {path!r}: {{\n")
         for key, value in entry.items():
-            lines.append(f"        {key!r}: (\n" + "".join(f"            {item!r},\n" for item in value) + "        ),\n")
+            lines.append(
+                f"        {key!r}: (\n" + "".join(f"            {item!r},\n" for item in value) + "        ),\n"
+            )
         lines.append("    },\n")
     lines.append("}\n")
     return "".join(lines)
@@ -207,12 +233,18 @@ def outputs() -> dict[Path, str]:
 
 
 def stale(root: Path, files: dict[Path, str]) -> list[Path]:
-    return [path for path, text in files.items() if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text]
+    return [
+        path
+        for path, text in files.items()
+        if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text
+    ]
 
 
 def main(argv: list[str]) -> int:
     if not (CHECKOUT / "pyproject.toml").is_file():
-        raise SystemExit(f"generate: {CHECKOUT} is not a checkout of qwen; run this from an editable install (pip install -e .)")
+        raise SystemExit(
+            f"generate: {CHECKOUT} is not a checkout of qwen; run this from an editable install (pip install -e .)"
+        )
     files = outputs()
     out_of_date = stale(CHECKOUT, files)
     if argv == ["--check"]:

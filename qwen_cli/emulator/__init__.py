@@ -80,4 +80,4 @@ from qwen_cli.emulator.faults import Faults
 from qwen_cli.emulator.replies import ANSI_SAMPLE, MARKDOWN_SAMPLE, x_lines
 from qwen_cli.emulator.server import Emulator, serve_forever
 
-__all__ = ['ANSI_SAMPLE', 'MARKDOWN_SAMPLE', 'Emulator', 'Faults', 'serve_forever', 'x_lines']
+__all__ = ["ANSI_SAMPLE", "MARKDOWN_SAMPLE", "Emulator", "Faults", "serve_forever", "x_lines"]

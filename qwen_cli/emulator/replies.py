@@ -67,8 +67,7 @@ def greet(name: str) -> str:
 
 
 ANSI_SAMPLE = (
-    "Terminal escapes: \x1b[2J\x1b[31mred\x1b[0m and a "
-    "\x1b]8;;https://evil.example/\x1b\\hyperlink\x1b]8;;\x1b\\ end."
+    "Terminal escapes: \x1b[2J\x1b[31mred\x1b[0m and a \x1b]8;;https://evil.example/\x1b\\hyperlink\x1b]8;;\x1b\\ end."
 )
 
 

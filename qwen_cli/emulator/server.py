@@ -50,7 +50,10 @@ class _Handler(BaseHTTPRequestHandler):
     def dispatch(self) -> None:
         call = self.read_call()
         reply = handle_call(self.server.state, call)
-        self.gzip, self.compressor = wants_gzip(self.server.state.faults, call), None  # a keep-alive handler serves many
+        self.gzip, self.compressor = (
+            wants_gzip(self.server.state.faults, call),
+            None,
+        )  # a keep-alive handler serves many
         try:
             if isinstance(reply, StreamReply):
                 self.send_stream(reply, call.request_id)

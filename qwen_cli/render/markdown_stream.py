@@ -42,7 +42,9 @@ class MarkdownStream:
 
     def take_line(self, line: str) -> None:
         match = FENCE.match(line)
-        if match and (self.fence is None or match.group(1)[0] == self.fence[0] and len(match.group(1)) >= len(self.fence)):
+        if match and (
+            self.fence is None or match.group(1)[0] == self.fence[0] and len(match.group(1)) >= len(self.fence)
+        ):
             self.fence, self.fence_line = (match.group(1), line) if self.fence is None else (None, "")
         if not line.strip() and self.fence is None:
             self.print_block()
@@ -71,8 +73,12 @@ class MarkdownStream:
 
             # rich redraws the tail on its own clock, so the screen catches up even while the stream pauses.
             self.live = Live(
-                console=self.console, get_renderable=self.tail_view, refresh_per_second=1 / REFRESH_SECONDS,
-                transient=True, vertical_overflow="crop", redirect_stderr=self.notes_share_the_terminal,
+                console=self.console,
+                get_renderable=self.tail_view,
+                refresh_per_second=1 / REFRESH_SECONDS,
+                transient=True,
+                vertical_overflow="crop",
+                redirect_stderr=self.notes_share_the_terminal,
             )
             self.live.start(refresh=True)
 

@@ -294,7 +294,9 @@ class PrettyRenderer:
         """A tool call, as it happens, apart from the answer on stderr."""
         self.stop_spinner()
         self.end_thinking()
-        self.err_console.print(neutralise_controls(f"▸ {line}"), style="cyan", markup=False, highlight=False, soft_wrap=True)
+        self.err_console.print(
+            neutralise_controls(f"▸ {line}"), style="cyan", markup=False, highlight=False, soft_wrap=True
+        )
 
     def stop_spinner(self) -> None:
         if self.spinner is not None:

@@ -112,7 +112,9 @@ def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if len(data) > MAX_TEXT_BYTES:
-        raise UsageError(f"{path} holds more than {MAX_TEXT_BYTES // MIB} MiB, the limit for a settings file; is it the right file?")
+        raise UsageError(
+            f"{path} holds more than {MAX_TEXT_BYTES // MIB} MiB, the limit for a settings file; is it the right file?"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -164,7 +166,9 @@ def check_base_url(url: str, source: str) -> str:
     return url.rstrip("/")
 
 
-def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str], preset: Mapping[str, Any] | None = None) -> Settings:
+def resolve_settings(
+    flags: Mapping[str, Any], env: Mapping[str, str], preset: Mapping[str, Any] | None = None
+) -> Settings:
     layers = [Layer("flag", flags), Layer("preset", preset or {}), environment_layer(env)]
     config_file = config_file_layer(config_path(env))
     layers.append(config_file)
@@ -185,7 +189,9 @@ def api_key_from(env: Mapping[str, str]) -> str | None:
     """
     key = (env.get(API_KEY_ENV) or "").strip()
     if key and not all("!" <= character <= "~" for character in key):
-        raise AuthError(f"{API_KEY_ENV} holds spaces, control characters or non-ASCII characters; set it to the key alone")
+        raise AuthError(
+            f"{API_KEY_ENV} holds spaces, control characters or non-ASCII characters; set it to the key alone"
+        )
     return key or None
 
 
@@ -196,6 +202,8 @@ def check_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> Non
     if values["max_retries"] < 0:
         raise UsageError(f"max_retries must be 0 or more, got {values['max_retries']} ({sources['max_retries']})")
     if values["output"] not in OUTPUT_MODES:
-        raise UsageError(f"output must be one of {', '.join(OUTPUT_MODES)}, got '{values['output']}' ({sources['output']})")
+        raise UsageError(
+            f"output must be one of {', '.join(OUTPUT_MODES)}, got '{values['output']}' ({sources['output']})"
+        )
     if not str(values["model"]).strip():
         raise UsageError(f"the model name is empty ({sources['model']})")

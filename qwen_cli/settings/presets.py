@@ -31,8 +31,16 @@ PLACEHOLDER = "{input}"
 ESCAPED_PLACEHOLDER = "{{input}}"  # written in a template, it stands for a literal {input}
 SETTINGS_KEYS = ("model", "region", "base_url", "output")
 REQUEST_KEYS = (
-    "instructions", "temperature", "top_p", "think", "effort",
-    "max_output_tokens", "store", "session_cache", "tools", "tool_choice",
+    "instructions",
+    "temperature",
+    "top_p",
+    "think",
+    "effort",
+    "max_output_tokens",
+    "store",
+    "session_cache",
+    "tools",
+    "tool_choice",
 )
 ENDPOINT_KEYS = frozenset({"region", "base_url"})
 # What the history keeps of a preset, for `continue` to reuse: the endpoint is kept apart (without credentials),
@@ -274,9 +282,7 @@ def refuse_secrets(where: str, key: Any, value: Any) -> None:
 
 def secret_advice(key: str) -> str:
     if key in ("tools", "tool_choice"):
-        return (
-            "a preset can never hold one: for an MCP header write the value as env:VAR, read from the environment variable VAR"
-        )
+        return "a preset can never hold one: for an MCP header write the value as env:VAR, read from the environment variable VAR"
     return f"a preset can never hold one: set {API_KEY_ENV} in the environment instead"
 
 
@@ -410,7 +416,9 @@ def load_preset(ref: str, cwd: Path, env: Mapping[str, str], check_trust: bool =
     return load_preset_file(path, cwd, env, name=path.stem if is_path(ref) else ref, check_trust=check_trust)
 
 
-def load_preset_file(path: Path, cwd: Path, env: Mapping[str, str], name: str | None = None, check_trust: bool = True) -> Preset:
+def load_preset_file(
+    path: Path, cwd: Path, env: Mapping[str, str], name: str | None = None, check_trust: bool = True
+) -> Preset:
     chain = read_chain(path, cwd, env, check_trust)
     values, sources = merge_chain(chain)
     warnings = tuple(filter(None, (exposure_warning(link, own) for link, own in chain)))
@@ -418,7 +426,9 @@ def load_preset_file(path: Path, cwd: Path, env: Mapping[str, str], name: str | 
     return Preset(name=name or path.stem, source=path, chain=links, sources=sources, warnings=warnings, **values)
 
 
-def read_chain(path: Path, cwd: Path, env: Mapping[str, str], check_trust: bool = True) -> list[tuple[Path, dict[str, Any]]]:
+def read_chain(
+    path: Path, cwd: Path, env: Mapping[str, str], check_trust: bool = True
+) -> list[tuple[Path, dict[str, Any]]]:
     """The preset's own values, then its parent's, and so on up the `extends` chain; each project preset is
     checked for trust before a byte of it is read."""
     chain: list[tuple[Path, dict[str, Any]]] = []
@@ -507,7 +517,9 @@ def untrusted_message(path: Path, root: Path, found: Verdict) -> str:
     command = f"qwen presets trust {shlex.quote(str(root))}"
     if found.changes:
         shown = ", ".join(found.changes[:3]) + (", ..." if len(found.changes) > 3 else "")
-        return f"{path}: the project's presets changed since you trusted them ({shown}); review them, then run: {command}"
+        return (
+            f"{path}: the project's presets changed since you trusted them ({shown}); review them, then run: {command}"
+        )
     return (
         f"{path} is a project preset you have not trusted (a preset can send your key to any server); "
         f"review {root / '.qwen' / 'presets'}, then run: {command}"
@@ -540,13 +552,17 @@ def list_presets(cwd: Path, env: Mapping[str, str]) -> list[PresetInfo]:
     project = project_presets_dir(cwd, env)
     state = verdict(project.parent.parent, env).state if project is not None and project_names else None
     infos = [
-        describe(path, scope, scope == "user" and path.stem in project_names, cwd, env, state if scope == "project" else None)
+        describe(
+            path, scope, scope == "user" and path.stem in project_names, cwd, env, state if scope == "project" else None
+        )
         for scope, path in files
     ]
     return sorted(infos, key=lambda info: (info.name, info.scope != "project"))
 
 
-def describe(path: Path, scope: str, shadowed: bool, cwd: Path, env: Mapping[str, str], trust: str | None) -> PresetInfo:
+def describe(
+    path: Path, scope: str, shadowed: bool, cwd: Path, env: Mapping[str, str], trust: str | None
+) -> PresetInfo:
     try:
         preset = load_preset_file(path, cwd, env, check_trust=False)
     except UsageError as exc:
@@ -614,7 +630,9 @@ def preset_from_record(name: str, path: str, values: Mapping[str, Any]) -> tuple
         if len(complete) < len(kept["tools"]):
             dropped.append("its MCP servers with secret headers (pass --mcp and --mcp-header again)")
         kept["tools"] = complete or None
-    return Preset(name=name, source=Path(path), **{key: value for key, value in kept.items() if value is not None}), tuple(dropped)
+    return Preset(
+        name=name, source=Path(path), **{key: value for key, value in kept.items() if value is not None}
+    ), tuple(dropped)
 
 
 def apply_template(template: str, user_text: str) -> str:

@@ -80,7 +80,9 @@ def combined_digest(files: Mapping[str, str]) -> str:
 
 
 def differences(recorded: Mapping[str, str], current: Mapping[str, str]) -> tuple[str, ...]:
-    changed = [f"{name} changed" for name in sorted(recorded.keys() & current.keys()) if recorded[name] != current[name]]
+    changed = [
+        f"{name} changed" for name in sorted(recorded.keys() & current.keys()) if recorded[name] != current[name]
+    ]
     added = [f"{name} added" for name in sorted(current.keys() - recorded.keys())]
     removed = [f"{name} removed" for name in sorted(recorded.keys() - current.keys())]
     return (*changed, *added, *removed)
@@ -103,7 +105,11 @@ def trust(root: Path, env: Mapping[str, str]) -> dict[str, str]:
     """Record the project's presets as they are now; return the files trusted with their digests."""
     files = file_digests(presets_dir_of(root))
     with locked_store(env) as store:
-        store["projects"][project_key(root)] = {"trusted_at": time.time(), "digest": combined_digest(files), "files": files}
+        store["projects"][project_key(root)] = {
+            "trusted_at": time.time(),
+            "digest": combined_digest(files),
+            "files": files,
+        }
     return files
 
 
@@ -139,7 +145,9 @@ def read_store(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def damaged(path: Path, reason: object) -> UsageError:
-    return UsageError(f"the record of trusted projects at {path} cannot be read ({reason}); move it away and trust your projects again")
+    return UsageError(
+        f"the record of trusted projects at {path} cannot be read ({reason}); move it away and trust your projects again"
+    )
 
 
 def check_private(path: Path) -> None:

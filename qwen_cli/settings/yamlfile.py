@@ -80,7 +80,9 @@ def check_nodes(root: yaml.Node, source: str, loader: yaml.SafeLoader) -> None:
         if id(node) in sizes:
             continue  # a second alias of a node already counted
         if id(node) in open_nodes:
-            raise UsageError(f"{where(source, node)}: a YAML alias refers to a node that contains it (an endless value)")
+            raise UsageError(
+                f"{where(source, node)}: a YAML alias refers to a node that contains it (an endless value)"
+            )
         if depth > MAX_DEPTH:
             raise UsageError(f"{where(source, node)}: nested deeper than {MAX_DEPTH} levels")
         check_scalar(node, source, loader)
@@ -96,7 +98,11 @@ def check_nodes(root: yaml.Node, source: str, loader: yaml.SafeLoader) -> None:
 
 
 def check_scalar(node: yaml.Node, source: str, loader: yaml.SafeLoader) -> None:
-    if isinstance(node, yaml.ScalarNode) and node.tag == FLOAT_TAG and not math.isfinite(loader.construct_yaml_float(node)):
+    if (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag == FLOAT_TAG
+        and not math.isfinite(loader.construct_yaml_float(node))
+    ):
         raise UsageError(f"{where(source, node)}: {node.value} is not a finite number, and JSON has no NaN or infinity")
 
 

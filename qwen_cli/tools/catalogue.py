@@ -72,29 +72,42 @@ BUILTINS: dict[str, BuiltinTool] = {
     tool.name: tool
     for tool in (
         BuiltinTool(
-            "web_search", "web_search_call", "Searches the web; the sources it cites are listed after the answer.",
+            "web_search",
+            "web_search_call",
+            "Searches the web; the sources it cites are listed after the answer.",
             ("the only built-in tool qwen3.8-omni-flash supports",),
         ),
         BuiltinTool(
-            "web_extractor", "web_extractor_call", "Reads the pages web_search found and extracts what the question needs.",
+            "web_extractor",
+            "web_extractor_call",
+            "Reads the pages web_search found and extracts what the question needs.",
             (
                 "needs web_search in the same request (--web adds both)",
                 "qwen3-max and qwen3-max-2026-01-23 need thinking on",
             ),
         ),
         BuiltinTool(
-            "code_interpreter", "code_interpreter_call",
+            "code_interpreter",
+            "code_interpreter_call",
             "Writes and runs Python code in a sandbox; shows the code and its logs.",
-            ("needs thinking on for qwen3.8-max, qwen3.8-max-0902, qwen3.8-flash, qwen3-max, qwen3-max-2026-01-23, "
-             "qwen3.7-max, qwen3.7-max-2026-05-20 and qwen3.7-max-2026-06-08",),
+            (
+                "needs thinking on for qwen3.8-max, qwen3.8-max-0902, qwen3.8-flash, qwen3-max, qwen3-max-2026-01-23, "
+                "qwen3.7-max, qwen3.7-max-2026-05-20 and qwen3.7-max-2026-06-08",
+            ),
         ),
-        BuiltinTool("web_search_image", "web_search_image_call", "Searches the web for images that match a description."),
         BuiltinTool(
-            "image_search", "image_search_call", "Finds images similar to an image in the input.",
+            "web_search_image", "web_search_image_call", "Searches the web for images that match a description."
+        ),
+        BuiltinTool(
+            "image_search",
+            "image_search_call",
+            "Finds images similar to an image in the input.",
             ("needs an image in the input (--image)",),
         ),
         BuiltinTool(
-            "file_search", "file_search_call", "Searches a Model Studio knowledge base.",
+            "file_search",
+            "file_search_call",
+            "Searches a Model Studio knowledge base.",
             ("needs exactly one knowledge-base id (--vector-store ID)",),
         ),
     )
@@ -117,7 +130,9 @@ class FunctionTool:
 
     def definition(self) -> FunctionDefinition:
         # Without parameters the function takes no arguments; an empty object schema says so to any server.
-        parameters = json.loads(json.dumps(self.parameters)) if self.parameters else {"type": "object", "properties": {}}
+        parameters = (
+            json.loads(json.dumps(self.parameters)) if self.parameters else {"type": "object", "properties": {}}
+        )
         return FunctionDefinition(type="function", name=self.name, description=self.description, parameters=parameters)
 
 
@@ -202,7 +217,7 @@ def resolve_tools(spec: ToolSpec, env: Mapping[str, str], has_image: bool = Fals
 def variables_read(servers: Iterable[McpServer]) -> tuple[str, ...]:
     """The environment variables whose values MCP headers send (`env:VAR`): tokens, kept from tool programs."""
     written = (value for server in servers for _, value in server.headers)
-    return tuple(dict.fromkeys(value[len(ENV_PREFIX):] for value in written if value.startswith(ENV_PREFIX)))
+    return tuple(dict.fromkeys(value[len(ENV_PREFIX) :] for value in written if value.startswith(ENV_PREFIX)))
 
 
 def env_reader(label: str, env: Mapping[str, str]) -> Callable[[str, str], str]:
@@ -274,7 +289,9 @@ def check_builtin(name: str, where: str) -> str:
         raise UsageError(f"{where}: 'mcp' is not a built-in tool: add an MCP server with --mcp LABEL=URL")
     if name == "function":
         raise UsageError(f"{where}: 'function' is not a built-in tool: function tools come from --tools-file PATH")
-    raise UsageError(f"{where}: unknown tool '{name}'{suggestion(name, BUILTINS)}; built-in tools: {', '.join(BUILTINS)}")
+    raise UsageError(
+        f"{where}: unknown tool '{name}'{suggestion(name, BUILTINS)}; built-in tools: {', '.join(BUILTINS)}"
+    )
 
 
 def suggestion(word: str, choices: Iterable[Any]) -> str:
@@ -309,7 +326,9 @@ def parse_mcp(value: str) -> McpServer:
 
 def check_label(label: str, where: str) -> str:
     if not NAME_PATTERN.fullmatch(label):
-        raise UsageError(f"{where}: the server label must use only letters, digits, '_' and '-' (at most 64), got '{label}'")
+        raise UsageError(
+            f"{where}: the server label must use only letters, digits, '_' and '-' (at most 64), got '{label}'"
+        )
     return label
 
 
@@ -325,7 +344,9 @@ def apply_headers(servers: tuple[McpServer, ...], values: tuple[str, ...]) -> tu
     for server in servers:
         if server.label in by_label:
             first = by_label[server.label].source
-            raise UsageError(f"MCP server label '{server.label}' is used twice ({first} and {server.source}): labels must be unique")
+            raise UsageError(
+                f"MCP server label '{server.label}' is used twice ({first} and {server.source}): labels must be unique"
+            )
         by_label[server.label] = server
     for value in values:
         label, name, written = parse_header(value)
@@ -354,7 +375,7 @@ def header_value(label: str, name: str, written: str, env: Mapping[str, str]) ->
     """A header value as sent: `env:VAR` reads VAR, so a token never has to appear on the command line."""
     if not written.startswith(ENV_PREFIX):
         return written
-    variable = written[len(ENV_PREFIX):]
+    variable = written[len(ENV_PREFIX) :]
     value = env.get(variable)
     if not value:
         state = "is not set" if value is None else "is empty"
@@ -375,7 +396,9 @@ def load_tools_file(path: str) -> list[FunctionTool]:
     if isinstance(document, dict) and list(document) == ["tools"]:
         document = document["tools"]  # `tools: [...]`, as in a preset, is accepted too
     if not isinstance(document, list) or not document:
-        found = "an empty list" if isinstance(document, list) else type(document).__name__.replace("NoneType", "nothing")
+        found = (
+            "an empty list" if isinstance(document, list) else type(document).__name__.replace("NoneType", "nothing")
+        )
         raise UsageError(
             f"{path}: expected a list of function tools (entries with name, description, parameters), found {found}"
         )
@@ -549,8 +572,12 @@ def read_preset_mcp(entry: Mapping[str, Any], where: str) -> McpServer:
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise UsageError(f"{where}: '{key}' is missing or not a string")
     headers = entry.get("headers", {})
-    if not isinstance(headers, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
-        raise UsageError(f"{where}: 'headers' must be a mapping of header names to string values (a value may be env:VAR)")
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise UsageError(
+            f"{where}: 'headers' must be a mapping of header names to string values (a value may be env:VAR)"
+        )
     optional = {key: entry[key] for key in ("server_protocol", "server_description") if isinstance(entry.get(key), str)}
     return McpServer(
         label=check_label(entry["server_label"], where),
@@ -607,7 +634,11 @@ def unknown_choice_message(value: str, functions: list[str]) -> str:
             f"--tool-choice {value}: only a function tool can be chosen by name, and {value} is a built-in tool; "
             "use auto, none or required"
         )
-    known = f"; functions sent: {', '.join(functions)}" if functions else "; no function tool is sent (add one with --tools-file)"
+    known = (
+        f"; functions sent: {', '.join(functions)}"
+        if functions
+        else "; no function tool is sent (add one with --tools-file)"
+    )
     return (
         f"--tool-choice takes auto, none, required or the name of a function tool; '{value}' is none of these"
         f"{suggestion(value, functions)}{known}"

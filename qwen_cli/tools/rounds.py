@@ -44,7 +44,9 @@ class ToolPlan:
         """Whether the loop will answer this response's calls and ask again (so it is not the last answer)."""
         calls = function_calls(response)
         bindings = self.tools.bindings
-        return self.run and bool(calls) and rounds_done < self.max_rounds and all(c.get("name") in bindings for c in calls)
+        return (
+            self.run and bool(calls) and rounds_done < self.max_rounds and all(c.get("name") in bindings for c in calls)
+        )
 
 
 def plan_tools(
@@ -120,7 +122,9 @@ def answer_calls(
     return response
 
 
-def pending(calls: list[dict[str, Any]], response: Response, announce: Callable[[str], None], why: str) -> ToolCallsPending:
+def pending(
+    calls: list[dict[str, Any]], response: Response, announce: Callable[[str], None], why: str
+) -> ToolCallsPending:
     for call in calls:
         announce(describe_function_call(call))
     count = f"{len(calls)} function call{'s' if len(calls) != 1 else ''}"

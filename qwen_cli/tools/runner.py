@@ -110,7 +110,9 @@ def run_tool(
         return failure(f"error: the tool timed out after {timeout:g} s", f"timed out after {timeout:g} s")
     if process.returncode != 0:
         return failure(exit_error(process.returncode, bytes(stderr.tail)), exit_detail(process.returncode))
-    return ToolResult(capped(bytes(stdout.head), stdout.total, output_cap), True, f"exit status 0, {stdout.total} bytes")
+    return ToolResult(
+        capped(bytes(stdout.head), stdout.total, output_cap), True, f"exit status 0, {stdout.total} bytes"
+    )
 
 
 def start(argv: tuple[str, ...], env: dict[str, str]) -> subprocess.Popen[bytes]:
