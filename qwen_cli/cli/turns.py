@@ -127,39 +127,55 @@ def prepare_turn(
 
 
 def send_turn(turn: Turn, flags: RequestFlags) -> None:
-    """Send the turn; while the model answers with function calls that qwen may run, run them and go on."""
-    from qwen_cli.api.request import UserInput, build_request
+    """Send the turn; while the model answers with function calls that qwen may run, run them and go on.
+
+    The one loop over tool rounds: `next_step` says what follows each response, `rounds` counts the rounds run.
+    """
+    from qwen_cli.tools.rounds import next_step, pending, run_programs
+
+    request, user_input, rounds = turn.request, turn.user_input, 0
+    while True:
+        response = send_round(turn, flags, request, user_input, rounds)
+        step = next_step(response, turn.plan, rounds)
+        if not step.calls:
+            return
+        if not step.run:
+            raise pending(list(step.calls), response, note, step.why)
+        outputs = run_programs(step.calls, turn.plan, note)
+        rounds += 1
+        request, user_input = follow_up(turn, str(response.get("id")), outputs)
+
+
+def send_round(
+    turn: Turn, flags: RequestFlags, request: PreparedRequest, user_input: UserInput, rounds: int
+) -> dict[str, Any]:
+    """Send one request of the turn and show its answer; a response whose calls the loop will run is not shown as
+    the final one (json mode prints only the last)."""
     from qwen_cli.cli import exchange
-    from qwen_cli.tools.rounds import answer_calls
+    from qwen_cli.tools.rounds import next_step
 
     output = exchange.Output(
         turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets
     )
-    rounds_done = 0
+    record = recorder(turn.history, request, user_input, turn.preset_ref, turn.origin)
+    debug = note if flags.debug else None
+    return exchange.run(
+        turn.settings, request, output, debug, record, lambda response: next_step(response, turn.plan, rounds).run
+    )
 
-    def send(request: PreparedRequest, user_input: UserInput) -> dict[str, Any]:
-        record = recorder(turn.history, request, user_input, turn.preset_ref, turn.origin)
-        debug = note if flags.debug else None
-        return exchange.run(
-            turn.settings, request, output, debug, record, lambda response: turn.plan.would_run(response, rounds_done)
-        )
 
-    def ask_again(response_id: str, outputs: list[dict[str, Any]], choice: Any) -> dict[str, Any]:
-        nonlocal rounds_done
-        rounds_done += 1
-        options = replace(turn.options, previous_response_id=response_id, tool_choice=choice)
-        follow_up = UserInput(messages=tuple(outputs))
-        request = build_request(
-            turn.settings.base_url,
-            turn.settings.api_key,
-            options,
-            follow_up,
-            turn.request.stream,
-            turn.plan.tools.secrets,
-        )
-        return send(request, follow_up)
+def follow_up(turn: Turn, response_id: str, outputs: list[dict[str, Any]]) -> tuple[PreparedRequest, UserInput]:
+    """The next round's request: the programs' outputs, continuing the response that asked for them."""
+    from qwen_cli.api.request import UserInput, build_request
+    from qwen_cli.tools.catalogue import choice_after_calls
 
-    answer_calls(send(turn.request, turn.user_input), turn.plan, ask_again, note)
+    options = replace(turn.options, previous_response_id=response_id, tool_choice=choice_after_calls(turn.plan.choice))
+    user_input = UserInput(messages=tuple(outputs))
+    settings = turn.settings
+    request = build_request(
+        settings.base_url, settings.api_key, options, user_input, turn.request.stream, turn.plan.tools.secrets
+    )
+    return request, user_input
 
 
 def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) -> ToolPlan:

@@ -1,7 +1,8 @@
-"""Tools on a request: the tool set one request sends, and the loop that answers the model's function calls.
+"""Tools on a request: the tool set one request sends, and what a tool round does next.
 
-Runs a user's program only through `tool_runner`, and only when the plan says so (`--run-tools` on the
-command line: never by default, never because a preset says so). No printing: lines go to `announce`.
+`next_step` decides, purely, what follows a response; the one loop over rounds lives in the turn recipe
+(cli/turns.py). Programs run only through `runner`, and only when the plan says so (`--run-tools` on the command
+line: never by default, never because a preset says so). No printing: lines go to `announce`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from qwen_cli.settings.config import API_KEY_ENV, api_key_from
 from qwen_cli.tools.catalogue import (
     ToolSet,
     ToolSpec,
-    choice_after_calls,
     describe_function_call,
     resolve_tools,
     tool_choice,
@@ -39,14 +39,6 @@ class ToolPlan:
 
     def definitions(self) -> tuple[dict[str, Any], ...] | None:
         return tuple(self.tools.definitions()) or None
-
-    def would_run(self, response: Response, rounds_done: int) -> bool:
-        """Whether the loop will answer this response's calls and ask again (so it is not the last answer)."""
-        calls = function_calls(response)
-        bindings = self.tools.bindings
-        return (
-            self.run and bool(calls) and rounds_done < self.max_rounds and all(c.get("name") in bindings for c in calls)
-        )
 
 
 def plan_tools(
@@ -86,40 +78,46 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def answer_calls(
-    response: Response,
-    plan: ToolPlan,
-    ask_again: Callable[[str, list[dict[str, Any]], str | dict[str, Any] | None], Response],
-    announce: Callable[[str], None],
-) -> Response:
-    """While the answer is function calls: run their programs and send the outputs back, round after round.
+@dataclass(frozen=True)
+class Step:
+    """What follows a response: nothing (it is the answer), running its calls' programs, or stopping with its
+    calls unanswered (exit 5), for the reason `why`."""
 
-    Calls that qwen may not or cannot run are printed and end the command with exit 5, so a script can
-    answer them with `qwen continue ID --tool-output CALL_ID=TEXT`.
+    calls: tuple[dict[str, Any], ...] = ()
+    run: bool = False
+    why: str = ""
+
+
+def next_step(response: Response, plan: ToolPlan, rounds_done: int) -> Step:
+    """What happens after `response`, `rounds_done` tool rounds into the turn. Pure: runs nothing.
+
+    Calls run only when the plan allows it (`--run-tools`), rounds are left, and every call has a program bound:
+    half a round of outputs would leave the model's other calls unanswered.
     """
-    rounds = 0
-    while calls := function_calls(response):
-        if not plan.run:
-            raise pending(calls, response, announce, "pass --run-tools to run the programs bound with run:")
-        if rounds >= plan.max_rounds:
-            raise pending(calls, response, announce, f"--max-tool-rounds ({plan.max_rounds}) was reached")
-        from qwen_cli.tools.runner import (
-            DEFAULT_OUTPUT_CAP,
-            DEFAULT_TIMEOUT,
-            ProgramEnvironment,
-            UnboundCalls,
-            run_calls,
-        )
+    calls = tuple(function_calls(response))
+    if not calls:
+        return Step()
+    if not plan.run:
+        return Step(calls, why="pass --run-tools to run the programs bound with run:")
+    if rounds_done >= plan.max_rounds:
+        return Step(calls, why=f"--max-tool-rounds ({plan.max_rounds}) was reached")
+    unbound = tuple(
+        dict.fromkeys(str(call.get("name")) for call in calls if call.get("name") not in plan.tools.bindings)
+    )
+    if unbound:
+        return Step(calls, why=f"no program is bound to {', '.join(unbound)} (add run: [...] to its tools-file entry)")
+    return Step(calls, run=True)
 
-        try:
-            timeout = plan.timeout if plan.timeout is not None else DEFAULT_TIMEOUT
-            environment = ProgramEnvironment(plan.environment, plan.withheld)
-            outputs = run_calls(calls, plan.tools.bindings, timeout, DEFAULT_OUTPUT_CAP, announce, environment)
-        except UnboundCalls as unbound:
-            raise pending(list(unbound.calls), response, announce, str(unbound)) from None
-        response = ask_again(str(response.get("id")), outputs, choice_after_calls(plan.choice))
-        rounds += 1
-    return response
+
+def run_programs(
+    calls: tuple[dict[str, Any], ...], plan: ToolPlan, announce: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Run the programs bound to `calls` (a step that may run) and return their function_call_output items."""
+    from qwen_cli.tools.runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ProgramEnvironment, run_calls
+
+    timeout = plan.timeout if plan.timeout is not None else DEFAULT_TIMEOUT
+    environment = ProgramEnvironment(plan.environment, plan.withheld)
+    return run_calls(calls, plan.tools.bindings, timeout, DEFAULT_OUTPUT_CAP, announce, environment)
 
 
 def pending(
