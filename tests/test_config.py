@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from qwen_cli.errors import ExitCode, UsageError
-from qwen_cli.settings.config import REGIONS, Settings, config_path, resolve_settings
+from qwen_cli.settings.config import REGIONS, Settings, config_path, read_sources, resolve_settings
 
 INTL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
 CN = "https://dashscope.aliyuncs.com/compatible-mode/v1"
@@ -118,6 +118,19 @@ def test_the_config_file_sets_every_setting_it_may_hold(env: dict[str, str]) -> 
     )
     assert (settings.max_retries, settings.output) == (0, "json")
     assert set(settings.sources.values()) == {f"config file {path}"}
+
+
+def test_the_config_file_is_read_once_and_settings_resolve_from_what_was_read(env: dict[str, str]) -> None:
+    # A turn reads the config file before it knows its preset (the history setting decides whether the parent is
+    # looked up), and resolves its settings once the preset is known: from what was read, not from the disk again.
+    path = write_config(env, "model: qwen3.8-max\nhistory: false\n")
+    sources = read_sources({"timeout": 30}, env)
+    path.unlink()
+
+    assert sources.value("history") is False
+    settings = sources.resolve({"model": "from-preset"})
+    assert (settings.model, settings.timeout, settings.history) == ("from-preset", 30, False)
+    assert sources.resolve().sources["model"] == f"config file {path}"
 
 
 def test_model_precedence_across_every_layer(env: dict[str, str]) -> None:

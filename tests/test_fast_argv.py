@@ -28,7 +28,7 @@ class Recorder:
         self.calls: list[Call] = []
 
     def for_command(self, name: str) -> Any:
-        signature = inspect.signature(turns.REQUEST_COMMANDS[name])
+        signature = inspect.signature(turns.runner_of(name))
 
         def record(*args: Any, **kwargs: Any) -> None:
             self.calls.append((name, dict(signature.bind(*args, **kwargs).arguments)))
@@ -41,7 +41,6 @@ def recording(patch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
     for name, attribute in (("ask", "ask"), ("stream", "stream"), ("continue", "continue_")):
         patch.setattr(turns, attribute, recorder.for_command(name))
-        patch.setitem(turns.REQUEST_COMMANDS, name, recorder.for_command(name))
     return recorder
 
 

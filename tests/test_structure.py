@@ -203,10 +203,16 @@ def test_a_plain_request_line_is_run_without_building_the_typer_app(args: list[s
     assert loaded_after(args, env, watched=("typer",)) == []
 
 
-def test_launch_checks_for_the_same_request_commands_that_fast_argv_reads() -> None:
-    from qwen_cli.cli import fast_argv, launch
+def test_the_request_commands_are_listed_once_and_each_has_a_runner_and_a_typer_command() -> None:
+    from qwen_cli.cli import app, fast_argv, launch, turns
 
-    assert launch.REQUEST_COMMANDS == fast_argv.COMMANDS
+    assert fast_argv.COMMANDS is launch.REQUEST_COMMANDS
+    import typer.main
+
+    typer_commands = set(typer.main.get_command(app.app).commands)
+    for command in launch.REQUEST_COMMANDS:
+        assert callable(turns.runner_of(command))
+        assert command in typer_commands
 
 
 def test_httpx_never_loads_its_own_command_line_program_when_click_is_installed(tmp_path: Path) -> None:

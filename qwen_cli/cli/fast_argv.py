@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-COMMANDS = ("ask", "stream", "continue")
+from qwen_cli.cli.launch import REQUEST_COMMANDS as COMMANDS
+
 HELP_NAME = "help"
 INVALID = object()  # a value click would refuse: typer shall say so
 

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Annotated, Any, Optional, get_args, get_type_hints
 
 from qwen_cli.api.request import EFFORTS, RequestOptions, parse_extra
-from qwen_cli.settings.config import OUTPUT_MODES, REGIONS, Settings, resolve_settings
+from qwen_cli.settings.config import OUTPUT_MODES, REGIONS, Settings, SettingSources, read_sources, resolve_settings
 
 MODEL = "Model"
 INPUT = "Input"
@@ -110,6 +110,10 @@ class ApiFlags:
 
     def settings(self, env: Mapping[str, str], preset: Mapping[str, Any] | None = None) -> Settings:
         return resolve_settings(self.setting_values(), env, preset)
+
+    def setting_sources(self, env: Mapping[str, str]) -> SettingSources:
+        """The flags, the environment and the config file (read once), for settings resolved once a preset is known."""
+        return read_sources(self.setting_values(), env)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,11 @@ COMPLETE_VARIABLE = "_QWEN_COMPLETE"  # typer's name for prog "qwen": the instal
 FAST_COMPLETIONS = {"complete_bash": "bash", "complete_zsh": "zsh", "complete_fish": "fish"}
 VERSION_FLAGS = (["--version"], ["-V"])
 HELP_FLAGS = ("--help", "-h")
-REQUEST_COMMANDS = ("ask", "stream", "continue")  # the commands `fast_argv` reads (checked here: it costs an import)
+REQUEST_COMMANDS = (
+    "ask",
+    "stream",
+    "continue",
+)  # the one list of request commands: `fast_argv` reads them, `turns` runs them
 GC_THRESHOLD = 50_000  # allocations between young collections (Python's default is 700)
 
 

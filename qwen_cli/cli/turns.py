@@ -9,9 +9,10 @@ httpx, rich and yaml are imported only when a turn needs them.
 from __future__ import annotations
 
 import contextlib
+import keyword
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput
     from qwen_cli.cli.continuation import Origin
     from qwen_cli.history import History
-    from qwen_cli.settings.config import Settings
+    from qwen_cli.settings.config import Settings, SettingSources
     from qwen_cli.tools.rounds import ToolPlan
 
 STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
@@ -69,19 +70,23 @@ def run_request(
     from qwen_cli import bounds
     from qwen_cli.cli import continuation
 
-    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary, history_for(flags) as history:
-        turn = prepare_turn(words or [], flags, stream, continue_from, tool_outputs, boundary, history)
-        if flags.dry_run:
-            print(bounds.dumps(turn.request.redacted(), indent=2))
-            return
-        if not turn.settings.api_key:
-            raise AuthError(
-                "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
-            )
-        try:
-            send_turn(turn, flags)
-        except QwenError as error:
-            raise continuation.explain_unknown_parent(error, turn.options.previous_response_id, turn.history) from None
+    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
+        sources = flags.setting_sources(os.environ)  # the config file is read once for the whole turn
+        with history_for(flags, sources) as history:
+            turn = prepare_turn(words or [], flags, stream, continue_from, tool_outputs, boundary, history, sources)
+            if flags.dry_run:
+                print(bounds.dumps(turn.request.redacted(), indent=2))
+                return
+            if not turn.settings.api_key:
+                raise AuthError(
+                    "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
+                )
+            try:
+                send_turn(turn, flags)
+            except QwenError as error:
+                raise continuation.explain_unknown_parent(
+                    error, turn.options.previous_response_id, turn.history
+                ) from None
 
 
 def prepare_turn(
@@ -92,6 +97,7 @@ def prepare_turn(
     tool_outputs: tuple[str, ...],
     boundary: Any,
     history: History | None,
+    sources: SettingSources,
 ) -> Turn:
     from qwen_cli.api.request import build_request
     from qwen_cli.cli import continuation
@@ -100,7 +106,7 @@ def prepare_turn(
     preset_ref, preset, recorded = choose_preset(flags.preset, parent)
     # A continued turn goes where its parent went (the response lives there), unless a flag says otherwise.
     endpoint = continuation.parent_endpoint(parent) if flags.region is None and flags.base_url is None else None
-    settings = flags.settings(os.environ, preset_layer(preset, endpoint))
+    settings = sources.resolve(preset_layer(preset, endpoint))
     origin = (
         replace(recorded, endpoint=continuation.endpoint_of(settings.base_url))
         if recorded
@@ -266,10 +272,10 @@ def preset_options(preset: Any) -> dict[str, Any] | None:
 
 
 @contextlib.contextmanager
-def history_for(flags: RequestFlags) -> Iterator[History | None]:
+def history_for(flags: RequestFlags, sources: SettingSources) -> Iterator[History | None]:
     """The local history for this turn (None when it is turned off), closed when the turn ends: its SQLite
     write-ahead log is folded back into the file then, not left to whatever collects objects at exit."""
-    if not (flags.settings(os.environ).history and not flags.no_history):
+    if not (sources.value("history") and not flags.no_history):
         yield None
         return
     from qwen_cli.history import History, history_path
@@ -321,7 +327,11 @@ def answered_calls(values: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
     return tuple(parse_tool_outputs(values, read_text))
 
 
-REQUEST_COMMANDS = {"ask": ask, "stream": stream, "continue": continue_}
+def runner_of(command: str) -> Callable[..., None]:
+    """The function that runs request command `command` (one of launch.REQUEST_COMMANDS): the function of this
+    module named as the command, `continue_` for `continue`, which is a Python keyword."""
+    runner: Callable[..., None] = globals()[f"{command}_" if keyword.iskeyword(command) else command]
+    return runner
 
 
 def run_command(command: str, values: dict[str, Any]) -> None:
@@ -330,4 +340,4 @@ def run_command(command: str, values: dict[str, Any]) -> None:
 
     names = {field.name for field in fields(RequestFlags)}
     flags = RequestFlags(**{name: value for name, value in values.items() if name in names})
-    REQUEST_COMMANDS[command](**{name: value for name, value in values.items() if name not in names}, flags=flags)
+    runner_of(command)(**{name: value for name, value in values.items() if name not in names}, flags=flags)

@@ -166,19 +166,40 @@ def check_base_url(url: str, source: str) -> str:
     return url.rstrip("/")
 
 
+@dataclass(frozen=True)
+class SettingSources:
+    """The layers around a preset, read once per command: the flags above it; the environment and the config file
+    (read from disk here, once) below it. A turn resolves its settings from these when its preset is known."""
+
+    flags: Layer
+    environment: Layer
+    config_file: Layer
+    api_key: str | None
+
+    def value(self, key: str) -> Any:
+        """A setting no preset can set (`history`), without resolving the rest."""
+        return first_set(key, [self.flags, self.environment, self.config_file])[0]
+
+    def resolve(self, preset: Mapping[str, Any] | None = None) -> Settings:
+        layers = [self.flags, Layer("preset", preset or {}), self.environment, self.config_file]
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for key in ("model", "connect_timeout", "timeout", "max_retries", "output", "history"):
+            values[key], sources[key] = first_set(key, layers)
+        values["base_url"], sources["base_url"] = resolve_base_url(layers)
+        check_settings(values, sources)
+        return Settings(api_key=self.api_key, sources=sources, warnings=self.config_file.warnings, **values)
+
+
+def read_sources(flags: Mapping[str, Any], env: Mapping[str, str]) -> SettingSources:
+    config_file = config_file_layer(config_path(env))
+    return SettingSources(Layer("flag", flags), environment_layer(env), config_file, api_key_from(env))
+
+
 def resolve_settings(
     flags: Mapping[str, Any], env: Mapping[str, str], preset: Mapping[str, Any] | None = None
 ) -> Settings:
-    layers = [Layer("flag", flags), Layer("preset", preset or {}), environment_layer(env)]
-    config_file = config_file_layer(config_path(env))
-    layers.append(config_file)
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for key in ("model", "connect_timeout", "timeout", "max_retries", "output", "history"):
-        values[key], sources[key] = first_set(key, layers)
-    values["base_url"], sources["base_url"] = resolve_base_url(layers)
-    check_settings(values, sources)
-    return Settings(api_key=api_key_from(env), sources=sources, warnings=config_file.warnings, **values)
+    return read_sources(flags, env).resolve(preset)
 
 
 def api_key_from(env: Mapping[str, str]) -> str | None:
