@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from qwen_cli.cli import app as cli
 from qwen_cli.cli import fast_argv, turns
 from qwen_cli.cli._completion_table import COMMANDS as TABLE
+from qwen_cli.cli.world import World
 
 Call = tuple[str, dict[str, Any]]
 
@@ -31,7 +32,9 @@ class Recorder:
         signature = inspect.signature(turns.runner_of(name))
 
         def record(*args: Any, **kwargs: Any) -> None:
-            self.calls.append((name, dict(signature.bind(*args, **kwargs).arguments)))
+            arguments = dict(signature.bind(*args, **kwargs).arguments)
+            arguments.pop("world")  # built at each entry from the same process: compared apart, below
+            self.calls.append((name, arguments))
 
         return record
 
@@ -63,7 +66,7 @@ def fast_reading(recorder: Recorder, args: list[str]) -> Call | None:
     parsed = fast_argv.parse(args)
     if parsed is None:
         return None
-    turns.run_command(parsed.command, parsed.values)
+    turns.run_command(parsed.command, parsed.values, World.of_process())
     return recorder.calls[-1]
 
 

@@ -20,6 +20,7 @@ from qwen_cli.cli.settings_commands import config_app, presets_app
 from qwen_cli.cli.stored_commands import conversation_app, history_app, response_app
 from qwen_cli.cli.terminal import error_boundary, fail, json_requested, silence_stdout, stdout_guard
 from qwen_cli.cli.tools_commands import tools_app
+from qwen_cli.cli.world import World
 from qwen_cli.errors import ExitCode, UsageError
 
 PromptArgument = Annotated[
@@ -86,7 +87,7 @@ def ask(prompt: PromptArgument = None, continue_last: ContinueLast = False, *, f
       qwen ask --dry-run -s "answer in French" "hello"
       qwen ask -c "and in Go?"
     """
-    turns.ask(prompt, continue_last, flags=flags)
+    turns.ask(prompt, continue_last, flags=flags, world=World.of_process())
 
 
 @app.command()
@@ -102,7 +103,7 @@ def stream(prompt: PromptArgument = None, continue_last: ContinueLast = False, *
       qwen stream -o jsonl "hi" | jq -c .type
       qwen stream -c "go on"
     """
-    turns.stream(prompt, continue_last, flags=flags)
+    turns.stream(prompt, continue_last, flags=flags, world=World.of_process())
 
 
 @app.command("continue")
@@ -143,7 +144,7 @@ def continue_command(
       qwen continue last -m qwen3.8-max --effort high "think harder"
       qwen continue last --tools-file tools.yaml --tool-output call_abc='{"temp": 21}'
     """
-    turns.continue_(response, prompt, stream, tool_output, flags=flags)
+    turns.continue_(response, prompt, stream, tool_output, flags=flags, world=World.of_process())
 
 
 app.add_typer(history_app, name="history")
@@ -171,7 +172,7 @@ def emulator(
     """
     from qwen_cli.emulator import serve_forever
 
-    with error_boundary(debug=False, json_errors=False):
+    with error_boundary(World.of_process(), debug=False, json_errors=False):
         try:
             serve_forever(host, port, api_key, None, announce=lambda line: print(line, flush=True))
         except OSError as exc:
@@ -187,7 +188,7 @@ def main() -> None:
     except typer.Abort:
         code = ExitCode.INTERRUPTED
     except BrokenPipeError:
-        silence_stdout()
+        silence_stdout(sys.stdout)
         code = 0
     sys.exit(code or 0)
 
@@ -200,6 +201,6 @@ def show_usage_error(exc: Any) -> int:
         return int(getattr(exc, "exit_code", ExitCode.USAGE))
     error = UsageError(f"{exc.format_message()} (see '{context.command_path} --help')")
     try:
-        fail(error, json_requested(sys.argv[1:]))
+        fail(error, World.of_process(), json_requested(sys.argv[1:]))
     except SystemExit as exit_:
         return int(exit_.code or 0)

@@ -65,6 +65,7 @@ def run(
     debug: Callable[[str], None] | None = None,
     record: Recorder | None = None,
     continues: Callable[[Response], bool] | None = None,
+    transport: Any = None,
 ) -> Response:
     """Send, show and judge one request. When `continues(response)` says another round follows (tool calls
     qwen will answer), this response is not shown as the final one: json mode prints only the last."""
@@ -72,7 +73,7 @@ def run(
     stopwatch = Stopwatch()
     response: Response = {}
     try:
-        with client_for(settings, output.note, debug) as client:
+        with client_for(settings, output.note, debug, transport) as client:
             if request.stream:
                 response = stream_answer(client, request, renderer, output.note, record or ignore)
             else:
@@ -147,20 +148,28 @@ def show(response: Response, output: Output) -> None:
 
 
 def call(
-    settings: Settings, request: PreparedRequest, debug: Callable[[str], None] | None, notify: Callable[[str], None]
+    settings: Settings,
+    request: PreparedRequest,
+    debug: Callable[[str], None] | None,
+    notify: Callable[[str], None],
+    transport: Any = None,
 ) -> Response:
     """Send one request to a companion endpoint (stored responses, conversations) and return its JSON."""
-    with client_for(settings, notify, debug) as client:
+    with client_for(settings, notify, debug, transport) as client:
         return client.send(request)
 
 
-def client_for(settings: Settings, notify: Callable[[str], None], debug: Callable[[str], None] | None) -> Client:
+def client_for(
+    settings: Settings, notify: Callable[[str], None], debug: Callable[[str], None] | None, transport: Any = None
+) -> Client:
+    """The one HTTP client of a command; `transport` is the world's (a test's MockTransport), None for the network."""
     return Client(
         connect_timeout=settings.connect_timeout,
         timeout=settings.timeout,
         max_retries=settings.max_retries,
         notify=notify,
         debug=debug,
+        transport=transport,
     )
 
 

@@ -71,13 +71,14 @@ def run_plain_request(args: list[str]) -> bool:
         return False
     from qwen_cli.cli.terminal import silence_stdout
     from qwen_cli.cli.turns import run_command
+    from qwen_cli.cli.world import World
 
     try:
-        run_command(parsed.command, parsed.values)
+        run_command(parsed.command, parsed.values, World.of_process())
     except KeyboardInterrupt:  # before the command's error boundary was set up, as click's Abort
         sys.exit(130)
     except BrokenPipeError:
-        silence_stdout()
+        silence_stdout(sys.stdout)
     return True
 
 

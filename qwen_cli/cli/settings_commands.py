@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, get_type_hints
 import typer
 
 from qwen_cli.cli.flags import MODEL, ApiFlags, option, with_flags
-from qwen_cli.cli.terminal import error_boundary, note, note_all, print_for_screen
+from qwen_cli.cli.terminal import error_boundary
+from qwen_cli.cli.world import World
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.settings.config import (
     API_KEY_ENV,
@@ -135,15 +136,18 @@ def presets_list(as_json: Json = False) -> None:
     """
     from qwen_cli.settings.presets import list_presets
 
-    with error_boundary(debug=False, json_errors=as_json):
-        infos = list_presets(Path.cwd(), os.environ)
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=as_json):
+        infos = list_presets(world.cwd, world.env)
         if as_json:
-            print_json([info_json(info) for info in infos])
+            print_json([info_json(info) for info in infos], world)
         elif infos:
-            print_for_screen(table([info_row(info) for info in infos]))
-            note_untrusted(infos)
+            world.print_for_screen(table([info_row(info) for info in infos]))
+            note_untrusted(infos, world)
         else:
-            note(f"no presets yet; create one as NAME.yaml in one of: {', '.join(map(str, presets_path_list()))}")
+            world.note(
+                f"no presets yet; create one as NAME.yaml in one of: {', '.join(map(str, presets_path_list(world)))}"
+            )
 
 
 @presets_app.command("show")
@@ -169,21 +173,22 @@ def presets_show(
     """
     from qwen_cli.settings.presets import UntrustedPreset, load_preset, require_trusted
 
-    with error_boundary(debug=False, json_errors=as_json):
-        cwd = Path.cwd()
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=as_json):
+        cwd = world.cwd
         # A broken file is exit 2, one holding a key is never echoed; as written, it is only read, like `cat`.
-        loaded = load_preset(preset, cwd, os.environ, check_trust=resolved)
-        note_all(loaded.warnings)
+        loaded = load_preset(preset, cwd, world.env, check_trust=resolved)
+        world.note_all(loaded.warnings)
         try:
-            require_trusted(loaded.source, os.environ)
+            require_trusted(loaded.source, world.env)
         except UntrustedPreset as untrusted:
-            note(f"note: {untrusted.message}")
+            world.note(f"note: {untrusted.message}")
         if resolved:
-            view = resolved_document(loaded, os.environ)
-            print_json(view) if as_json else print_for_screen(resolved_text(view))
+            view = resolved_document(loaded, world.env)
+            print_json(view, world) if as_json else world.print_for_screen(resolved_text(view))
             return
         as_written = read_text(loaded.source)
-        print_json(own_document(preset, loaded.source, as_written)) if as_json else print_for_screen(
+        print_json(own_document(preset, loaded.source, as_written), world) if as_json else world.print_for_screen(
             as_written, end="" if as_written.endswith("\n") else "\n"
         )
 
@@ -201,8 +206,9 @@ def presets_path() -> None:
       qwen presets path
       mkdir -p "$(qwen presets path | tail -1)"
     """
-    for directory in presets_path_list():
-        print(directory)
+    world = World.of_process()
+    for directory in presets_path_list(world):
+        print(directory, file=world.stdout)
 
 
 ProjectDir = Annotated[
@@ -228,10 +234,11 @@ def presets_trust(directory: ProjectDir = None) -> None:
     """
     from qwen_cli.settings import trust
 
-    with error_boundary(debug=False, json_errors=False):
-        root = project_root(directory)
-        files = trust.trust(root, os.environ)
-        print(f"trusted the presets of {root}: {', '.join(files) or 'none yet'}")
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=False):
+        root = project_root(directory, world)
+        files = trust.trust(root, world.env)
+        print(f"trusted the presets of {root}: {', '.join(files) or 'none yet'}", file=world.stdout)
 
 
 @presets_app.command("untrust")
@@ -245,23 +252,25 @@ def presets_untrust(directory: ProjectDir = None) -> None:
     """
     from qwen_cli.settings import trust
 
-    with error_boundary(debug=False, json_errors=False):
-        key = recorded_key(directory) or trust.project_key(project_root(directory))
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=False):
+        key = recorded_key(directory, world) or trust.project_key(project_root(directory, world))
         print(
             f"untrusted the presets of {key}"
-            if trust.untrust(key, os.environ)
-            else f"{key} was not trusted; nothing to do"
+            if trust.untrust(key, world.env)
+            else f"{key} was not trusted; nothing to do",
+            file=world.stdout,
         )
 
 
-def project_root(directory: str | None) -> Path:
+def project_root(directory: str | None, world: World) -> Path:
     """The project whose presets `trust` means: the nearest .qwen/presets from DIR (or here) upwards."""
     from qwen_cli.settings.presets import project_presets_dir
 
-    start = Path(directory) if directory else Path.cwd()
+    start = Path(directory) if directory else world.cwd
     if not start.is_dir():
         raise UsageError(f"{start} is not a directory; give the project's directory")
-    found = project_presets_dir(start, os.environ)
+    found = project_presets_dir(start, world.env)
     if found is None:
         raise UsageError(
             f"no project presets found from {start.absolute()}: a project keeps them in .qwen/presets (a folder of yours)"
@@ -269,29 +278,29 @@ def project_root(directory: str | None) -> Path:
     return found.parent.parent.absolute()
 
 
-def recorded_key(directory: str | None) -> str | None:
+def recorded_key(directory: str | None, world: World) -> str | None:
     """A directory given to `untrust` that is itself recorded: forgotten even when the project is gone."""
     from qwen_cli.settings import trust
 
     if not directory:
         return None
     key = str(Path(directory).absolute().resolve())
-    return key if trust.is_recorded(key, os.environ) else None
+    return key if trust.is_recorded(key, world.env) else None
 
 
-def presets_path_list() -> list[Path]:
+def presets_path_list(world: World) -> list[Path]:
     from qwen_cli.settings.presets import presets_dirs
 
-    return presets_dirs(Path.cwd(), os.environ)
+    return presets_dirs(world.cwd, world.env)
 
 
-def note_untrusted(infos: list[PresetInfo]) -> None:
+def note_untrusted(infos: list[PresetInfo], world: World) -> None:
     import shlex
 
     waiting = next((info for info in infos if info.trust in ("untrusted", "changed")), None)
     if waiting is not None:
         root = waiting.source.parent.parent.parent
-        note(
+        world.note(
             f"note: -p refuses this project's presets until you review them and run: qwen presets trust {shlex.quote(str(root))}"
         )
 
@@ -400,12 +409,13 @@ def config_show(as_json: Json = False, *, flags: LayerFlags) -> None:
     """
     from qwen_cli.settings.presets import load_preset, preset_settings
 
-    with error_boundary(debug=False, json_errors=as_json):
-        preset = load_preset(flags.preset, Path.cwd(), os.environ) if flags.preset else None
-        settings = resolve_without_key(os.environ, flags.setting_values(), preset_settings(preset) if preset else None)
-        note_all((*settings.warnings, *(preset.warnings if preset else ())))
-        view = settings_document(settings, flags, preset, os.environ)
-        print_json(view) if as_json else print_for_screen(settings_text(view))
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=as_json):
+        preset = load_preset(flags.preset, world.cwd, world.env) if flags.preset else None
+        settings = resolve_without_key(world.env, flags.setting_values(), preset_settings(preset) if preset else None)
+        world.note_all((*settings.warnings, *(preset.warnings if preset else ())))
+        view = settings_document(settings, flags, preset, world.env)
+        print_json(view, world) if as_json else world.print_for_screen(settings_text(view))
 
 
 @config_app.command("path")
@@ -417,7 +427,8 @@ def config_path_command() -> None:
       qwen config path
       "${EDITOR:-vi}" "$(qwen config path)"
     """
-    print(config_path(os.environ))
+    world = World.of_process()
+    print(config_path(world.env), file=world.stdout)
 
 
 @config_app.command("init")
@@ -433,10 +444,11 @@ def config_init(
       qwen config init
       qwen config init --force
     """
-    with error_boundary(debug=False, json_errors=False):
-        path = config_path(os.environ)
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=False):
+        path = config_path(world.env)
         write_private(path, STARTER, force)
-        print(f"wrote {path}")
+        print(f"wrote {path}", file=world.stdout)
 
 
 def resolve_without_key(env: Mapping[str, str], flags: Mapping[str, Any], preset: Mapping[str, Any] | None) -> Settings:
@@ -565,5 +577,5 @@ def table(rows: list[list[str]]) -> str:
     )
 
 
-def print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2))
+def print_json(value: Any, world: World) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2), file=world.stdout)

@@ -6,8 +6,6 @@ Short recipes of resolve -> request -> show.
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from enum import Enum
 from typing import Annotated, Any, Optional
@@ -15,15 +13,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from qwen_cli.cli.flags import ApiFlags, plain, with_api_flags
-from qwen_cli.cli.terminal import (
-    choose_mode,
-    error_boundary,
-    for_screen,
-    note,
-    print_for_screen,
-    remember_secrets,
-    without_secrets,
-)
+from qwen_cli.cli.terminal import choose_mode, error_boundary
+from qwen_cli.cli.world import World
 from qwen_cli.errors import AuthError, UsageError
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
@@ -65,9 +56,13 @@ def history_list(
       qwen history list -n 5
       qwen history list --json | jq -r '.[0].id'
     """
-    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=as_json), local_history(world) as history:
         entries = history.latest(limit)
-        print_json([entry.to_json() for entry in entries]) if as_json else print_lines(map(entry_line, entries))
+        if as_json:
+            print_json([entry.to_json() for entry in entries], world)
+        else:
+            print_lines(map(entry_line, entries), world)
 
 
 @history_app.command("show")
@@ -79,9 +74,10 @@ def history_show(response: EntryId, as_json: Json = False) -> None:
       qwen history show last
       qwen history show resp_4ca7 --json
     """
-    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=as_json), local_history(world) as history:
         entry = recorded(history, response)
-        print_json(entry.to_json()) if as_json else print(for_screen(entry_text(entry)))
+        print_json(entry.to_json(), world) if as_json else world.print_for_screen(entry_text(entry))
 
 
 @history_app.command("thread")
@@ -92,11 +88,13 @@ def history_thread(response: EntryId, as_json: Json = False) -> None:
     Examples:
       qwen history thread last
     """
-    with error_boundary(debug=False, json_errors=as_json), local_history() as history:
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=as_json), local_history(world) as history:
         chain = history.thread(recorded(history, response).id)
-        print_json([entry.to_json() for entry in chain]) if as_json else print(
-            for_screen("\n\n".join(map(entry_text, chain)))
-        )
+        if as_json:
+            print_json([entry.to_json() for entry in chain], world)
+        else:
+            world.print_for_screen("\n\n".join(map(entry_text, chain)))
 
 
 @history_app.command("clear")
@@ -115,9 +113,10 @@ def history_clear(
     """
     from qwen_cli.history import parse_age
 
-    with error_boundary(debug=False, json_errors=False), local_history() as history:
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=False), local_history(world) as history:
         removed = history.clear(parse_age(older_than) if older_than else None)
-        print(f"removed {removed} response{'s' if removed != 1 else ''} from the history")
+        print(f"removed {removed} response{'s' if removed != 1 else ''} from the history", file=world.stdout)
 
 
 @history_app.command("path")
@@ -131,13 +130,14 @@ def history_path_command() -> None:
     """
     from qwen_cli.history import history_path
 
-    print(history_path(os.environ))
+    world = World.of_process()
+    print(history_path(world.env), file=world.stdout)
 
 
-def local_history() -> Any:
+def local_history(world: World) -> Any:
     from qwen_cli.history import History, history_path
 
-    return History(history_path(os.environ), warn=note)
+    return History(history_path(world.env), warn=world.note)
 
 
 def recorded(history: Any, reference: str) -> Any:
@@ -183,7 +183,7 @@ def response_get(response: ServerId, *, flags: ApiFlags) -> None:
       qwen response get resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
       qwen response get resp_4ca7fa5e-... --json | jq .usage
     """
-    call_api(flags, "GET", ("responses", response), show=show_response)
+    call_api(flags, "GET", ("responses", response), show=show_response, world=World.of_process())
 
 
 @response_app.command("delete")
@@ -199,7 +199,8 @@ def response_delete(response: ServerId, *, flags: ApiFlags) -> None:
         flags,
         "DELETE",
         ("responses", response),
-        show=lambda result, mode: print_for_screen(f"deleted {result.get('id', response)}"),
+        show=lambda result, mode, world: world.print_for_screen(f"deleted {result.get('id', response)}"),
+        world=World.of_process(),
     )
 
 
@@ -216,7 +217,9 @@ def response_items(
       qwen response items resp_4ca7fa5e-... --limit 5 --json
     """
     query = {"limit": limit, "order": plain(order), "after": after}
-    call_api(flags, "GET", ("responses", response, "input_items"), query=query, show=show_items)
+    call_api(
+        flags, "GET", ("responses", response, "input_items"), query=query, show=show_items, world=World.of_process()
+    )
 
 
 # --- conversations --------------------------------------------------------------------------------------------
@@ -244,7 +247,8 @@ def conversation_create(
         "POST",
         ("conversations",),
         body=body,
-        show=lambda result, mode: print_for_screen(str(result.get("id", ""))),
+        show=lambda result, mode, world: world.print_for_screen(str(result.get("id", ""))),
+        world=World.of_process(),
     )
 
 
@@ -260,7 +264,9 @@ def conversation_items(
       qwen conversation items conv_123 --order asc
     """
     query = {"limit": limit, "order": plain(order), "after": after}
-    call_api(flags, "GET", ("conversations", conversation, "items"), query=query, show=show_items)
+    call_api(
+        flags, "GET", ("conversations", conversation, "items"), query=query, show=show_items, world=World.of_process()
+    )
 
 
 @conversation_app.command("delete")
@@ -276,7 +282,8 @@ def conversation_delete(conversation: ServerId, *, flags: ApiFlags) -> None:
         flags,
         "DELETE",
         ("conversations", conversation),
-        show=lambda result, mode: print_for_screen(f"deleted {result.get('id', conversation)}"),
+        show=lambda result, mode, world: world.print_for_screen(f"deleted {result.get('id', conversation)}"),
+        world=World.of_process(),
     )
 
 
@@ -290,58 +297,61 @@ def call_api(
     show: Any,
     query: dict[str, Any] | None = None,
     body: dict[str, Any] | None = None,
+    *,
+    world: World,
 ) -> None:
     """Check the id, resolve settings, send one request to a companion endpoint, and show the reply in the chosen mode."""
     from qwen_cli.api.request import api_path, build_api_request
 
-    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
+    with error_boundary(world, flags.debug, json_errors=flags.wants_json()) as boundary:
         path = api_path(*segments)  # first: an id like `..` is refused before anything is resolved or sent
-        settings = flags.settings(os.environ)
+        settings = flags.settings(world.env)
         boundary.json_errors = settings.output == "json"
         if not settings.api_key:
             raise AuthError(
                 "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
             )
         request = build_api_request(settings.base_url, settings.api_key, method, path, query=query, body=body)
-        remember_secrets(request.secrets)
+        world = boundary.learn(request.secrets)
         from qwen_cli.cli import exchange
 
         # The server's reply is shown with the key and the base URL's password hidden, whatever it echoes.
-        result = request.secrets.json(
-            exchange.call(settings, request, debug=note if flags.debug else None, notify=note)
-        )
-        mode = choose_mode(settings.output)
+        debug = world.note if flags.debug else None
+        result = request.secrets.json(exchange.call(settings, request, debug, world.note, world.transport))
+        mode = choose_mode(settings.output, world)
         if mode in ("json", "jsonl"):
-            print_json(result, compact=mode == "jsonl")
+            print_json(result, world, compact=mode == "jsonl")
         else:
-            show(result, mode)
+            show(result, mode, world)
 
 
-def show_response(response: dict[str, Any], mode: str) -> None:
+def show_response(response: dict[str, Any], mode: str, world: World) -> None:
     from qwen_cli.cli import exchange
 
-    exchange.show(response, exchange.Output(mode, sys.stdout, sys.stderr, False, False, note))
+    exchange.show(response, exchange.Output(mode, world.stdout, world.stderr, False, False, world.note))
 
 
-def show_items(listing: dict[str, Any], mode: str) -> None:
+def show_items(listing: dict[str, Any], mode: str, world: World) -> None:
     from qwen_cli.api.responses import item_text
 
     for item in listing.get("data") or []:
         if isinstance(item, dict):
-            print_for_screen(f"{item.get('id', '-')}  {item.get('role') or item.get('type', '-')}: {item_text(item)}")
+            world.print_for_screen(
+                f"{item.get('id', '-')}  {item.get('role') or item.get('type', '-')}: {item_text(item)}"
+            )
     if listing.get("has_more"):
-        note(f"more items follow; list them with --after {listing.get('last_id')}")
+        world.note(f"more items follow; list them with --after {listing.get('last_id')}")
 
 
-def print_json(value: Any, compact: bool = False) -> None:
+def print_json(value: Any, world: World, compact: bool = False) -> None:
     text = (
         json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         if compact
         else json.dumps(value, ensure_ascii=False, indent=2)
     )
-    print(without_secrets(text))
+    print(world.secrets.text(text), file=world.stdout)
 
 
-def print_lines(lines: Any) -> None:
+def print_lines(lines: Any, world: World) -> None:
     for line in lines:
-        print_for_screen(line)
+        world.print_for_screen(line)

@@ -1,6 +1,7 @@
-"""The process's edge: notes on stderr, the one error boundary, and choosing the output mode; part of the cli layer.
+"""The process's edge: the one error boundary, a stdout that cannot be written, and choosing the output mode.
 
-Failures become one line on stderr (and a JSON document on stdout in `-o json`) and an exit code here only.
+Failures become one line on stderr (and a JSON document on stdout in `-o json`) and an exit code here only, in
+the world the command runs in (its streams, and the secrets it hides).
 """
 
 from __future__ import annotations
@@ -9,56 +10,59 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
+from qwen_cli.cli.world import World
 from qwen_cli.errors import ExitCode, OutputError, QwenError
-from qwen_cli.redaction import Secrets, neutralise_controls
+from qwen_cli.redaction import Secrets
 
 
-def choose_mode(output: str) -> str:
+def choose_mode(output: str, world: World) -> str:
     """`auto` is pretty on a terminal and plain text anywhere else: pipes never get colour or wrapping."""
     if output != "auto":
         return output
-    return "pretty" if sys.stdout is not None and sys.stdout.isatty() else "text"
-
-
-def note(message: str) -> None:
-    print(for_stderr(f"qwen: {message}"), file=sys.stderr, flush=True)
-
-
-def note_all(messages: Iterable[str]) -> None:
-    for message in messages:
-        note(message)
+    return "pretty" if world.stdout_is_terminal() else "text"
 
 
 @dataclass
 class Boundary:
-    """What the boundary must know about the command it guards; `json_errors` is settled once settings are."""
+    """What the boundary must know about the command it guards: its world (which learns the request's secrets
+    once it is built, so no error line shows them) and whether errors go to stdout as JSON too."""
 
+    world: World
     json_errors: bool
+
+    def learn(self, secrets: Secrets) -> World:
+        """Hide `secrets` in every line from here on; the world that does so, for the rest of the command."""
+        self.world = self.world.knowing(secrets)
+        return self.world
 
 
 @contextlib.contextmanager
-def error_boundary(debug: bool, json_errors: bool) -> Iterator[Boundary]:
+def error_boundary(world: World, debug: bool, json_errors: bool) -> Iterator[Boundary]:
     """The one place where failures become a line on stderr and an exit code; no traceback unless --debug."""
-    boundary = Boundary(json_errors)
+    boundary = Boundary(world, json_errors)
     try:
-        with stdout_guard():
-            yield boundary
+        yield boundary
+        boundary.world.stdout.flush()  # what is still buffered fails here, inside the boundary, not at exit
+    except OutputError as exc:
+        silence_stdout(boundary.world.stdout)  # the buffered rest would fail again at exit
+        fail(exc, boundary.world, json_errors=False)
     except QwenError as exc:
-        fail(exc, boundary.json_errors)
+        fail(exc, boundary.world, boundary.json_errors)
     except KeyboardInterrupt:
-        fail(QwenError("interrupted"), boundary.json_errors, ExitCode.INTERRUPTED)
+        fail(QwenError("interrupted"), boundary.world, boundary.json_errors, ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        silence_stdout()
+        silence_stdout(boundary.world.stdout)
         raise SystemExit(0) from None
     except Exception as exc:
         if debug:
             raise
         fail(
             QwenError(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for details)"),
+            boundary.world,
             boundary.json_errors,
         )
 
@@ -73,8 +77,8 @@ def stdout_guard() -> Iterator[None]:
         yield
         sys.stdout.flush()
     except OutputError as exc:
-        silence_stdout()  # the buffered rest would fail again at exit
-        fail(exc, json_errors=False)
+        silence_stdout(sys.stdout)  # the buffered rest would fail again at exit
+        fail(exc, World.of_process(), json_errors=False)
     finally:
         sys.stdout = original
 
@@ -116,59 +120,25 @@ def output_failure(exc: OSError) -> OutputError:
     return OutputError(f"cannot write the answer: {exc.strerror or exc}")
 
 
-def fail(error: QwenError, json_errors: bool, exit_code: int | None = None) -> NoReturn:
+def fail(error: QwenError, world: World, json_errors: bool, exit_code: int | None = None) -> NoReturn:
     code = exit_code if exit_code is not None else int(error.exit_code)
-    with contextlib.suppress(
-        OSError, ValueError, OutputError
-    ):  # a closed or full stdout must not turn into a traceback
+    # A closed or full stdout must not turn into a traceback.
+    with contextlib.suppress(OSError, ValueError, OutputError):
         if json_errors and error.json_on_stdout:
             document = error.to_json()
             document["error"]["exit_code"] = code
-            print(without_secrets(json.dumps(document, ensure_ascii=False)), flush=True)
-        print(for_stderr(f"qwen: error: {error.line()}"), file=sys.stderr, flush=True)
+            print(world.secrets.text(json.dumps(document, ensure_ascii=False)), file=world.stdout, flush=True)
+        print(world.for_stderr(f"qwen: error: {error.line()}"), file=world.stderr, flush=True)
     raise SystemExit(code)
 
 
-# The secrets of this command's request (the key, MCP header values, a URL's password), for whatever an error
-# quotes; the key is also read from the environment, for errors raised before the request was built.
-SECRETS = Secrets()
-
-
-def remember_secrets(secrets: Secrets) -> None:
-    global SECRETS
-    SECRETS = SECRETS.merged(secrets)
-
-
-def without_secrets(text: str) -> str:
-    """The last line of defence: whatever an error quotes (a header, a URL), no secret reaches a screen.
-
-    The same rule as everywhere (see `redaction`): the key and secrets of at least 8 characters, in any text.
-    """
-    key = os.environ.get("DASHSCOPE_API_KEY", "").strip()
-    return SECRETS.merged(Secrets.of(key or None)).text(text)
-
-
-def for_stderr(line: str) -> str:
-    """A line for stderr, which is usually a terminal even when stdout is piped: no secret, no control sequence."""
-    return neutralise_controls(without_secrets(line))
-
-
-def for_screen(text: str) -> str:
-    """Text from outside (a stored prompt, a server's item, a project's preset) bound for stdout: on a terminal its
-    control characters are shown as symbols, so it cannot drive the terminal; in a pipe it passes unchanged."""
-    text = without_secrets(text)  # an entry recorded before qwen redacted echoed keys may still hold one
-    return neutralise_controls(text) if sys.stdout is not None and sys.stdout.isatty() else text
-
-
-def print_for_screen(text: str, end: str = "\n") -> None:
-    print(for_screen(text), end=end)
-
-
-def silence_stdout() -> None:
-    """After the reader of stdout went away, point stdout at /dev/null so the final flush stays quiet."""
-    with contextlib.suppress(OSError, ValueError):
+def silence_stdout(stream: TextIO) -> None:
+    """After the reader of stdout went away (or it cannot be written), point it at /dev/null so the final flush
+    stays quiet. A stream with no descriptor (a test's) needs nothing."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fileno = stream.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, fileno)
 
 
 def json_requested(argv: Sequence[str]) -> bool:

@@ -6,13 +6,12 @@ Part of the cli layer (with `cli`, `flags` and `terminal`). Offline: no key and 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from qwen_cli.cli.terminal import error_boundary, print_for_screen
+from qwen_cli.cli.terminal import error_boundary
+from qwen_cli.cli.world import World
 
 tools_app = typer.Typer(
     help="Built-in tools, function tools from YAML, and checks of tools files.", no_args_is_help=True
@@ -39,9 +38,13 @@ def tools_list(tools_file: ToolsFiles = None, preset: Preset = None, as_json: Js
     """
     from qwen_cli.tools.catalogue import tool_listing
 
-    with error_boundary(debug=False, json_errors=as_json):
-        listing = tool_listing(spec_of(tuple(tools_file or ()), preset))
-        print(json.dumps(listing, ensure_ascii=False, indent=2)) if as_json else print_for_screen(listing_text(listing))
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=as_json):
+        listing = tool_listing(spec_of(world, tuple(tools_file or ()), preset))
+        if as_json:
+            print(json.dumps(listing, ensure_ascii=False, indent=2), file=world.stdout)
+        else:
+            world.print_for_screen(listing_text(listing))
 
 
 @tools_app.command("show")
@@ -65,9 +68,10 @@ def tools_show(
     """
     from qwen_cli.tools.catalogue import tool_definition
 
-    with error_boundary(debug=False, json_errors=False):
-        spec = spec_of(tuple(tools_file or ()), preset, vector_stores=tuple(vector_store or ()))
-        print(json.dumps(tool_definition(name, spec), ensure_ascii=False, indent=2))
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=False):
+        spec = spec_of(world, tuple(tools_file or ()), preset, vector_stores=tuple(vector_store or ()))
+        print(json.dumps(tool_definition(name, spec), ensure_ascii=False, indent=2), file=world.stdout)
 
 
 @tools_app.command("check")
@@ -82,22 +86,25 @@ def tools_check(
     """
     from qwen_cli.tools.catalogue import check_tools_file
 
-    with error_boundary(debug=False, json_errors=False):
+    world = World.of_process()
+    with error_boundary(world, debug=False, json_errors=False):
         functions = check_tools_file(path)
         names = ", ".join(function.name for function in functions)
-        print_for_screen(
+        world.print_for_screen(
             f"{path}: {len(functions)} function tool{'s' if len(functions) != 1 else ''} ({names}), all valid"
         )
 
 
-def spec_of(tools_files: tuple[str, ...], preset_ref: str | None, vector_stores: tuple[str, ...] = ()) -> Any:
+def spec_of(
+    world: World, tools_files: tuple[str, ...], preset_ref: str | None, vector_stores: tuple[str, ...] = ()
+) -> Any:
     from qwen_cli.tools.catalogue import ToolSpec
 
     if preset_ref is None:
         return ToolSpec(tools_files=tools_files, vector_stores=vector_stores)
     from qwen_cli.settings.presets import load_preset
 
-    preset = load_preset(preset_ref, Path.cwd(), os.environ)
+    preset = load_preset(preset_ref, world.cwd, world.env)
     return ToolSpec(
         tools_files=tools_files,
         vector_stores=vector_stores,

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import keyword
-import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qwen_cli.cli.flags import RequestFlags
-from qwen_cli.cli.terminal import choose_mode, error_boundary, note, note_all, remember_secrets
+from qwen_cli.cli.terminal import choose_mode, error_boundary
+from qwen_cli.cli.world import World
 from qwen_cli.errors import AuthError, QwenError, UsageError
 
 if TYPE_CHECKING:
@@ -31,24 +29,32 @@ if TYPE_CHECKING:
 STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
 
 
-def ask(prompt: list[str] | None, continue_last: bool, *, flags: RequestFlags) -> None:
-    run_request(prompt, flags, stream=False, continue_from="last" if continue_last else None)
+def ask(prompt: list[str] | None, continue_last: bool, *, flags: RequestFlags, world: World) -> None:
+    run_request(world, prompt, flags, stream=False, continue_from="last" if continue_last else None)
 
 
-def stream(prompt: list[str] | None, continue_last: bool, *, flags: RequestFlags) -> None:
-    run_request(prompt, flags, stream=True, continue_from="last" if continue_last else None)
+def stream(prompt: list[str] | None, continue_last: bool, *, flags: RequestFlags, world: World) -> None:
+    run_request(world, prompt, flags, stream=True, continue_from="last" if continue_last else None)
 
 
 def continue_(
-    response: str, prompt: list[str] | None, stream: bool | None, tool_output: list[str] | None, *, flags: RequestFlags
+    response: str,
+    prompt: list[str] | None,
+    stream: bool | None,
+    tool_output: list[str] | None,
+    *,
+    flags: RequestFlags,
+    world: World,
 ) -> None:
-    run_request(prompt, flags, stream=stream, continue_from=response, tool_outputs=tuple(tool_output or ()))
+    run_request(world, prompt, flags, stream=stream, continue_from=response, tool_outputs=tuple(tool_output or ()))
 
 
 @dataclass(frozen=True)
 class Turn:
-    """One request, prepared: everything sending it (and the tool rounds after it) needs."""
+    """One request, prepared: everything sending it (and the tool rounds after it) needs, in the world it runs in
+    (which hides the request's secrets)."""
 
+    world: World
     settings: Settings
     mode: str
     options: RequestOptions
@@ -61,6 +67,7 @@ class Turn:
 
 
 def run_request(
+    world: World,
     words: list[str] | None,
     flags: RequestFlags,
     stream: bool | None,
@@ -70,12 +77,12 @@ def run_request(
     from qwen_cli import bounds
     from qwen_cli.cli import continuation
 
-    with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
-        sources = flags.setting_sources(os.environ)  # the config file is read once for the whole turn
-        with history_for(flags, sources) as history:
+    with error_boundary(world, flags.debug, json_errors=flags.wants_json()) as boundary:
+        sources = flags.setting_sources(world.env)  # the config file is read once for the whole turn
+        with history_for(world, flags, sources) as history:
             turn = prepare_turn(words or [], flags, stream, continue_from, tool_outputs, boundary, history, sources)
             if flags.dry_run:
-                print(bounds.dumps(turn.request.redacted(), indent=2))
+                print(bounds.dumps(turn.request.redacted(), indent=2), file=world.stdout)
                 return
             if not turn.settings.api_key:
                 raise AuthError(
@@ -102,8 +109,9 @@ def prepare_turn(
     from qwen_cli.api.request import build_request
     from qwen_cli.cli import continuation
 
-    parent = find_continued(flags, history, continue_from)
-    preset_ref, preset, recorded = choose_preset(flags.preset, parent)
+    world = boundary.world
+    parent = find_continued(world, flags, history, continue_from)
+    preset_ref, preset, recorded = choose_preset(world, flags.preset, parent)
     # A continued turn goes where its parent went (the response lives there), unless a flag says otherwise.
     endpoint = continuation.parent_endpoint(parent) if flags.region is None and flags.base_url is None else None
     settings = sources.resolve(preset_layer(preset, endpoint))
@@ -113,23 +121,23 @@ def prepare_turn(
         else continuation.origin_of(settings.base_url, preset)
     )
     boundary.json_errors = settings.output == "json"
-    note_all((*settings.warnings, *(preset.warnings if preset else ())))
+    world.note_all((*settings.warnings, *(preset.warnings if preset else ())))
     options = flags.options(settings.model, preset_options(preset))
     if parent is not None:
         model_chosen = flags.model is not None or bool(flags.preset and preset and preset.model)
         options = continuation.inherit(options, parent, model_from_flag=model_chosen)
-    mode = choose_mode(settings.output)
+    mode = choose_mode(settings.output, world)
     # A preset's template shapes the turn it was asked for, not the later turns that inherit the preset.
     user_input = gather_input(
-        words, flags, template=preset.prompt if preset and flags.preset else None, tool_outputs=tool_outputs
+        world, words, flags, template=preset.prompt if preset and flags.preset else None, tool_outputs=tool_outputs
     )
-    plan = plan_request_tools(flags, preset, user_input)
-    tools = plan.definitions() or (continuation.parent_tools(parent, note) if parent is not None else None)
+    plan = plan_request_tools(world, flags, preset, user_input)
+    tools = plan.definitions() or (continuation.parent_tools(parent, world.note) if parent is not None else None)
     options = replace(options, tools=tools, tool_choice=plan.choice)
     streaming = stream if stream is not None else mode == "jsonl"
     request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
-    remember_secrets(request.secrets)
-    return Turn(settings, mode, options, user_input, request, plan, history, preset_ref, origin)
+    world = boundary.learn(request.secrets)  # from here on no line shows an MCP header value or a URL's password
+    return Turn(world, settings, mode, options, user_input, request, plan, history, preset_ref, origin)
 
 
 def send_turn(turn: Turn, flags: RequestFlags) -> None:
@@ -146,8 +154,8 @@ def send_turn(turn: Turn, flags: RequestFlags) -> None:
         if not step.calls:
             return
         if not step.run:
-            raise pending(list(step.calls), response, note, step.why)
-        outputs = run_programs(step.calls, turn.plan, note)
+            raise pending(list(step.calls), response, turn.world.note, step.why)
+        outputs = run_programs(step.calls, turn.plan, turn.world.note)
         rounds += 1
         request, user_input = follow_up(turn, str(response.get("id")), outputs)
 
@@ -160,14 +168,14 @@ def send_round(
     from qwen_cli.cli import exchange
     from qwen_cli.tools.rounds import next_step
 
+    world = turn.world
     output = exchange.Output(
-        turn.mode, sys.stdout, sys.stderr, flags.show_reasoning, flags.verbose, note, turn.request.secrets
+        turn.mode, world.stdout, world.stderr, flags.show_reasoning, flags.verbose, world.note, turn.request.secrets
     )
-    record = recorder(turn.history, request, user_input, turn.preset_ref, turn.origin)
-    debug = note if flags.debug else None
-    return exchange.run(
-        turn.settings, request, output, debug, record, lambda response: next_step(response, turn.plan, rounds).run
-    )
+    record = recorder(world, turn.history, request, user_input, turn.preset_ref, turn.origin)
+    debug = world.note if flags.debug else None
+    continues = lambda response: next_step(response, turn.plan, rounds).run  # noqa: E731
+    return exchange.run(turn.settings, request, output, debug, record, continues, world.transport)
 
 
 def follow_up(turn: Turn, response_id: str, outputs: list[dict[str, Any]]) -> tuple[PreparedRequest, UserInput]:
@@ -184,7 +192,7 @@ def follow_up(turn: Turn, response_id: str, outputs: list[dict[str, Any]]) -> tu
     return request, user_input
 
 
-def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) -> ToolPlan:
+def plan_request_tools(world: World, flags: RequestFlags, preset: Any, user_input: UserInput) -> ToolPlan:
     from qwen_cli.tools.catalogue import ToolSpec
     from qwen_cli.tools.rounds import has_image, plan_tools
 
@@ -207,28 +215,27 @@ def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) 
             "--run-tools sends tool outputs with previous_response_id, which needs a stored response: drop --no-store"
         )
     images = has_image(user_input.messages, user_input.images)
-    return plan_tools(
-        spec, choice, os.environ, images, bool(flags.run_tools), flags.tool_timeout, flags.max_tool_rounds
-    )
+    run, timeout, rounds = bool(flags.run_tools), flags.tool_timeout, flags.max_tool_rounds
+    return plan_tools(spec, choice, world.env, images, run, timeout, rounds, directory=str(world.cwd))
 
 
-def find_continued(flags: RequestFlags, history: Any, continue_from: str | None) -> Any:
+def find_continued(world: World, flags: RequestFlags, history: Any, continue_from: str | None) -> Any:
     from qwen_cli.cli import continuation
 
     if continue_from is None:
         return None
     continuation.check_exclusive(previous=flags.previous, conversation=flags.conversation)
-    return continuation.find_parent(history, continue_from, warn=note)
+    return continuation.find_parent(history, continue_from, warn=world.note)
 
 
-def choose_preset(reference: str | None, parent: Any) -> tuple[str | None, Any, Origin | None]:
+def choose_preset(world: World, reference: str | None, parent: Any) -> tuple[str | None, Any, Origin | None]:
     """The preset named with -p; else the one the continued response was asked with, exactly as the history
     recorded it (with its origin), whatever the files and the current directory say now."""
     inherited = parent.entry.preset if parent is not None and parent.entry is not None else None
     if reference is None and inherited is not None:
         from qwen_cli.cli.continuation import recorded_preset
 
-        found = recorded_preset(parent, note)
+        found = recorded_preset(parent, world.note)
         if found is not None:
             return inherited, found[0], found[1]
     chosen = reference or inherited
@@ -237,11 +244,11 @@ def choose_preset(reference: str | None, parent: Any) -> tuple[str | None, Any, 
     from qwen_cli.settings.presets import UntrustedPreset, is_path, load_preset
 
     try:
-        preset = load_preset(chosen, Path.cwd(), os.environ)
+        preset = load_preset(chosen, world.cwd, world.env)
     except UsageError as error:
         if reference or isinstance(error, UntrustedPreset):
             raise
-        note(f"warning: the earlier turn's preset no longer loads, so it is not used: {error.message}")
+        world.note(f"warning: the earlier turn's preset no longer loads, so it is not used: {error.message}")
         return None, None, None
     # A path is recorded whole, so a later `continue` from another folder finds the same file.
     return (str(preset.source.resolve()) if is_path(chosen) else chosen), preset, None
@@ -272,7 +279,7 @@ def preset_options(preset: Any) -> dict[str, Any] | None:
 
 
 @contextlib.contextmanager
-def history_for(flags: RequestFlags, sources: SettingSources) -> Iterator[History | None]:
+def history_for(world: World, flags: RequestFlags, sources: SettingSources) -> Iterator[History | None]:
     """The local history for this turn (None when it is turned off), closed when the turn ends: its SQLite
     write-ahead log is folded back into the file then, not left to whatever collects objects at exit."""
     if not (sources.value("history") and not flags.no_history):
@@ -280,11 +287,11 @@ def history_for(flags: RequestFlags, sources: SettingSources) -> Iterator[Histor
         return
     from qwen_cli.history import History, history_path
 
-    with History(history_path(os.environ), warn=note) as history:
+    with History(history_path(world.env), warn=world.note) as history:
         yield history
 
 
-def recorder(history: Any, request: Any, user_input: Any, preset: str | None, origin: Origin) -> Any:
+def recorder(world: World, history: Any, request: Any, user_input: Any, preset: str | None, origin: Origin) -> Any:
     """Record each response in the history; a history that cannot be written only warns."""
     if history is None:
         return None
@@ -297,19 +304,23 @@ def recorder(history: Any, request: Any, user_input: Any, preset: str | None, or
             redacted_fields(entry_for(outcome, request, user_input, preset, origin), request.secrets)
         )
         if problem:
-            note(f"warning: {problem}")
+            world.note(f"warning: {problem}")
 
     return record
 
 
 def gather_input(
-    words: list[str], flags: RequestFlags, template: str | None = None, tool_outputs: tuple[str, ...] = ()
+    world: World,
+    words: list[str],
+    flags: RequestFlags,
+    template: str | None = None,
+    tool_outputs: tuple[str, ...] = (),
 ) -> UserInput:
     from qwen_cli.cli import inputs
 
-    stdin = None if flags.no_stdin or sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
+    stdin = None if flags.no_stdin or world.stdin_is_terminal else world.stdin
     sources = inputs.Sources(" ".join(words), tuple(flags.files), tuple(flags.images), flags.messages)
-    user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, note, answered_calls(tool_outputs))
+    user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, world.note, answered_calls(tool_outputs))
     if template is None:
         return user_input
     from qwen_cli.settings.presets import apply_template
@@ -334,10 +345,11 @@ def runner_of(command: str) -> Callable[..., None]:
     return runner
 
 
-def run_command(command: str, values: dict[str, Any]) -> None:
+def run_command(command: str, values: dict[str, Any], world: World) -> None:
     """Run `ask`, `stream` or `continue` from its parameters by name, as `fast_argv` read them."""
     from dataclasses import fields
 
     names = {field.name for field in fields(RequestFlags)}
     flags = RequestFlags(**{name: value for name, value in values.items() if name in names})
-    runner_of(command)(**{name: value for name, value in values.items() if name not in names}, flags=flags)
+    arguments = {name: value for name, value in values.items() if name not in names}
+    runner_of(command)(**arguments, flags=flags, world=world)

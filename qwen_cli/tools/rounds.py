@@ -36,6 +36,7 @@ class ToolPlan:
     max_rounds: int = DEFAULT_MAX_ROUNDS
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)  # what a program receives
     withheld: frozenset[str] = frozenset()  # the variables of `env` kept from programs: the key and tokens
+    directory: str | None = None  # where programs run: the working directory of the command
 
     def definitions(self) -> tuple[dict[str, Any], ...] | None:
         return tuple(self.tools.definitions()) or None
@@ -49,6 +50,7 @@ def plan_tools(
     run: bool = False,
     timeout: float | None = None,
     max_rounds: int | None = None,
+    directory: str | None = None,
 ) -> ToolPlan:
     if timeout is not None and not timeout > 0:
         raise UsageError(f"--tool-timeout must be a positive number of seconds, got {timeout:g}")
@@ -57,7 +59,7 @@ def plan_tools(
     tools = resolve_tools(spec, env, has_image)
     chosen = choice if isinstance(choice, dict) else tool_choice(choice, tools.tools)
     withheld = withheld_from_programs(env, tools)
-    return ToolPlan(tools, chosen, run, timeout, max_rounds or DEFAULT_MAX_ROUNDS, dict(env), withheld)
+    return ToolPlan(tools, chosen, run, timeout, max_rounds or DEFAULT_MAX_ROUNDS, dict(env), withheld, directory)
 
 
 def withheld_from_programs(env: Mapping[str, str], tools: ToolSet) -> frozenset[str]:
@@ -116,7 +118,7 @@ def run_programs(
     from qwen_cli.tools.runner import DEFAULT_OUTPUT_CAP, DEFAULT_TIMEOUT, ProgramEnvironment, run_calls
 
     timeout = plan.timeout if plan.timeout is not None else DEFAULT_TIMEOUT
-    environment = ProgramEnvironment(plan.environment, plan.withheld)
+    environment = ProgramEnvironment(plan.environment, plan.withheld, plan.directory)
     return run_calls(calls, plan.tools.bindings, timeout, DEFAULT_OUTPUT_CAP, announce, environment)
 
 

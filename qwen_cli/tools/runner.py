@@ -33,6 +33,7 @@ class ProgramEnvironment:
 
     base: Mapping[str, str] = field(default_factory=dict, repr=False)  # values may be secrets: never in a repr
     withheld: frozenset[str] = frozenset()
+    directory: str | None = None  # where the program runs: qwen's working directory (None: the process's own)
 
     def variables(self) -> dict[str, str]:
         return {name: value for name, value in self.base.items() if name not in self.withheld}
@@ -99,7 +100,7 @@ def run_tool(
     if not argv:
         return failure("error: no program is bound to this function", "no program")
     try:
-        process = start(argv, environment.variables())
+        process = start(argv, environment.variables(), environment.directory)
     except OSError as exc:
         return failure(f"error: cannot run {argv[0]}: {reason(exc)}", f"cannot run: {reason(exc)}")
     assert process.stdout is not None and process.stderr is not None  # both are pipes
@@ -115,7 +116,7 @@ def run_tool(
     )
 
 
-def start(argv: tuple[str, ...], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(argv: tuple[str, ...], env: dict[str, str], directory: str | None = None) -> subprocess.Popen[bytes]:
     # A list and shell=False: the words are passed as they are, nothing in them is ever interpreted.
     # A session of its own makes the program the leader of a process group that a timeout can kill whole.
     posix = os.name == "posix"
@@ -127,6 +128,7 @@ def start(argv: tuple[str, ...], env: dict[str, str]) -> subprocess.Popen[bytes]
         stderr=subprocess.PIPE,
         # Exactly the variables given, nothing added: a library (readline) may have added to the C environment.
         env=env,
+        cwd=directory,
         start_new_session=posix,
         creationflags=0 if posix else getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),
     )
