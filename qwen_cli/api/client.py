@@ -131,11 +131,14 @@ class Client:
                     if failure is None:
                         events = self.events_of(reply)
                         first = next(events, None)
-                        failure = first_event_failure(first)
-                        if failure is None and first is not None:
-                            received = True
-                            yield from until_terminal(first, events, self.timeout)
-                            return
+                        if first is None:
+                            failure = empty_stream_failure()
+                        else:
+                            failure = rate_limit_failure(first.get("response"))
+                            if failure is None:
+                                received = True
+                                yield from until_terminal(first, events, self.timeout)
+                                return
             except httpx.TransportError as exc:
                 if received:
                     raise mid_stream_error(exc, self.timeout) from exc
@@ -198,11 +201,9 @@ def until_terminal(first: dict[str, Any], events: Iterator[dict[str, Any]], time
     raise StreamCutError("the stream ended before the response was complete; the text so far is kept")
 
 
-def first_event_failure(first: dict[str, Any] | None) -> Failure | None:
-    """Before anything was shown, an empty stream or a rate-limited one can still be retried."""
-    if first is None:
-        return Failure(StreamCutError("the stream ended before its first event"), retryable=True)
-    return rate_limit_failure(first.get("response"))
+def empty_stream_failure() -> Failure:
+    """Before anything was shown, an empty stream (like a rate-limited one) can still be retried."""
+    return Failure(StreamCutError("the stream ended before its first event"), retryable=True)
 
 
 def terminal_event_for(response: dict[str, Any]) -> dict[str, Any]:

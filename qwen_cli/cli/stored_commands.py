@@ -43,7 +43,7 @@ ServerId = Annotated[str, typer.Argument(metavar="ID", help="The id on the serve
 Limit = Annotated[
     Optional[int], typer.Option("--limit", min=1, max=100, help="How many items (1-100; the server's default is 20).")
 ]
-SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)  # type: ignore[misc]
+SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)
 Order = Annotated[
     Optional[SortOrder], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")
 ]

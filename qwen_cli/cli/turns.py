@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,12 +167,12 @@ def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) 
     from qwen_cli.tools.rounds import has_image, plan_tools
 
     spec = ToolSpec(
-        builtins=tuple(flags.tool),
-        web=bool(flags.web),
-        vector_stores=tuple(flags.vector_store),
-        mcp=tuple(flags.mcp),
-        mcp_headers=tuple(flags.mcp_header),
-        tools_files=tuple(flags.tools_file),
+        builtins=flags.tool,
+        web=flags.web,
+        vector_stores=flags.vector_store,
+        mcp=flags.mcp,
+        mcp_headers=flags.mcp_header,
+        tools_files=flags.tools_file,
         preset_tools=tuple(preset.tools or ()) if preset is not None else (),
         preset_source=f"preset '{preset.name}'" if preset is not None else "preset",
         preset_dir=str(preset.source.parent) if preset is not None else None,
@@ -185,9 +185,7 @@ def plan_request_tools(flags: RequestFlags, preset: Any, user_input: UserInput) 
             "--run-tools sends tool outputs with previous_response_id, which needs a stored response: drop --no-store"
         )
     images = has_image(user_input.messages, user_input.images)
-    return plan_tools(
-        spec, choice, os.environ, images, bool(flags.run_tools), flags.tool_timeout, flags.max_tool_rounds
-    )
+    return plan_tools(spec, choice, os.environ, images, flags.run_tools, flags.tool_timeout, flags.max_tool_rounds)
 
 
 def find_continued(flags: RequestFlags, history: Any, continue_from: str | None) -> Any:
@@ -286,7 +284,7 @@ def gather_input(
     from qwen_cli.cli import inputs
 
     stdin = None if flags.no_stdin or sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
-    sources = inputs.Sources(" ".join(words), tuple(flags.files), tuple(flags.images), flags.messages)
+    sources = inputs.Sources(" ".join(words), flags.files, flags.images, flags.messages)
     user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, note, answered_calls(tool_outputs))
     if template is None:
         return user_input
@@ -305,7 +303,7 @@ def answered_calls(values: tuple[str, ...]) -> tuple[dict[str, Any], ...]:
     return tuple(parse_tool_outputs(values, read_text))
 
 
-REQUEST_COMMANDS = {"ask": ask, "stream": stream, "continue": continue_}
+REQUEST_COMMANDS: dict[str, Callable[..., None]] = {"ask": ask, "stream": stream, "continue": continue_}
 
 
 def run_command(command: str, values: dict[str, Any]) -> None:

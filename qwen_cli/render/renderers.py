@@ -12,7 +12,7 @@ import time
 from typing import Any, Protocol, TextIO
 
 from qwen_cli.api.responses import Usage, incomplete_reason, usage_of
-from qwen_cli.api.sse import Delta
+from qwen_cli.api.sse import Delta, DeltaKind
 from qwen_cli.redaction import Secrets, StreamRedactor, neutralise_controls, unfinished_end
 
 FLUSH_SECONDS = 0.005  # the longest streamed text waits for its flush (one system call per burst, not per delta)
@@ -313,7 +313,7 @@ class RedactingRenderer:
 
     def __init__(self, inner: Renderer, secrets: Secrets) -> None:
         self.inner, self.secrets = inner, secrets
-        self.texts: dict[str, StreamRedactor] = {}
+        self.texts: dict[DeltaKind, StreamRedactor] = {}
         self.events = HeldEvents(secrets)
 
     def begin(self, label: str) -> None:

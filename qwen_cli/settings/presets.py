@@ -372,7 +372,7 @@ def preset_names(cwd: Path, env: Mapping[str, str]) -> list[str]:
 
 
 def is_path(ref: str) -> bool:
-    separators = {"/", os.sep, os.altsep} - {None}
+    separators = [sep for sep in ("/", os.sep, os.altsep) if sep is not None]
     return any(sep in ref for sep in separators) or ref.endswith((".yaml", ".yml"))
 
 

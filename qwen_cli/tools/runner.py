@@ -225,11 +225,11 @@ def run_calls(
     concurrently. If any call has no binding, none runs and UnboundCalls is raised: half a round of outputs
     would leave the model's other calls unanswered.
     """
-    calls = [dict(call) for call in calls]
-    unbound = tuple(dict.fromkeys(str(call.get("name")) for call in calls if call.get("name") not in bindings))
+    items = [dict(call) for call in calls]
+    unbound = tuple(dict.fromkeys(str(item.get("name")) for item in items if item.get("name") not in bindings))
     if unbound:
-        raise UnboundCalls(tuple(calls), unbound)
-    return [run_call(call, bindings[str(call["name"])], timeout, cap, announce, environment) for call in calls]
+        raise UnboundCalls(tuple(items), unbound)
+    return [run_call(item, bindings[str(item["name"])], timeout, cap, announce, environment) for item in items]
 
 
 def run_call(
