@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 
 from qwen_cli.api.sse import Delta
+from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import neutralise_controls
 from qwen_cli.render.markdown_stream import MarkdownStream
 from qwen_cli.render.renderers import (
@@ -105,7 +106,7 @@ def test_jsonl_mode_prints_a_one_shot_response_as_one_line() -> None:
 
 def test_pretty_mode_renders_markdown_without_the_markup() -> None:
     out, err = io.StringIO(), io.StringIO()
-    renderer = make_renderer("pretty", out, err, show_reasoning=False)
+    renderer = make_renderer(OutputMode.PRETTY, out, err, show_reasoning=False)
     renderer.delta(Delta("reasoning", "hmm"))
     renderer.delta(Delta("text", "# Title\n\nSome **bold** text.\n\n- one\n- two\n"))
     renderer.finish(RESPONSE)
@@ -117,15 +118,15 @@ def test_pretty_mode_renders_markdown_without_the_markup() -> None:
 
 def test_pretty_mode_neutralises_terminal_control_sequences() -> None:
     out = io.StringIO()
-    renderer = make_renderer("pretty", out, io.StringIO(), show_reasoning=False)
+    renderer = make_renderer(OutputMode.PRETTY, out, io.StringIO(), show_reasoning=False)
     renderer.delta(Delta("text", "\x1b[2Jcleared\x07 \x1b]8;;http://evil\x1b\\link"))
     renderer.finish(RESPONSE)
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert "cleared" in out.getvalue()
 
 
-@pytest.mark.parametrize("mode", ["pretty", "text", "json", "jsonl"])
-def test_the_footer_cannot_drive_the_terminal_with_what_the_server_named(mode: str) -> None:
+@pytest.mark.parametrize("mode", [OutputMode.PRETTY, OutputMode.TEXT, OutputMode.JSON, OutputMode.JSONL])
+def test_the_footer_cannot_drive_the_terminal_with_what_the_server_named(mode: OutputMode) -> None:
     err = io.StringIO()
     renderer = make_renderer(mode, io.StringIO(), err, show_reasoning=False)
     renderer.footer(summary_line({"id": "resp_\x1b]0;owned\x07", "model": "m\x1b[2J"}, 1.0, detailed=True))
@@ -191,3 +192,24 @@ def test_streamed_blocks_are_spaced_like_the_whole_document() -> None:
     whole = io.StringIO()
     Console(file=whole, width=60, color_system=None).print(Markdown(text))
     assert stream_markdown(text, pieces=len(text), terminal=False) == whole.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        (OutputMode.PRETTY, "PrettyRenderer"),
+        (OutputMode.TEXT, "TextRenderer"),
+        (OutputMode.JSON, "JsonRenderer"),
+        (OutputMode.JSONL, "JsonlRenderer"),
+    ],
+)
+def test_each_chosen_mode_has_its_renderer(mode: OutputMode, kind: str) -> None:
+    assert type(make_renderer(mode, io.StringIO(), io.StringIO(), show_reasoning=False)).__name__ == kind
+
+
+def test_an_output_mode_is_its_text_wherever_it_is_shown() -> None:
+    # Settings and presets hold OutputMode; config show, JSON documents and the history still see the plain text.
+    assert OutputMode("jsonl") is OutputMode.JSONL and OutputMode.JSON == "json"
+    assert str(OutputMode.PRETTY) == "pretty" and f"{OutputMode.TEXT}" == "text"
+    assert json.dumps({"output": OutputMode.AUTO}) == '{"output": "auto"}'
+    assert [mode.is_json for mode in OutputMode] == [False, False, False, True, True]

@@ -16,6 +16,7 @@ from qwen_cli.api.request import PreparedRequest
 from qwen_cli.api.responses import answer_text, failure_of, is_rate_limited, reasoning_text
 from qwen_cli.api.sse import Delta, StreamAccumulator
 from qwen_cli.errors import ApiError, OutputError, QwenError, TransientError
+from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets
 from qwen_cli.render.renderers import (
     RedactingRenderer,
@@ -33,7 +34,7 @@ Response = dict[str, Any]
 
 @dataclass(frozen=True)
 class Output:
-    mode: str
+    mode: OutputMode  # chosen: never auto
     out: TextIO
     err: TextIO
     show_reasoning: bool
@@ -258,5 +259,5 @@ def judge(response: Response, renderer: Renderer, note: Callable[[str], None]) -
 
 def report(response: Response, renderer: Renderer, output: Output, elapsed: float | None) -> None:
     """The response id and token usage on stderr: always in pretty mode, in every mode with -v."""
-    if output.mode == "pretty" or output.verbose:
+    if output.mode is OutputMode.PRETTY or output.verbose:
         renderer.footer(summary_line(response, elapsed, detailed=output.verbose))

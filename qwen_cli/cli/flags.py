@@ -22,7 +22,8 @@ from enum import Enum
 from typing import Annotated, Any, ClassVar, Optional, get_args, get_origin, get_type_hints
 
 from qwen_cli.api.request import EFFORTS, RequestOptions, parse_extra
-from qwen_cli.settings.config import OUTPUT_MODES, REGIONS, Settings, resolve_settings
+from qwen_cli.modes import OUTPUT_MODES, OutputMode
+from qwen_cli.settings.config import REGIONS, Settings, resolve_settings
 
 MODEL = "Model"
 INPUT = "Input"
@@ -116,7 +117,7 @@ class ApiFlags:
             object.__setattr__(self, name, tuple(getattr(self, name) or ()))
 
     def wants_json(self) -> bool:
-        return self.json_output or self.output == "json"
+        return self.json_output or self.output == OutputMode.JSON
 
     def setting_values(self) -> dict[str, Any]:
         return {
@@ -124,7 +125,7 @@ class ApiFlags:
             "base_url": self.base_url,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
-            "output": "json" if self.json_output else self.output,
+            "output": OutputMode.JSON if self.json_output else self.output,
         }
 
     def settings(self, env: Mapping[str, str], preset: Mapping[str, Any] | None = None) -> Settings:

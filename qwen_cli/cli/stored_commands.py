@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, Optional
 
@@ -25,6 +26,7 @@ from qwen_cli.cli.terminal import (
     without_secrets,
 )
 from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.modes import OutputMode
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
 response_app = typer.Typer(
@@ -287,7 +289,7 @@ def call_api(
     flags: ApiFlags,
     method: str,
     segments: tuple[str, ...],
-    show: Any,
+    show: Callable[[dict[str, Any], OutputMode], None],
     query: dict[str, Any] | None = None,
     body: dict[str, Any] | None = None,
 ) -> None:
@@ -297,7 +299,7 @@ def call_api(
     with error_boundary(flags.debug, json_errors=flags.wants_json()) as boundary:
         path = api_path(*segments)  # first: an id like `..` is refused before anything is resolved or sent
         settings = flags.settings(os.environ)
-        boundary.json_errors = settings.output == "json"
+        boundary.json_errors = settings.output is OutputMode.JSON
         if not settings.api_key:
             raise AuthError(
                 "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
@@ -311,19 +313,19 @@ def call_api(
             exchange.call(settings, request, debug=note if flags.debug else None, notify=note)
         )
         mode = choose_mode(settings.output)
-        if mode in ("json", "jsonl"):
-            print_json(result, compact=mode == "jsonl")
+        if mode.is_json:
+            print_json(result, compact=mode is OutputMode.JSONL)
         else:
             show(result, mode)
 
 
-def show_response(response: dict[str, Any], mode: str) -> None:
+def show_response(response: dict[str, Any], mode: OutputMode) -> None:
     from qwen_cli.cli import exchange
 
     exchange.show(response, exchange.Output(mode, sys.stdout, sys.stderr, False, False, note))
 
 
-def show_items(listing: dict[str, Any], mode: str) -> None:
+def show_items(listing: dict[str, Any], mode: OutputMode) -> None:
     from qwen_cli.api.responses import item_text
 
     for item in listing.get("data") or []:

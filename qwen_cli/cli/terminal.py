@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
 from qwen_cli.errors import ExitCode, OutputError, QwenError
+from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets, neutralise_controls
 
 
-def choose_mode(output: str) -> str:
+def choose_mode(output: OutputMode) -> OutputMode:
     """`auto` is pretty on a terminal and plain text anywhere else: pipes never get colour or wrapping."""
-    if output != "auto":
+    if output is not OutputMode.AUTO:
         return output
-    return "pretty" if sys.stdout is not None and sys.stdout.isatty() else "text"
+    return OutputMode.PRETTY if sys.stdout is not None and sys.stdout.isatty() else OutputMode.TEXT
 
 
 def note(message: str) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from qwen_cli.cli.flags import RequestFlags
 from qwen_cli.cli.terminal import choose_mode, error_boundary, note, note_all, remember_secrets
 from qwen_cli.errors import AuthError, QwenError, UsageError
+from qwen_cli.modes import OutputMode
 
 if TYPE_CHECKING:
     from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput
@@ -49,7 +50,7 @@ class Turn:
     """One request, prepared: everything sending it (and the tool rounds after it) needs."""
 
     settings: Settings
-    mode: str
+    mode: OutputMode
     options: RequestOptions
     user_input: UserInput
     request: PreparedRequest
@@ -106,7 +107,7 @@ def prepare_turn(
         if recorded
         else continuation.origin_of(settings.base_url, preset)
     )
-    boundary.json_errors = settings.output == "json"
+    boundary.json_errors = settings.output is OutputMode.JSON
     note_all((*settings.warnings, *(preset.warnings if preset else ())))
     options = flags.options(settings.model, preset_options(preset))
     if parent is not None:
@@ -120,7 +121,7 @@ def prepare_turn(
     plan = plan_request_tools(flags, preset, user_input)
     tools = plan.definitions() or (continuation.parent_tools(parent, note) if parent is not None else None)
     options = replace(options, tools=tools, tool_choice=plan.choice)
-    streaming = stream if stream is not None else mode == "jsonl"
+    streaming = stream if stream is not None else mode is OutputMode.JSONL
     request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
     remember_secrets(request.secrets)
     return Turn(settings, mode, options, user_input, request, plan, history, preset_ref, origin)

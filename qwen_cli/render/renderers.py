@@ -13,6 +13,7 @@ from typing import Any, Protocol, TextIO
 
 from qwen_cli.api.responses import Usage, incomplete_reason, usage_of
 from qwen_cli.api.sse import Delta, DeltaKind
+from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets, StreamRedactor, neutralise_controls, unfinished_end
 
 FLUSH_SECONDS = 0.005  # the longest streamed text waits for its flush (one system call per burst, not per delta)
@@ -410,12 +411,13 @@ def delta_part(event: dict[str, Any]) -> tuple[Any, ...] | None:
     return tuple(event.get(key) for key in ("type", "item_id", "output_index", "content_index", "summary_index"))
 
 
-def make_renderer(mode: str, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> Renderer:
-    if mode == "pretty":
+def make_renderer(mode: OutputMode, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> Renderer:
+    """The renderer of a chosen mode (`auto` is settled before: see `cli.terminal.choose_mode`)."""
+    if mode is OutputMode.PRETTY:
         return PrettyRenderer(out, err)
-    if mode == "json":
+    if mode is OutputMode.JSON:
         return JsonRenderer(out, err)
-    if mode == "jsonl":
+    if mode is OutputMode.JSONL:
         return JsonlRenderer(out, err)
     return TextRenderer(out, err, show_reasoning, verbose)
 
