@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 from rich.markdown import Markdown
 
+from qwen_cli.api.responses import ResponseView
 from qwen_cli.api.sse import Delta
 from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import neutralise_controls
@@ -129,7 +130,8 @@ def test_pretty_mode_neutralises_terminal_control_sequences() -> None:
 def test_the_footer_cannot_drive_the_terminal_with_what_the_server_named(mode: OutputMode) -> None:
     err = io.StringIO()
     renderer = make_renderer(mode, io.StringIO(), err, show_reasoning=False)
-    renderer.footer(summary_line({"id": "resp_\x1b]0;owned\x07", "model": "m\x1b[2J"}, 1.0, detailed=True))
+    named = ResponseView.of({"id": "resp_\x1b]0;owned\x07", "model": "m\x1b[2J"})
+    renderer.footer(summary_line(named, 1.0, detailed=True))
     assert "\x1b" not in err.getvalue() and "\x07" not in err.getvalue()
     assert "resp_\u241b]0;owned\u2407" in err.getvalue()
 
@@ -139,18 +141,20 @@ def test_neutralise_controls_keeps_newlines_and_tabs() -> None:
 
 
 def test_summary_line_names_id_usage_and_in_detail_model_and_time() -> None:
-    assert summary_line(RESPONSE, 1.234, detailed=False) == "resp_1 · 12 in, 34 out (5 reasoning, 3 cached) tokens"
-    assert summary_line(RESPONSE, 1.234, detailed=True) == (
+    view = ResponseView.of(RESPONSE)
+    assert summary_line(view, 1.234, detailed=False) == "resp_1 · 12 in, 34 out (5 reasoning, 3 cached) tokens"
+    assert summary_line(view, 1.234, detailed=True) == (
         "resp_1 · qwen-plus · 12 in, 34 out (5 reasoning, 3 cached) tokens · 1.23 s"
     )
+    assert summary_line(ResponseView.of({}), None, detailed=True) == "(no id)"
 
 
 def test_incomplete_warning_names_the_reason_and_the_fix() -> None:
     incomplete = {"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}
-    assert incomplete_warning(incomplete) == (
+    assert incomplete_warning(ResponseView.of(incomplete)) == (
         "warning: the answer is incomplete (max_output_tokens); raise --max-output-tokens for more"
     )
-    assert incomplete_warning(RESPONSE) is None
+    assert incomplete_warning(ResponseView.of(RESPONSE)) is None
 
 
 def stream_markdown(text: str, pieces: int, terminal: bool) -> str:

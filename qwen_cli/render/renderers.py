@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, Protocol, TextIO
 
-from qwen_cli.api.responses import Usage, incomplete_reason, usage_of
+from qwen_cli.api.responses import ResponseView, Usage
 from qwen_cli.api.sse import Delta, DeltaKind
 from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets, StreamRedactor, neutralise_controls, unfinished_end
@@ -44,15 +44,13 @@ class PlainFooter:
             self.footer(line)
 
 
-def summary_line(response: dict[str, Any] | None, elapsed: float | None, detailed: bool) -> str:
+def summary_line(response: ResponseView, elapsed: float | None, detailed: bool) -> str:
     """`resp_… · qwen-plus · 12 in, 34 out (5 reasoning, 0 cached) tokens · 1.25 s` for stderr."""
-    response = response or {}
-    parts = [str(response.get("id") or "(no id)")]
-    if detailed and response.get("model"):
-        parts.append(str(response["model"]))
-    usage = usage_of(response)
-    if usage is not None:
-        parts.append(usage_text(usage))
+    parts = [response.id or "(no id)"]
+    if detailed and response.model:
+        parts.append(response.model)
+    if response.usage is not None:
+        parts.append(usage_text(response.usage))
     if detailed and elapsed is not None:
         parts.append(f"{elapsed:.2f} s")
     return " · ".join(parts)
@@ -65,8 +63,8 @@ def usage_text(usage: Usage) -> str:
     )
 
 
-def incomplete_warning(response: dict[str, Any] | None) -> str | None:
-    reason = incomplete_reason(response or {})
+def incomplete_warning(response: ResponseView) -> str | None:
+    reason = response.incomplete_reason
     if reason is None:
         return None
     hint = "; raise --max-output-tokens for more" if reason == "max_output_tokens" else ""
