@@ -28,7 +28,7 @@ from qwen_cli.errors import ApiError, AuthError, QwenError, StreamCutError, Tran
 # httpx imports its own command-line program (click, rich, pygments: ~40 ms) whenever click is installed beside
 # it, as llm and many other tools bring it. qwen never runs that program: a None entry in sys.modules makes that
 # one optional import fail at once, exactly as it does where click is absent (httpx then defines a stub `main`).
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # typeshed allows modules only; None is how Python blocks an import
 
 import httpx  # noqa: E402  (after the line above, on purpose)
 

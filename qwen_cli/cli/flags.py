@@ -366,7 +366,7 @@ def with_flags(kind: type[Any]) -> Callable[[Callable[..., None]], Callable[...,
             values = {name: plain(kwargs[name]) for name in names}
             command(**kwargs_without(kwargs, names), flags=kind(**values))
 
-        wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+        wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]  # what inspect (and typer) read
         return wrapper
 
     return decorate

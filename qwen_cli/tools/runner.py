@@ -76,7 +76,7 @@ class _Capture:
     def _drain(self, pipe: IO[bytes]) -> None:
         head, tail = self._limits
         with pipe:
-            while chunk := pipe.read1(CHUNK):  # type: ignore[attr-defined]
+            while chunk := pipe.read1(CHUNK):  # type: ignore[attr-defined]  # Popen's pipes are BufferedReaders; typeshed says IO[bytes]
                 self.total += len(chunk)
                 if len(self.head) < head:
                     self.head += chunk[: head - len(self.head)]
@@ -135,10 +135,14 @@ def start(argv: tuple[str, ...], env: dict[str, str]) -> subprocess.Popen[bytes]
 def feed(process: subprocess.Popen[bytes], data: bytes) -> None:
     """Write the arguments and close stdin, on a thread: a program that never reads must not block us."""
 
+    stdin = process.stdin
+    if stdin is None:
+        return  # not started with stdin=PIPE: there is nothing to write to
+
     def write() -> None:
         try:
-            with process.stdin:  # type: ignore[union-attr]
-                process.stdin.write(data)  # type: ignore[union-attr]
+            with stdin:
+                stdin.write(data)
         except (BrokenPipeError, OSError):
             pass  # the program exited or closed stdin without reading: its exit status tells the story
 
