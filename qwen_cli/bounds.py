@@ -42,9 +42,16 @@ class TooDeep(NotJSON):
     """JSON nested deeper than MAX_JSON_DEPTH."""
 
 
+def _bracket_count(data: str | bytes) -> int:
+    """How many arrays and objects the text opens at most (brackets inside strings count too)."""
+    if isinstance(data, str):
+        return data.count("[") + data.count("{")
+    return data.count(b"[") + data.count(b"{")
+
+
 def nesting_exceeds(data: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether the JSON text nests arrays and objects deeper than `limit`; decided without parsing it."""
-    if data.count("[" if isinstance(data, str) else b"[") + data.count("{" if isinstance(data, str) else b"{") <= limit:
+    if _bracket_count(data) <= limit:
         return False  # the common case, at the cost of two counts
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     depth = 0

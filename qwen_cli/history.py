@@ -49,6 +49,7 @@ ADDED_COLUMNS = {
 BUSY_TIMEOUT_MS = 10_000
 SETUP_ATTEMPTS = 20  # setting up a new file while others do: tried again after 0.02 s, 0.04 s, ... (~4 s in all)
 SETUP_PAUSE = 0.02
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6  # SQLite's result codes; the sqlite3 module names them from Python 3.11 only
 # A response that failed is no place to continue from: `last` skips those.
 CONTINUABLE = ("completed", "incomplete", "interrupted", "cut")
 
@@ -239,7 +240,7 @@ def open_database(path: Path) -> sqlite3.Connection:
                 raise
             time.sleep(SETUP_PAUSE * (attempt + 1))
             continue
-        connection.isolation_level = ""  # back to implicit transactions, committed by `with connection`
+        connection.isolation_level = "DEFERRED"  # back to implicit transactions (BEGIN), committed by `with connection`
         return connection
     raise AssertionError("the last attempt returns or raises")
 
@@ -263,7 +264,7 @@ def columns_of(connection: sqlite3.Connection) -> set[str]:
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+; the message otherwise
-    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) if code is not None else "locked" in str(exc)
+    return code in (SQLITE_BUSY, SQLITE_LOCKED) if code is not None else "locked" in str(exc)
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

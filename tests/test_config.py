@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from qwen_cli.errors import ExitCode, UsageError
+from qwen_cli.modes import OutputMode
 from qwen_cli.settings.config import REGIONS, Settings, config_path, read_sources, resolve_settings
 
 INTL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
@@ -117,6 +118,7 @@ def test_the_config_file_sets_every_setting_it_may_hold(env: dict[str, str]) -> 
         2.5,
     )
     assert (settings.max_retries, settings.output) == (0, "json")
+    assert settings.output is OutputMode.JSON  # chosen once, typed: nothing after compares strings
     assert set(settings.sources.values()) == {f"config file {path}"}
 
 

@@ -10,7 +10,9 @@ import pytest
 from rich.console import Console
 from rich.markdown import Markdown
 
+from qwen_cli.api.responses import ResponseView
 from qwen_cli.api.sse import Delta
+from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import neutralise_controls
 from qwen_cli.render.markdown_stream import MarkdownStream
 from qwen_cli.render.renderers import (
@@ -105,7 +107,7 @@ def test_jsonl_mode_prints_a_one_shot_response_as_one_line() -> None:
 
 def test_pretty_mode_renders_markdown_without_the_markup() -> None:
     out, err = io.StringIO(), io.StringIO()
-    renderer = make_renderer("pretty", out, err, show_reasoning=False)
+    renderer = make_renderer(OutputMode.PRETTY, out, err, show_reasoning=False)
     renderer.delta(Delta("reasoning", "hmm"))
     renderer.delta(Delta("text", "# Title\n\nSome **bold** text.\n\n- one\n- two\n"))
     renderer.finish(RESPONSE)
@@ -117,18 +119,19 @@ def test_pretty_mode_renders_markdown_without_the_markup() -> None:
 
 def test_pretty_mode_neutralises_terminal_control_sequences() -> None:
     out = io.StringIO()
-    renderer = make_renderer("pretty", out, io.StringIO(), show_reasoning=False)
+    renderer = make_renderer(OutputMode.PRETTY, out, io.StringIO(), show_reasoning=False)
     renderer.delta(Delta("text", "\x1b[2Jcleared\x07 \x1b]8;;http://evil\x1b\\link"))
     renderer.finish(RESPONSE)
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert "cleared" in out.getvalue()
 
 
-@pytest.mark.parametrize("mode", ["pretty", "text", "json", "jsonl"])
-def test_the_footer_cannot_drive_the_terminal_with_what_the_server_named(mode: str) -> None:
+@pytest.mark.parametrize("mode", [OutputMode.PRETTY, OutputMode.TEXT, OutputMode.JSON, OutputMode.JSONL])
+def test_the_footer_cannot_drive_the_terminal_with_what_the_server_named(mode: OutputMode) -> None:
     err = io.StringIO()
     renderer = make_renderer(mode, io.StringIO(), err, show_reasoning=False)
-    renderer.footer(summary_line({"id": "resp_\x1b]0;owned\x07", "model": "m\x1b[2J"}, 1.0, detailed=True))
+    named = ResponseView.of({"id": "resp_\x1b]0;owned\x07", "model": "m\x1b[2J"})
+    renderer.footer(summary_line(named, 1.0, detailed=True))
     assert "\x1b" not in err.getvalue() and "\x07" not in err.getvalue()
     assert "resp_\u241b]0;owned\u2407" in err.getvalue()
 
@@ -138,18 +141,20 @@ def test_neutralise_controls_keeps_newlines_and_tabs() -> None:
 
 
 def test_summary_line_names_id_usage_and_in_detail_model_and_time() -> None:
-    assert summary_line(RESPONSE, 1.234, detailed=False) == "resp_1 · 12 in, 34 out (5 reasoning, 3 cached) tokens"
-    assert summary_line(RESPONSE, 1.234, detailed=True) == (
+    view = ResponseView.of(RESPONSE)
+    assert summary_line(view, 1.234, detailed=False) == "resp_1 · 12 in, 34 out (5 reasoning, 3 cached) tokens"
+    assert summary_line(view, 1.234, detailed=True) == (
         "resp_1 · qwen-plus · 12 in, 34 out (5 reasoning, 3 cached) tokens · 1.23 s"
     )
+    assert summary_line(ResponseView.of({}), None, detailed=True) == "(no id)"
 
 
 def test_incomplete_warning_names_the_reason_and_the_fix() -> None:
     incomplete = {"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}
-    assert incomplete_warning(incomplete) == (
+    assert incomplete_warning(ResponseView.of(incomplete)) == (
         "warning: the answer is incomplete (max_output_tokens); raise --max-output-tokens for more"
     )
-    assert incomplete_warning(RESPONSE) is None
+    assert incomplete_warning(ResponseView.of(RESPONSE)) is None
 
 
 def stream_markdown(text: str, pieces: int, terminal: bool) -> str:
@@ -191,3 +196,24 @@ def test_streamed_blocks_are_spaced_like_the_whole_document() -> None:
     whole = io.StringIO()
     Console(file=whole, width=60, color_system=None).print(Markdown(text))
     assert stream_markdown(text, pieces=len(text), terminal=False) == whole.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        (OutputMode.PRETTY, "PrettyRenderer"),
+        (OutputMode.TEXT, "TextRenderer"),
+        (OutputMode.JSON, "JsonRenderer"),
+        (OutputMode.JSONL, "JsonlRenderer"),
+    ],
+)
+def test_each_chosen_mode_has_its_renderer(mode: OutputMode, kind: str) -> None:
+    assert type(make_renderer(mode, io.StringIO(), io.StringIO(), show_reasoning=False)).__name__ == kind
+
+
+def test_an_output_mode_is_its_text_wherever_it_is_shown() -> None:
+    # Settings and presets hold OutputMode; config show, JSON documents and the history still see the plain text.
+    assert OutputMode("jsonl") is OutputMode.JSONL and OutputMode.JSON == "json"
+    assert str(OutputMode.PRETTY) == "pretty" and f"{OutputMode.TEXT}" == "text"
+    assert json.dumps({"output": OutputMode.AUTO}) == '{"output": "auto"}'
+    assert [mode.is_json for mode in OutputMode] == [False, False, False, True, True]

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from qwen_cli.api.responses import (
+    ResponseFailure,
+    ResponseView,
     Usage,
     answer_text,
     failure_of,
@@ -306,3 +308,49 @@ def test_function_calls_are_the_function_call_items_in_order() -> None:
     response = {"output": [first, message("x"), {"type": "mcp_call", "name": "m"}, second]}
     assert function_calls(response) == [first, second]
     assert function_calls(load("nonstream-builtin-tools.json")) == []
+
+
+# ResponseView: every reader at once, typed, for render and cli
+
+
+def test_response_view_reads_a_completed_response_as_the_readers_do() -> None:
+    response = load("nonstream-thinking-default.json")
+    view = ResponseView.of(response)
+    assert view.raw is response
+    assert (view.id, view.status, view.model) == (response["id"], "completed", response["model"])
+    assert (view.answer, view.reasoning) == (answer_text(response), reasoning_text(response))
+    assert view.reasoning and view.usage == usage_of(response) and view.usage_object == response["usage"]
+    assert (view.failure, view.incomplete_reason, view.function_calls) == (None, None, ())
+
+
+def test_response_view_of_a_failed_response_says_why_and_whether_a_retry_may_pass() -> None:
+    view = ResponseView.of(load("nonstream-failed-rate-limit-http200.json"))
+    assert view.failure is not None and view.failure.rate_limited
+    assert (view.failure.code, view.failure.message) == failure_of(view.raw)
+    quota = ResponseView.of({"status": "failed", "error": {"code": "insufficient_quota", "message": "no quota"}})
+    assert quota.failure == ResponseFailure("insufficient_quota", "no quota") and not quota.failure.rate_limited
+
+
+def test_response_view_of_an_incomplete_response_with_calls() -> None:
+    call = {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"}
+    view = ResponseView.of(
+        {
+            "id": "resp_1",
+            "status": "incomplete",
+            "incomplete_details": {"reason": "max_output_tokens"},
+            "output": [call],
+        }
+    )
+    assert view.incomplete_reason == "max_output_tokens" and view.function_calls == (call,)
+
+
+@pytest.mark.parametrize("response", ODD_SHAPES)
+def test_response_view_of_odd_shapes_never_raises_and_reads_nothing_as_none(response: Any) -> None:
+    view = ResponseView.of(response)
+    assert view.id is None and view.model is None and view.usage_object is None
+    assert view.raw == (response if isinstance(response, dict) else {})
+
+
+def test_response_view_gives_empty_ids_as_none_and_other_values_as_text() -> None:
+    assert ResponseView.of({"id": "", "model": None}).id is None
+    assert ResponseView.of({"id": 7, "status": "queued"}).id == "7"

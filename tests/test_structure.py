@@ -19,13 +19,26 @@ MAY_IMPORT = {
     "models": set(),
     "redaction": set(),  # what must never reach a screen or a file: the leaf every layer may use
     "bounds": set(),  # the limits on what comes from outside, and the strict JSON reader that keeps to them
+    "modes": set(),  # the output modes: settings names them, render draws them, cli chooses one
     "api": {"errors", "redaction", "bounds"},
-    "settings": {"errors", "redaction", "bounds", "api"},  # api's pure request facts (efforts, URLs), never its client
+    "settings": {"errors", "redaction", "bounds", "modes", "api"},  # api's pure request facts, never its client
     "tools": {"errors", "redaction", "bounds", "api", "settings"},
-    "render": {"errors", "redaction", "bounds", "api"},
+    "render": {"errors", "redaction", "bounds", "modes", "api"},
     "history": {"errors", "redaction", "bounds", "settings"},
     "emulator": {"models"},  # the emulated server shares only the product's facts with the client
-    "cli": {"errors", "redaction", "bounds", "models", "api", "settings", "tools", "render", "history", "emulator"},
+    "cli": {
+        "errors",
+        "redaction",
+        "bounds",
+        "modes",
+        "models",
+        "api",
+        "settings",
+        "tools",
+        "render",
+        "history",
+        "emulator",
+    },
     "dev": {"cli", "models", "tools"},  # the generator of help texts and completion tables, run by developers
 }
 # Each third-party library has one owner; typer is the cli's (flags makes its options only when the app is built).
@@ -44,7 +57,7 @@ OWNERS = {
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
 FAST = {"cli.launch", "cli.completion", "cli.fast_argv", "cli._help_texts", "cli._completion_table"}
-PURE = {"errors", "bounds", "redaction", "api.request", "api.sse", "api.responses", "api.wire"}
+PURE = {"errors", "bounds", "redaction", "modes", "api.request", "api.sse", "api.responses", "api.wire"}
 
 
 def modules() -> list[str]:

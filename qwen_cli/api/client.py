@@ -28,7 +28,7 @@ from qwen_cli.errors import ApiError, AuthError, QwenError, StreamCutError, Tran
 # httpx imports its own command-line program (click, rich, pygments: ~40 ms) whenever click is installed beside
 # it, as llm and many other tools bring it. qwen never runs that program: a None entry in sys.modules makes that
 # one optional import fail at once, exactly as it does where click is absent (httpx then defines a stub `main`).
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # typeshed allows modules only; None is how Python blocks an import
 
 import httpx  # noqa: E402  (after the line above, on purpose)
 
@@ -131,11 +131,14 @@ class Client:
                     if failure is None:
                         events = self.events_of(reply)
                         first = next(events, None)
-                        failure = first_event_failure(first)
-                        if failure is None and first is not None:
-                            received = True
-                            yield from until_terminal(first, events, self.timeout)
-                            return
+                        if first is None:
+                            failure = empty_stream_failure()
+                        else:
+                            failure = rate_limit_failure(first.get("response"))
+                            if failure is None:
+                                received = True
+                                yield from until_terminal(first, events, self.timeout)
+                                return
             except httpx.TransportError as exc:
                 if received:
                     raise mid_stream_error(exc, self.timeout) from exc
@@ -198,11 +201,9 @@ def until_terminal(first: dict[str, Any], events: Iterator[dict[str, Any]], time
     raise StreamCutError("the stream ended before the response was complete; the text so far is kept")
 
 
-def first_event_failure(first: dict[str, Any] | None) -> Failure | None:
-    """Before anything was shown, an empty stream or a rate-limited one can still be retried."""
-    if first is None:
-        return Failure(StreamCutError("the stream ended before its first event"), retryable=True)
-    return rate_limit_failure(first.get("response"))
+def empty_stream_failure() -> Failure:
+    """Before anything was shown, an empty stream (like a rate-limited one) can still be retried."""
+    return Failure(StreamCutError("the stream ended before its first event"), retryable=True)
 
 
 def terminal_event_for(response: dict[str, Any]) -> dict[str, Any]:

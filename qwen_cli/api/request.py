@@ -143,7 +143,7 @@ def parse_extra(text: str) -> dict[str, Any]:
 
 def build_input(user_input: UserInput) -> str | list[Any]:
     """A bare prompt is sent as a string; attachments and images make one user message of separate parts."""
-    messages = list(user_input.messages or ())
+    messages: list[Any] = list(user_input.messages or ())
     if user_input.attachments or user_input.images:
         messages.append(user_message(user_input))
     elif user_input.prompt:

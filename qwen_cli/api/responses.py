@@ -1,11 +1,13 @@
 """Reading a Response object (a dict, as the API returns it): answer, reasoning, usage, failure, tool calls.
 
-Pure: standard library only; no I/O. Every reader tolerates missing, None and oddly typed fields and never raises.
+`ResponseView.of(response)` reads them all once, typed, for the layers that show and judge a response (render,
+cli); the functions below read one thing each. Pure: standard library only; no I/O. Every reader tolerates
+missing, None and oddly typed fields and never raises.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Part types that carry answer text: `output_text` on the wire; `text` in a DashScope doc example (`msg_final`).
@@ -176,3 +178,60 @@ def item_text(item: dict[str, Any]) -> str:
     if isinstance(content, str):
         return content
     return "\n".join(_texts(content, _INPUT_AND_OUTPUT_TEXT))
+
+
+@dataclass(frozen=True)
+class ResponseFailure:
+    """Why a response failed: the server's code (None when it gave none) and its message."""
+
+    code: str | None
+    message: str
+
+    @property
+    def rate_limited(self) -> bool:
+        return is_rate_limited(self.code, self.message)
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    """A Response read once, typed: what is shown and judged of it. `raw` is the object as the server sent it,
+    for what prints or keeps it whole (json mode, the tool rounds)."""
+
+    raw: dict[str, Any] = field(repr=False)
+    id: str | None  # None when the server gave none (or an empty one)
+    status: str | None
+    model: str | None
+    answer: str
+    reasoning: str
+    usage: Usage | None
+    failure: ResponseFailure | None
+    incomplete_reason: str | None
+    function_calls: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def of(cls, response: Any) -> ResponseView:
+        raw = _dict(response)
+        failure = failure_of(raw)
+        return cls(
+            raw=raw,
+            id=_given(raw.get("id")),
+            status=_given(raw.get("status")),
+            model=_given(raw.get("model")),
+            answer=answer_text(raw),
+            reasoning=reasoning_text(raw),
+            usage=usage_of(raw),
+            failure=ResponseFailure(*failure) if failure is not None else None,
+            incomplete_reason=incomplete_reason(raw),
+            function_calls=tuple(function_calls(raw)),
+        )
+
+    @property
+    def usage_object(self) -> dict[str, Any] | None:
+        """The usage object as the server sent it (the history keeps it so)."""
+        usage = self.raw.get("usage")
+        return usage if isinstance(usage, dict) else None
+
+
+def _given(value: Any) -> str | None:
+    """A field as text; None when it is missing, null or empty."""
+    return str(value) if value else None

@@ -158,9 +158,12 @@ def iter_events(
         yield event
 
 
+DeltaKind = Literal["text", "reasoning"]
+
+
 @dataclass(frozen=True)
 class Delta:
-    kind: Literal["text", "reasoning"]
+    kind: DeltaKind
     text: str
 
 
@@ -245,7 +248,7 @@ class StreamAccumulator:
             self._terminal = event
         return None
 
-    def _delta(self, kind: Literal["text", "reasoning"], event: dict[str, Any]) -> Delta | None:
+    def _delta(self, kind: DeltaKind, event: dict[str, Any]) -> Delta | None:
         delta = event.get("delta")
         if not isinstance(delta, str) or not delta:
             return None  # an empty delta must not open a new item: its separator would precede nothing
@@ -340,7 +343,7 @@ class StreamAccumulator:
 
     def _message(self, text: str) -> dict[str, Any]:
         item_id, index, _ = self._text.where or (None, None, None)
-        if item_id is None:
+        if item_id is None and isinstance(index, int):
             item_id = self._added_id.get(index)
         message: dict[str, Any] = {"type": "message", "role": "assistant", "status": "completed"}
         if item_id is not None:

@@ -3,9 +3,11 @@
 Generated from the Typer app by `python -m qwen_cli.dev.generate`: do not edit; regenerate after changing a command or a flag.
 """
 
+from typing import Any
+
 MODELS = ('deepseek-v4-flash', 'deepseek-v4-flash-0731', 'deepseek-v4-pro', 'deepseek-v4-pro-0813', 'deepseek-v4.1-flash', 'glm-5.2', 'glm-5.3', 'kimi-k3', 'qwen-flash', 'qwen-flash-character', 'qwen-max', 'qwen-plus', 'qwen-plus-character', 'qwen-turbo', 'qwen3-coder-flash', 'qwen3-coder-next', 'qwen3-coder-plus', 'qwen3-max', 'qwen3-max-2026-01-23', 'qwen3.5-122b-a10b', 'qwen3.5-27b', 'qwen3.5-35b-a3b', 'qwen3.5-397b-a17b', 'qwen3.5-flash', 'qwen3.5-flash-2026-02-23', 'qwen3.5-ocr', 'qwen3.5-plus', 'qwen3.5-plus-2026-02-15', 'qwen3.5-plus-2026-04-20', 'qwen3.6-35b-a3b', 'qwen3.6-flash', 'qwen3.6-flash-2026-04-16', 'qwen3.6-plus', 'qwen3.6-plus-2026-04-02', 'qwen3.7-flash', 'qwen3.7-flash-2026-07-15', 'qwen3.7-max', 'qwen3.7-max-2026-05-17', 'qwen3.7-max-2026-05-20', 'qwen3.7-max-2026-06-08', 'qwen3.7-max-preview', 'qwen3.7-plus', 'qwen3.7-plus-2026-05-26', 'qwen3.8-2.4t-a95b', 'qwen3.8-27b', 'qwen3.8-flash', 'qwen3.8-max', 'qwen3.8-max-0902', 'qwen3.8-omni-flash')
 
-COMMANDS = {
+COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
     (): {
         'commands': (
             ('ask', 'Send one prompt and print the answer once...'),

@@ -68,7 +68,9 @@ def recorded_preset(parent: Parent, warn: Callable[[str], None]) -> tuple[Preset
         return None
     from qwen_cli.settings.presets import chain_digest, preset_from_record
 
-    values = settings.get("values") if isinstance(settings.get("values"), dict) else {}
+    values = settings.get("values")
+    if not isinstance(values, dict):
+        values = {}
     preset, dropped = preset_from_record(entry.preset, entry.preset_path, values)
     chain = tuple(Path(str(link)) for link in settings.get("chain") or [entry.preset_path])
     current = chain_digest(chain)

@@ -13,9 +13,10 @@ from typing import Any, TextIO
 
 from qwen_cli.api.client import Client
 from qwen_cli.api.request import PreparedRequest
-from qwen_cli.api.responses import answer_text, failure_of, is_rate_limited, reasoning_text
+from qwen_cli.api.responses import ResponseView
 from qwen_cli.api.sse import Delta, StreamAccumulator
 from qwen_cli.errors import ApiError, OutputError, QwenError, TransientError
+from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets
 from qwen_cli.render.renderers import (
     RedactingRenderer,
@@ -33,7 +34,7 @@ Response = dict[str, Any]
 
 @dataclass(frozen=True)
 class Output:
-    mode: str
+    mode: OutputMode  # chosen: never auto
     out: TextIO
     err: TextIO
     show_reasoning: bool
@@ -71,21 +72,21 @@ def run(
     qwen will answer), this response is not shown as the final one: json mode prints only the last."""
     renderer = renderer_for(output)
     stopwatch = Stopwatch()
-    response: Response = {}
+    response = ResponseView.of({})
     try:
         with client_for(settings, output.note, debug, transport) as client:
             if request.stream:
                 response = stream_answer(client, request, renderer, output.note, record or ignore)
             else:
                 response = wait_for_answer(client, request, renderer, record or ignore)
-        if continues is not None and continues(response):
+        if continues is not None and continues(response.raw):
             renderer.abort()
         else:
             judge(response, renderer, output.note)
         report(response, renderer, output, stopwatch.elapsed())
     except OutputError as error:
-        raise naming_response(error, error.response_id or response.get("id"), kept=record is not None) from None
-    return response
+        raise naming_response(error, error.response_id or response.id, kept=record is not None) from None
+    return response.raw
 
 
 def naming_response(error: OutputError, response_id: Any, kept: bool) -> OutputError:
@@ -105,10 +106,10 @@ def ignore(outcome: Outcome) -> None:
     pass
 
 
-def wait_for_answer(client: Client, request: PreparedRequest, renderer: Renderer, record: Recorder) -> Response:
+def wait_for_answer(client: Client, request: PreparedRequest, renderer: Renderer, record: Recorder) -> ResponseView:
     renderer.begin(waiting_label(request))
     try:
-        response = client.send(request)
+        response = ResponseView.of(client.send(request))
     except BaseException:
         renderer.abort()
         raise
@@ -116,19 +117,19 @@ def wait_for_answer(client: Client, request: PreparedRequest, renderer: Renderer
     try:
         render_whole(renderer, response)
     except OutputError as error:
-        error.response_id = response.get("id")
+        error.response_id = response.id
         raise
     return response
 
 
-def render_whole(renderer: Renderer, response: Response) -> None:
+def render_whole(renderer: Renderer, response: ResponseView) -> None:
     """A one-shot answer goes through the same renderer calls as a stream: thinking, tools, then the answer."""
-    if reasoning_text(response):
-        renderer.delta(Delta("reasoning", reasoning_text(response)))
-    for item in response.get("output") or []:
+    if response.reasoning:
+        renderer.delta(Delta("reasoning", response.reasoning))
+    for item in response.raw.get("output") or []:
         show_activity(renderer, item)
-    if answer_text(response):
-        renderer.delta(Delta("text", answer_text(response)))
+    if response.answer:
+        renderer.delta(Delta("text", response.answer))
 
 
 def show_activity(renderer: Renderer, item: Any) -> None:
@@ -142,9 +143,10 @@ def show_activity(renderer: Renderer, item: Any) -> None:
 def show(response: Response, output: Output) -> None:
     """Show a response fetched from the server (`qwen response get`) exactly as `ask` shows its answer."""
     renderer = renderer_for(output)
-    render_whole(renderer, response)
-    judge(response, renderer, output.note)
-    report(response, renderer, output, None)
+    view = ResponseView.of(response)
+    render_whole(renderer, view)
+    judge(view, renderer, output.note)
+    report(view, renderer, output, None)
 
 
 def call(
@@ -175,7 +177,7 @@ def client_for(
 
 def stream_answer(
     client: Client, request: PreparedRequest, renderer: Renderer, note: Callable[[str], None], record: Recorder
-) -> Response:
+) -> ResponseView:
     accumulator = StreamAccumulator()
     renderer.begin(waiting_label(request))
     events = client.stream(request)
@@ -202,7 +204,7 @@ def stream_answer(
         if accumulator.response_id:
             note(f"response id {accumulator.response_id} (incomplete)")
         raise
-    final = accumulator.final_response() or {}
+    final = ResponseView.of(accumulator.final_response() or {})
     record_response(record, final)
     tail = accumulator.unshown_tail()
     if tail:
@@ -220,7 +222,7 @@ def keep_unshown(events: Iterator[dict[str, Any]], accumulator: StreamAccumulato
         return
     final = accumulator.final_response()
     if final:
-        record_response(record, final)
+        record_response(record, ResponseView.of(final))
     else:
         record_partial(record, accumulator, "cut")
 
@@ -229,15 +231,15 @@ def waiting_label(request: PreparedRequest) -> str:
     return f"Waiting for {request.body.get('model') if request.body else 'the server'}…"
 
 
-def record_response(record: Recorder, response: Response) -> None:
-    if response.get("id"):
+def record_response(record: Recorder, response: ResponseView) -> None:
+    if response.id:
         outcome = Outcome(
-            response_id=str(response["id"]),
-            status=str(response.get("status") or "completed"),
-            answer=answer_text(response),
-            reasoning=reasoning_text(response),
-            model=response.get("model") or None,
-            usage=response.get("usage") if isinstance(response.get("usage"), dict) else None,
+            response_id=response.id,
+            status=response.status or "completed",
+            answer=response.answer,
+            reasoning=response.reasoning,
+            model=response.model,
+            usage=response.usage_object,
         )
         record(outcome)
 
@@ -247,17 +249,16 @@ def record_partial(record: Recorder, accumulator: StreamAccumulator, status: str
         record(Outcome(accumulator.response_id, status, accumulator.text, accumulator.reasoning))
 
 
-def judge(response: Response, renderer: Renderer, note: Callable[[str], None]) -> None:
+def judge(response: ResponseView, renderer: Renderer, note: Callable[[str], None]) -> None:
     """A failed response is an error even when HTTP said 200; an incomplete one is shown with a warning."""
-    failure = failure_of(response)
+    failure = response.failure
     if failure is not None:
         renderer.abort()
-        code, message = failure
-        error_type = TransientError if is_rate_limited(code, message) else ApiError
-        named = f" (response {response['id']})" if response.get("id") else ""
-        raise error_type(f"the request failed: {message}{named}", code=code)
-    renderer.finish(response)
-    sources = sources_of(response)
+        error_type = TransientError if failure.rate_limited else ApiError
+        named = f" (response {response.id})" if response.id else ""
+        raise error_type(f"the request failed: {failure.message}{named}", code=failure.code)
+    renderer.finish(response.raw)
+    sources = sources_of(response.raw)
     if sources:
         renderer.activity("sources: " + " ".join(sources))
     warning = incomplete_warning(response)
@@ -265,7 +266,7 @@ def judge(response: Response, renderer: Renderer, note: Callable[[str], None]) -
         note(warning)
 
 
-def report(response: Response, renderer: Renderer, output: Output, elapsed: float | None) -> None:
+def report(response: ResponseView, renderer: Renderer, output: Output, elapsed: float | None) -> None:
     """The response id and token usage on stderr: always in pretty mode, in every mode with -v."""
-    if output.mode == "pretty" or output.verbose:
+    if output.mode is OutputMode.PRETTY or output.verbose:
         renderer.footer(summary_line(response, elapsed, detailed=output.verbose))

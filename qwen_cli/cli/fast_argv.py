@@ -29,7 +29,9 @@ def parse(args: list[str], table: Mapping[tuple[str, ...], Any] | None = None) -
     if not args or args[0] not in COMMANDS:
         return None
     if table is None:
-        from qwen_cli.cli._completion_table import COMMANDS as table
+        from qwen_cli.cli import _completion_table
+
+        table = _completion_table.COMMANDS
     entry = table[(args[0],)]
     options = {option["name"]: option for option in entry["options"]}
     values = {name: option["default"] for name, option in options.items() if name != HELP_NAME}

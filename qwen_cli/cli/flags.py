@@ -2,7 +2,10 @@
 
 `with_request_flags` gives `ask`, `stream` and `continue` every request flag, gathered in one `RequestFlags`;
 `with_api_flags` gives the commands that read or delete stored things the connection and output flags.
-Every default is None, meaning "not set": the precedence rule in `config` decides what applies.
+An option that goes through the precedence rule in `config` (model, temperature, store, output...) defaults to
+None, meaning "not set". A switch that is off unless given (--debug, --verbose, --dry-run...) is a plain bool, and
+a repeatable option a tuple, empty when not given: `__post_init__` turns what a parser hands over (None for an
+option not given, a list for a repeated one) into those.
 
 The declarations themselves need no typer (`OptionSpec` is plain data), so `launch` can build a `RequestFlags`
 from a command line it parsed itself; `with_flags` turns them into typer options when the app is built.
@@ -16,10 +19,11 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from enum import Enum
-from typing import Annotated, Any, Optional, get_args, get_type_hints
+from typing import Annotated, Any, ClassVar, Optional, get_args, get_origin, get_type_hints
 
 from qwen_cli.api.request import EFFORTS, RequestOptions, parse_extra
-from qwen_cli.settings.config import OUTPUT_MODES, REGIONS, Settings, SettingSources, read_sources, resolve_settings
+from qwen_cli.modes import OUTPUT_MODES, OutputMode
+from qwen_cli.settings.config import REGIONS, Settings, SettingSources, read_sources, resolve_settings
 
 MODEL = "Model"
 INPUT = "Input"
@@ -46,58 +50,74 @@ def option(
     return OptionSpec(names, help, panel, metavar, choices)
 
 
+# The connection and output options, named: `config show` declares the same ones (see settings_commands).
+OutputOption = Annotated[
+    Optional[str],
+    option(
+        "-o",
+        "--output",
+        metavar="MODE",
+        choices=OUTPUT_MODES,
+        help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.",
+        panel=OUTPUT,
+    ),
+]
+RegionOption = Annotated[
+    Optional[str],
+    option(
+        "--region",
+        metavar="REGION",
+        choices=tuple(REGIONS),
+        help="Endpoint region: intl (default), cn or us.",
+        panel=CONNECTION,
+    ),
+]
+BaseUrlOption = Annotated[
+    Optional[str],
+    option("--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION),
+]
+TimeoutOption = Annotated[
+    Optional[float],
+    option(
+        "--timeout",
+        metavar="SECONDS",
+        help="Seconds to wait for the reply, or for the next event of a stream (default 300).",
+        panel=CONNECTION,
+    ),
+]
+RetriesOption = Annotated[
+    Optional[int],
+    option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION),
+]
+
+
 @dataclass(frozen=True)
 class ApiFlags:
     """What every command that talks to the API takes: where to send, how long to wait, how to show."""
 
-    output: Annotated[
-        Optional[str],
-        option(
-            "-o",
-            "--output",
-            metavar="MODE",
-            choices=OUTPUT_MODES,
-            help="auto (pretty on a terminal, else text), pretty, text, json or jsonl.",
-            panel=OUTPUT,
-        ),
-    ] = None
-    json_output: Annotated[Optional[bool], option("--json", help="Short for -o json.", panel=OUTPUT)] = None
+    output: OutputOption = None
+    json_output: Annotated[bool, option("--json", help="Short for -o json.", panel=OUTPUT)] = False
     debug: Annotated[
-        Optional[bool],
+        bool,
         option("--debug", help="Log the HTTP exchange (secrets redacted) and show tracebacks.", panel=OUTPUT),
-    ] = None
-    region: Annotated[
-        Optional[str],
-        option(
-            "--region",
-            metavar="REGION",
-            choices=tuple(REGIONS),
-            help="Endpoint region: intl (default), cn or us.",
-            panel=CONNECTION,
-        ),
-    ] = None
-    base_url: Annotated[
-        Optional[str],
-        option(
-            "--base-url", metavar="URL", help="API base URL (or QWEN_BASE_URL); overrides --region.", panel=CONNECTION
-        ),
-    ] = None
-    timeout: Annotated[
-        Optional[float],
-        option(
-            "--timeout",
-            metavar="SECONDS",
-            help="Seconds to wait for the reply, or for the next event of a stream (default 300).",
-            panel=CONNECTION,
-        ),
-    ] = None
-    max_retries: Annotated[
-        Optional[int],
-        option("--max-retries", metavar="N", help="Retries of transient failures (default 2).", panel=CONNECTION),
-    ] = None
+    ] = False
+    region: RegionOption = None
+    base_url: BaseUrlOption = None
+    timeout: TimeoutOption = None
+    max_retries: RetriesOption = None
+
+    SWITCHES: ClassVar[tuple[str, ...]] = ("json_output", "debug")  # off unless given: plain bools
+    REPEATABLE: ClassVar[tuple[str, ...]] = ()  # given any number of times: tuples
+
+    def __post_init__(self) -> None:
+        # Typer and `fast_argv` hand over None for an option not given, and a list for a repeated one.
+        for name in self.SWITCHES:
+            object.__setattr__(self, name, bool(getattr(self, name)))
+        for name in self.REPEATABLE:
+            object.__setattr__(self, name, tuple(getattr(self, name) or ()))
 
     def wants_json(self) -> bool:
-        return bool(self.json_output) or self.output == "json"
+        return self.json_output or self.output == OutputMode.JSON
 
     def setting_values(self) -> dict[str, Any]:
         return {
@@ -105,7 +125,7 @@ class ApiFlags:
             "base_url": self.base_url,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
-            "output": "json" if self.json_output else self.output,
+            "output": OutputMode.JSON if self.json_output else self.output,
         }
 
     def settings(self, env: Mapping[str, str], preset: Mapping[str, Any] | None = None) -> Settings:
@@ -190,7 +210,7 @@ class RequestFlags(ApiFlags):
         ),
     ] = None
     files: Annotated[
-        Optional[list[str]],
+        tuple[str, ...],
         option(
             "-f",
             "--file",
@@ -198,65 +218,63 @@ class RequestFlags(ApiFlags):
             help="Attach a text file with its name (repeatable; - is stdin).",
             panel=INPUT,
         ),
-    ] = None
+    ] = ()
     images: Annotated[
-        Optional[list[str]],
+        tuple[str, ...],
         option("--image", metavar="PATH|URL", help="Attach an image file or URL (repeatable).", panel=INPUT),
-    ] = None
+    ] = ()
     messages: Annotated[
         Optional[str],
         option("--messages", metavar="PATH", help="A JSON or YAML file holding the complete input array.", panel=INPUT),
     ] = None
-    no_stdin: Annotated[Optional[bool], option("--no-stdin", help="Do not read piped stdin.", panel=INPUT)] = None
+    no_stdin: Annotated[bool, option("--no-stdin", help="Do not read piped stdin.", panel=INPUT)] = False
     show_reasoning: Annotated[
-        Optional[bool], option("--show-reasoning", help="In text mode, print the thinking to stderr.", panel=OUTPUT)
-    ] = None
+        bool, option("--show-reasoning", help="In text mode, print the thinking to stderr.", panel=OUTPUT)
+    ] = False
     verbose: Annotated[
-        Optional[bool],
+        bool,
         option("-v", "--verbose", help="Print id, model, token usage and timing to stderr.", panel=OUTPUT),
-    ] = None
+    ] = False
     dry_run: Annotated[
-        Optional[bool],
+        bool,
         option("--dry-run", help="Print the request that would be sent (key redacted) and exit.", panel=OUTPUT),
-    ] = None
+    ] = False
     no_history: Annotated[
-        Optional[bool], option("--no-history", help="Do not record this response in the local history.", panel=OUTPUT)
-    ] = None
+        bool, option("--no-history", help="Do not record this response in the local history.", panel=OUTPUT)
+    ] = False
     tool: Annotated[
-        Optional[list[str]],
+        tuple[str, ...],
         option(
             "--tool",
             metavar="NAME",
             help="A built-in tool: web_search, web_extractor, code_interpreter, web_search_image, image_search, file_search (repeatable).",
             panel=TOOLS,
         ),
-    ] = None
-    web: Annotated[
-        Optional[bool], option("--web", help="Short for --tool web_search --tool web_extractor.", panel=TOOLS)
-    ] = None
+    ] = ()
+    web: Annotated[bool, option("--web", help="Short for --tool web_search --tool web_extractor.", panel=TOOLS)] = False
     vector_store: Annotated[
-        Optional[list[str]],
+        tuple[str, ...],
         option("--vector-store", metavar="ID", help="The knowledge base file_search searches.", panel=TOOLS),
-    ] = None
+    ] = ()
     mcp: Annotated[
-        Optional[list[str]],
+        tuple[str, ...],
         option("--mcp", metavar="LABEL=URL", help="An MCP server (SSE) the model may call (repeatable).", panel=TOOLS),
-    ] = None
+    ] = ()
     mcp_header: Annotated[
-        Optional[list[str]],
+        tuple[str, ...],
         option(
             "--mcp-header",
             metavar="LABEL:NAME=VALUE",
             help="A header for an MCP server; VALUE env:VAR reads the environment (repeatable).",
             panel=TOOLS,
         ),
-    ] = None
+    ] = ()
     tools_file: Annotated[
-        Optional[list[str]],
+        tuple[str, ...],
         option(
             "--tools-file", metavar="PATH", help="Function tools from a YAML or JSON file (repeatable).", panel=TOOLS
         ),
-    ] = None
+    ] = ()
     tool_choice: Annotated[
         Optional[str],
         option(
@@ -267,13 +285,13 @@ class RequestFlags(ApiFlags):
         ),
     ] = None
     run_tools: Annotated[
-        Optional[bool],
+        bool,
         option(
             "--run-tools",
             help="Run the programs bound to function tools (run:) and send their output back.",
             panel=TOOLS,
         ),
-    ] = None
+    ] = False
     tool_timeout: Annotated[
         Optional[float],
         option(
@@ -287,10 +305,25 @@ class RequestFlags(ApiFlags):
         ),
     ] = None
 
-    def __post_init__(self) -> None:
-        # Typer hands over None for repeatable options not given; the commands want empty lists.
-        for name in ("files", "images", "tool", "vector_store", "mcp", "mcp_header", "tools_file"):
-            object.__setattr__(self, name, list(getattr(self, name) or []))
+    SWITCHES: ClassVar[tuple[str, ...]] = (
+        *ApiFlags.SWITCHES,
+        "no_stdin",
+        "show_reasoning",
+        "verbose",
+        "dry_run",
+        "no_history",
+        "web",
+        "run_tools",
+    )
+    REPEATABLE: ClassVar[tuple[str, ...]] = (
+        "files",
+        "images",
+        "tool",
+        "vector_store",
+        "mcp",
+        "mcp_header",
+        "tools_file",
+    )
 
     def setting_values(self) -> dict[str, Any]:
         return {**super().setting_values(), "model": self.model}
@@ -337,7 +370,7 @@ def with_flags(kind: type[Any]) -> Callable[[Callable[..., None]], Callable[...,
             values = {name: plain(kwargs[name]) for name in names}
             command(**kwargs_without(kwargs, names), flags=kind(**values))
 
-        wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+        wrapper.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]  # what inspect (and typer) read
         return wrapper
 
     return decorate
@@ -348,14 +381,21 @@ def typer_annotation(name: str, annotation: Any) -> Any:
     import typer
 
     spec = spec_of(annotation)
-    value_type = get_args(annotation)[0]
+    value_type = parsed_type(get_args(annotation)[0])
     if spec.choices is not None:
-        choice_type = Enum(name.title().replace("_", ""), {choice: choice for choice in spec.choices}, type=str)  # type: ignore[misc]
+        choice_type = Enum(name.title().replace("_", ""), {choice: choice for choice in spec.choices}, type=str)  # type: ignore[misc]  # a functional Enum, which mypy cannot follow
         value_type = Optional[choice_type]
-    extra = {"metavar": spec.metavar} if spec.metavar is not None else {}
     return Annotated[
-        value_type, typer.Option(*spec.names, help=spec.help, rich_help_panel=spec.panel, show_default=False, **extra)
+        value_type,
+        typer.Option(*spec.names, help=spec.help, rich_help_panel=spec.panel, show_default=False, metavar=spec.metavar),
     ]
+
+
+def parsed_type(declared: Any) -> Any:
+    """What typer parses an option into: None when it is not given, a list when it is repeatable (a tuple here)."""
+    if get_origin(declared) is tuple:
+        return Optional[list[get_args(declared)[0]]]  # type: ignore[misc]  # a type built at run time, for typer
+    return Optional[declared]
 
 
 def plain(value: Any) -> Any:

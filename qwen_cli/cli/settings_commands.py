@@ -12,11 +12,20 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from qwen_cli.cli.flags import MODEL, ApiFlags, option, with_flags
+from qwen_cli.cli.flags import (
+    MODEL,
+    BaseUrlOption,
+    OutputOption,
+    RegionOption,
+    RetriesOption,
+    TimeoutOption,
+    option,
+    with_flags,
+)
 from qwen_cli.cli.terminal import error_boundary
 from qwen_cli.cli.world import World
 from qwen_cli.errors import AuthError, UsageError
@@ -78,14 +87,6 @@ STARTER = """\
 """
 
 
-API_FLAGS = get_type_hints(ApiFlags, include_extras=True)  # the request commands' own declarations, reused
-OutputFlag = API_FLAGS["output"]
-RegionFlag = API_FLAGS["region"]
-BaseUrlFlag = API_FLAGS["base_url"]
-TimeoutFlag = API_FLAGS["timeout"]
-RetriesFlag = API_FLAGS["max_retries"]
-
-
 @dataclass(frozen=True)
 class LayerFlags:
     """The flags of `config show`: the flag layer of every setting, to see what each would change.
@@ -102,11 +103,12 @@ class LayerFlags:
     model: Annotated[
         Optional[str], option("-m", "--model", metavar="MODEL", help="Model id, as -m on a request.", panel=MODEL)
     ] = None
-    output: OutputFlag = None
-    region: RegionFlag = None
-    base_url: BaseUrlFlag = None
-    timeout: TimeoutFlag = None
-    max_retries: RetriesFlag = None
+    # The request commands' own declarations, reused.
+    output: OutputOption = None
+    region: RegionOption = None
+    base_url: BaseUrlOption = None
+    timeout: TimeoutOption = None
+    max_retries: RetriesOption = None
 
     def setting_values(self) -> dict[str, Any]:
         values = {
@@ -392,7 +394,7 @@ def yaml_like(key: str, value: Any) -> list[str]:
 
 
 @config_app.command("show")
-@with_flags(LayerFlags)  # type: ignore[arg-type]
+@with_flags(LayerFlags)
 def config_show(as_json: Json = False, *, flags: LayerFlags) -> None:
     """Print every setting in effect and where it comes from.
 

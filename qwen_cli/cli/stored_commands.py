@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, Optional
 
@@ -16,6 +17,7 @@ from qwen_cli.cli.flags import ApiFlags, plain, with_api_flags
 from qwen_cli.cli.terminal import choose_mode, error_boundary
 from qwen_cli.cli.world import World
 from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.modes import OutputMode
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
 response_app = typer.Typer(
@@ -34,7 +36,7 @@ ServerId = Annotated[str, typer.Argument(metavar="ID", help="The id on the serve
 Limit = Annotated[
     Optional[int], typer.Option("--limit", min=1, max=100, help="How many items (1-100; the server's default is 20).")
 ]
-SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)  # type: ignore[misc]
+SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)
 Order = Annotated[
     Optional[SortOrder], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")
 ]
@@ -294,7 +296,7 @@ def call_api(
     flags: ApiFlags,
     method: str,
     segments: tuple[str, ...],
-    show: Any,
+    show: Callable[[dict[str, Any], OutputMode, World], None],
     query: dict[str, Any] | None = None,
     body: dict[str, Any] | None = None,
     *,
@@ -306,7 +308,7 @@ def call_api(
     with error_boundary(world, flags.debug, json_errors=flags.wants_json()) as boundary:
         path = api_path(*segments)  # first: an id like `..` is refused before anything is resolved or sent
         settings = flags.settings(world.env)
-        boundary.json_errors = settings.output == "json"
+        boundary.json_errors = settings.output is OutputMode.JSON
         if not settings.api_key:
             raise AuthError(
                 "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
@@ -319,19 +321,19 @@ def call_api(
         debug = world.note if flags.debug else None
         result = request.secrets.json(exchange.call(settings, request, debug, world.note, world.transport))
         mode = choose_mode(settings.output, world)
-        if mode in ("json", "jsonl"):
-            print_json(result, world, compact=mode == "jsonl")
+        if mode.is_json:
+            print_json(result, world, compact=mode is OutputMode.JSONL)
         else:
             show(result, mode, world)
 
 
-def show_response(response: dict[str, Any], mode: str, world: World) -> None:
+def show_response(response: dict[str, Any], mode: OutputMode, world: World) -> None:
     from qwen_cli.cli import exchange
 
     exchange.show(response, exchange.Output(mode, world.stdout, world.stderr, False, False, world.note))
 
 
-def show_items(listing: dict[str, Any], mode: str, world: World) -> None:
+def show_items(listing: dict[str, Any], mode: OutputMode, world: World) -> None:
     from qwen_cli.api.responses import item_text
 
     for item in listing.get("data") or []:

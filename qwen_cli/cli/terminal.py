@@ -16,14 +16,15 @@ from typing import Any, NoReturn, TextIO
 
 from qwen_cli.cli.world import World
 from qwen_cli.errors import ExitCode, OutputError, QwenError
+from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets
 
 
-def choose_mode(output: str, world: World) -> str:
+def choose_mode(output: OutputMode, world: World) -> OutputMode:
     """`auto` is pretty on a terminal and plain text anywhere else: pipes never get colour or wrapping."""
-    if output != "auto":
+    if output is not OutputMode.AUTO:
         return output
-    return "pretty" if world.stdout_is_terminal() else "text"
+    return OutputMode.PRETTY if world.stdout_is_terminal() else OutputMode.TEXT
 
 
 @dataclass

@@ -18,6 +18,7 @@ from qwen_cli.cli.flags import RequestFlags
 from qwen_cli.cli.terminal import choose_mode, error_boundary
 from qwen_cli.cli.world import World
 from qwen_cli.errors import AuthError, QwenError, UsageError
+from qwen_cli.modes import OutputMode
 
 if TYPE_CHECKING:
     from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput
@@ -56,7 +57,7 @@ class Turn:
 
     world: World
     settings: Settings
-    mode: str
+    mode: OutputMode
     options: RequestOptions
     user_input: UserInput
     request: PreparedRequest
@@ -120,7 +121,7 @@ def prepare_turn(
         if recorded
         else continuation.origin_of(settings.base_url, preset)
     )
-    boundary.json_errors = settings.output == "json"
+    boundary.json_errors = settings.output is OutputMode.JSON
     world.note_all((*settings.warnings, *(preset.warnings if preset else ())))
     options = flags.options(settings.model, preset_options(preset))
     if parent is not None:
@@ -134,7 +135,7 @@ def prepare_turn(
     plan = plan_request_tools(world, flags, preset, user_input)
     tools = plan.definitions() or (continuation.parent_tools(parent, world.note) if parent is not None else None)
     options = replace(options, tools=tools, tool_choice=plan.choice)
-    streaming = stream if stream is not None else mode == "jsonl"
+    streaming = stream if stream is not None else mode is OutputMode.JSONL
     request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
     world = boundary.learn(request.secrets)  # from here on no line shows an MCP header value or a URL's password
     return Turn(world, settings, mode, options, user_input, request, plan, history, preset_ref, origin)
@@ -197,12 +198,12 @@ def plan_request_tools(world: World, flags: RequestFlags, preset: Any, user_inpu
     from qwen_cli.tools.rounds import has_image, plan_tools
 
     spec = ToolSpec(
-        builtins=tuple(flags.tool),
-        web=bool(flags.web),
-        vector_stores=tuple(flags.vector_store),
-        mcp=tuple(flags.mcp),
-        mcp_headers=tuple(flags.mcp_header),
-        tools_files=tuple(flags.tools_file),
+        builtins=flags.tool,
+        web=flags.web,
+        vector_stores=flags.vector_store,
+        mcp=flags.mcp,
+        mcp_headers=flags.mcp_header,
+        tools_files=flags.tools_file,
         preset_tools=tuple(preset.tools or ()) if preset is not None else (),
         preset_source=f"preset '{preset.name}'" if preset is not None else "preset",
         preset_dir=str(preset.source.parent) if preset is not None else None,
@@ -215,7 +216,7 @@ def plan_request_tools(world: World, flags: RequestFlags, preset: Any, user_inpu
             "--run-tools sends tool outputs with previous_response_id, which needs a stored response: drop --no-store"
         )
     images = has_image(user_input.messages, user_input.images)
-    run, timeout, rounds = bool(flags.run_tools), flags.tool_timeout, flags.max_tool_rounds
+    run, timeout, rounds = flags.run_tools, flags.tool_timeout, flags.max_tool_rounds
     return plan_tools(spec, choice, world.env, images, run, timeout, rounds, directory=str(world.cwd))
 
 
@@ -319,7 +320,7 @@ def gather_input(
     from qwen_cli.cli import inputs
 
     stdin = None if flags.no_stdin or world.stdin_is_terminal else world.stdin
-    sources = inputs.Sources(" ".join(words), tuple(flags.files), tuple(flags.images), flags.messages)
+    sources = inputs.Sources(" ".join(words), flags.files, flags.images, flags.messages)
     user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, world.note, answered_calls(tool_outputs))
     if template is None:
         return user_input

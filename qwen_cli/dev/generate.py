@@ -214,7 +214,8 @@ def table_module() -> str:
             command=COMMAND,
         )
     ]
-    lines.append(f"MODELS = {models()!r}\n\nCOMMANDS = {{\n")
+    lines.append("from typing import Any\n\n")  # the entries' values differ in shape: readers index them freely
+    lines.append(f"MODELS = {models()!r}\n\nCOMMANDS: dict[tuple[str, ...], dict[str, Any]] = {{\n")
     for path, entry in completion_table().items():
         lines.append(f"    {path!r}: {{\n")
         for key, value in entry.items():

@@ -440,7 +440,7 @@ def build_usage(turn: Turn, output: list[dict[str, Any]]) -> dict[str, Any]:
     chained = turn.body.get("previous_response_id") is not None
     cached = history if turn.cache and chained and history >= CACHE_MINIMUM else 0
     total = input_tokens + output_tokens
-    detail = {"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total}
+    detail: dict[str, Any] = {"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": total}
     detail["x_billing_type"] = "response_api"
     if reasoning:
         detail["output_tokens_details"] = {"reasoning_tokens": reasoning}

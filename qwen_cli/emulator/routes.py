@@ -248,7 +248,11 @@ def conversation_record(state: EmulatorState, conversation_id: str) -> dict[str,
 def create_conversation(state: EmulatorState, call: Call) -> Reply:
     body = parse_object(call.raw_body)
     items, metadata = check_conversation_items(body.get("items")), check_metadata(body.get("metadata"))
-    conversation = {"id": new_id("conv"), "object": "conversation", "created_at": int(time.time() * 1000)}
+    conversation: dict[str, Any] = {
+        "id": new_id("conv"),
+        "object": "conversation",
+        "created_at": int(time.time() * 1000),
+    }
     conversation["metadata"] = metadata
     with state.lock:
         state.conversations[conversation["id"]] = {"object": conversation, "items": items}

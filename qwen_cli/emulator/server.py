@@ -75,7 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def read_chunked_body(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -198,7 +198,7 @@ class _Server(ThreadingHTTPServer):
 
 
 def base_url_of(server: _Server) -> str:
-    host, port = server.server_address[:2]
+    host, port = server.socket.getsockname()[:2]  # the address bound, as server_address holds it
     return f"http://{host}:{port}/compatible-mode/v1"
 
 

@@ -57,7 +57,7 @@ def message_events(item: dict[str, Any], index: int, deltas: tuple[str, ...]) ->
     ref = {"item_id": item["id"], "output_index": index, "content_index": 0}
     part = item["content"][0]
     skeleton = {"id": item["id"], "type": "message", "role": "assistant", "status": "in_progress", "content": []}
-    empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": None}
+    empty: dict[str, Any] = {"type": "output_text", "text": "", "annotations": [], "logprobs": None}
     return [
         added(skeleton, index),
         {"type": "response.content_part.added", **ref, "part": empty},

@@ -11,8 +11,9 @@ import threading
 import time
 from typing import Any, Protocol, TextIO
 
-from qwen_cli.api.responses import Usage, incomplete_reason, usage_of
-from qwen_cli.api.sse import Delta
+from qwen_cli.api.responses import ResponseView, Usage
+from qwen_cli.api.sse import Delta, DeltaKind
+from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets, StreamRedactor, neutralise_controls, unfinished_end
 
 FLUSH_SECONDS = 0.005  # the longest streamed text waits for its flush (one system call per burst, not per delta)
@@ -43,15 +44,13 @@ class PlainFooter:
             self.footer(line)
 
 
-def summary_line(response: dict[str, Any] | None, elapsed: float | None, detailed: bool) -> str:
+def summary_line(response: ResponseView, elapsed: float | None, detailed: bool) -> str:
     """`resp_… · qwen-plus · 12 in, 34 out (5 reasoning, 0 cached) tokens · 1.25 s` for stderr."""
-    response = response or {}
-    parts = [str(response.get("id") or "(no id)")]
-    if detailed and response.get("model"):
-        parts.append(str(response["model"]))
-    usage = usage_of(response)
-    if usage is not None:
-        parts.append(usage_text(usage))
+    parts = [response.id or "(no id)"]
+    if detailed and response.model:
+        parts.append(response.model)
+    if response.usage is not None:
+        parts.append(usage_text(response.usage))
     if detailed and elapsed is not None:
         parts.append(f"{elapsed:.2f} s")
     return " · ".join(parts)
@@ -64,8 +63,8 @@ def usage_text(usage: Usage) -> str:
     )
 
 
-def incomplete_warning(response: dict[str, Any] | None) -> str | None:
-    reason = incomplete_reason(response or {})
+def incomplete_warning(response: ResponseView) -> str | None:
+    reason = response.incomplete_reason
     if reason is None:
         return None
     hint = "; raise --max-output-tokens for more" if reason == "max_output_tokens" else ""
@@ -313,7 +312,7 @@ class RedactingRenderer:
 
     def __init__(self, inner: Renderer, secrets: Secrets) -> None:
         self.inner, self.secrets = inner, secrets
-        self.texts: dict[str, StreamRedactor] = {}
+        self.texts: dict[DeltaKind, StreamRedactor] = {}
         self.events = HeldEvents(secrets)
 
     def begin(self, label: str) -> None:
@@ -410,12 +409,13 @@ def delta_part(event: dict[str, Any]) -> tuple[Any, ...] | None:
     return tuple(event.get(key) for key in ("type", "item_id", "output_index", "content_index", "summary_index"))
 
 
-def make_renderer(mode: str, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> Renderer:
-    if mode == "pretty":
+def make_renderer(mode: OutputMode, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> Renderer:
+    """The renderer of a chosen mode (`auto` is settled before: see `cli.terminal.choose_mode`)."""
+    if mode is OutputMode.PRETTY:
         return PrettyRenderer(out, err)
-    if mode == "json":
+    if mode is OutputMode.JSON:
         return JsonRenderer(out, err)
-    if mode == "jsonl":
+    if mode is OutputMode.JSONL:
         return JsonlRenderer(out, err)
     return TextRenderer(out, err, show_reasoning, verbose)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.modes import OUTPUT_MODES, OutputMode
 from qwen_cli.redaction import shown_url
 
 REGIONS: dict[str, str] = {
@@ -21,7 +22,6 @@ REGIONS: dict[str, str] = {
     "cn": "https://dashscope.aliyuncs.com/compatible-mode/v1",
     "us": "https://dashscope-us.aliyuncs.com/compatible-mode/v1",
 }
-OUTPUT_MODES = ("auto", "pretty", "text", "json", "jsonl")
 API_KEY_ENV = "DASHSCOPE_API_KEY"
 
 DEFAULTS: dict[str, Any] = {
@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "connect_timeout": 10.0,
     "timeout": 300.0,
     "max_retries": 2,
-    "output": "auto",
+    "output": OutputMode.AUTO,
     "history": True,
 }
 # The environment variables that set a setting (the API key is handled apart: it is never a "setting").
@@ -59,7 +59,7 @@ class Settings:
     connect_timeout: float
     timeout: float
     max_retries: int
-    output: str
+    output: OutputMode
     history: bool = True
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # for the user, about the files the settings came from
@@ -188,6 +188,7 @@ class SettingSources:
             values[key], sources[key] = first_set(key, layers)
         values["base_url"], sources["base_url"] = resolve_base_url(layers)
         check_settings(values, sources)
+        values["output"] = OutputMode(values["output"])
         return Settings(api_key=self.api_key, sources=sources, warnings=self.config_file.warnings, **values)
 
 

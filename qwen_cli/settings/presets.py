@@ -21,7 +21,8 @@ from typing import Any
 
 from qwen_cli.api.request import EFFORTS, REDACTED, shown_url
 from qwen_cli.errors import UsageError
-from qwen_cli.settings.config import API_KEY_ENV, OUTPUT_MODES, REGIONS, config_path, load_yaml_mapping
+from qwen_cli.modes import OUTPUT_MODES, OutputMode
+from qwen_cli.settings.config import API_KEY_ENV, REGIONS, config_path, load_yaml_mapping
 from qwen_cli.settings.exposure import ENV_PREFIX, exposure_warning
 from qwen_cli.settings.trust import TRUSTED, Verdict, verdict
 
@@ -82,7 +83,7 @@ class Preset:
     session_cache: bool | None = None
     tools: tuple[str | dict[str, Any], ...] | None = None
     tool_choice: str | dict[str, Any] | None = None
-    output: str | None = None
+    output: OutputMode | None = None
     region: str | None = None
     base_url: str | None = None
     prompt: str | None = None
@@ -183,6 +184,10 @@ def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
+def output_mode(value: Any) -> OutputMode:
+    return OutputMode(one_of(OUTPUT_MODES)(value))
+
+
 def base_url(value: Any) -> str:
     if not text(value).startswith(("http://", "https://")):
         raise Invalid(f"must start with http:// or https://, got '{shown_url(value)}'")
@@ -234,7 +239,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "session_cache": boolean,
     "tools": tools,
     "tool_choice": tool_choice,
-    "output": one_of(OUTPUT_MODES),
+    "output": output_mode,
     "region": one_of(tuple(REGIONS)),
     "base_url": base_url,
     "prompt": text,
@@ -372,7 +377,7 @@ def preset_names(cwd: Path, env: Mapping[str, str]) -> list[str]:
 
 
 def is_path(ref: str) -> bool:
-    separators = {"/", os.sep, os.altsep} - {None}
+    separators = [sep for sep in ("/", os.sep, os.altsep) if sep is not None]
     return any(sep in ref for sep in separators) or ref.endswith((".yaml", ".yml"))
 
 

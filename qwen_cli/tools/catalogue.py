@@ -45,18 +45,6 @@ class McpDefinition(TypedDict, total=False):
     headers: dict[str, str]
 
 
-class AllowedTools(TypedDict):
-    type: str  # "allowed_tools"
-    mode: str
-    tools: list[dict[str, str]]
-
-
-class FunctionCallOutput(TypedDict):
-    type: str  # "function_call_output"
-    call_id: str
-    output: str
-
-
 # ---------------------------------------------------------------------------------------------- the catalogue
 
 
@@ -183,7 +171,7 @@ class Collected:
 class ToolSet:
     """The tools of one request: their wire definitions in send order, and the function tools behind them."""
 
-    tools: tuple[dict[str, Any], ...] = ()
+    tools: tuple[Mapping[str, Any], ...] = ()
     functions: tuple[FunctionTool, ...] = ()
     secret_variables: tuple[str, ...] = ()  # the environment variables MCP headers read (env:VAR)
 
@@ -206,7 +194,7 @@ def resolve_tools(spec: ToolSpec, env: Mapping[str, str], has_image: bool = Fals
     """The tools to send, checked; `env` supplies `env:VAR` header values, `has_image` whether the input has one."""
     found = collect(spec)
     check_combination(found, has_image)
-    tools: list[dict[str, Any]] = [{"type": name} for name in found.builtins if name != "file_search"]
+    tools: list[Mapping[str, Any]] = [{"type": name} for name in found.builtins if name != "file_search"]
     if found.vector_stores:
         tools.append({"type": "file_search", "vector_store_ids": list(found.vector_stores)})
     tools += [server.definition(env_reader(server.label, env)) for server in found.servers]
@@ -597,7 +585,7 @@ TOOL_CHOICES = ("auto", "none", "required")
 
 def tool_choice(
     value: str | Mapping[str, Any] | None, tools: Iterable[Mapping[str, Any]]
-) -> str | AllowedTools | dict[str, Any] | None:
+) -> str | dict[str, Any] | None:
     """`--tool-choice auto|none|required|NAME`; None (not set) lets the server decide; a preset's mapping is sent as written.
 
     NAME sends `allowed_tools` with mode `required`: the model may call only that function, and must call it.
@@ -617,7 +605,7 @@ def tool_choice(
     functions = [str(tool.get("name")) for tool in tools if tool.get("type") == "function"]
     if value not in functions:
         raise UsageError(unknown_choice_message(value, functions))
-    return AllowedTools(type="allowed_tools", mode="required", tools=[{"type": "function", "name": value}])
+    return {"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": value}]}
 
 
 def required_message(tools: list[Mapping[str, Any]]) -> str:
@@ -645,7 +633,7 @@ def unknown_choice_message(value: str, functions: list[str]) -> str:
     )
 
 
-def choice_after_calls(choice: str | Mapping[str, Any] | None) -> str | Mapping[str, Any] | None:
+def choice_after_calls(choice: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
     """The tool_choice for a round that sends function outputs back: a forced choice would force another call."""
     return "auto" if choice == "required" or isinstance(choice, Mapping) else choice
 
@@ -653,9 +641,9 @@ def choice_after_calls(choice: str | Mapping[str, Any] | None) -> str | Mapping[
 # ---------------------------------------------------------------------------------------------- --tool-output
 
 
-def parse_tool_outputs(values: Iterable[str], read_file: Callable[[str], str]) -> list[FunctionCallOutput]:
+def parse_tool_outputs(values: Iterable[str], read_file: Callable[[str], str]) -> list[dict[str, Any]]:
     """`--tool-output CALL_ID=TEXT`, `CALL_ID=@FILE` (the file's text) or `CALL_ID=@@TEXT` (a text starting with @)."""
-    outputs: list[FunctionCallOutput] = []
+    outputs: list[dict[str, Any]] = []
     for value in values:
         call_id, equals, text = value.partition("=")
         if not equals or not call_id or any(c.isspace() for c in call_id):
@@ -672,7 +660,7 @@ def parse_tool_outputs(values: Iterable[str], read_file: Callable[[str], str]) -
                     f"--tool-output {call_id}=@ names no file; write CALL_ID=@PATH, or CALL_ID=@@TEXT for a text starting with @"
                 )
             text = read_file(text[1:])
-        outputs.append(FunctionCallOutput(type="function_call_output", call_id=call_id, output=text))
+        outputs.append({"type": "function_call_output", "call_id": call_id, "output": text})
     return outputs
 
 

@@ -77,7 +77,7 @@ class _Capture:
     def _drain(self, pipe: IO[bytes]) -> None:
         head, tail = self._limits
         with pipe:
-            while chunk := pipe.read1(CHUNK):  # type: ignore[attr-defined]
+            while chunk := pipe.read1(CHUNK):  # type: ignore[attr-defined]  # Popen's pipes are BufferedReaders; typeshed says IO[bytes]
                 self.total += len(chunk)
                 if len(self.head) < head:
                     self.head += chunk[: head - len(self.head)]
@@ -137,10 +137,14 @@ def start(argv: tuple[str, ...], env: dict[str, str], directory: str | None = No
 def feed(process: subprocess.Popen[bytes], data: bytes) -> None:
     """Write the arguments and close stdin, on a thread: a program that never reads must not block us."""
 
+    stdin = process.stdin
+    if stdin is None:
+        return  # not started with stdin=PIPE: there is nothing to write to
+
     def write() -> None:
         try:
-            with process.stdin:  # type: ignore[union-attr]
-                process.stdin.write(data)  # type: ignore[union-attr]
+            with stdin:
+                stdin.write(data)
         except (BrokenPipeError, OSError):
             pass  # the program exited or closed stdin without reading: its exit status tells the story
 
@@ -227,11 +231,11 @@ def run_calls(
     concurrently. If any call has no binding, none runs and UnboundCalls is raised: half a round of outputs
     would leave the model's other calls unanswered.
     """
-    calls = [dict(call) for call in calls]
-    unbound = tuple(dict.fromkeys(str(call.get("name")) for call in calls if call.get("name") not in bindings))
+    items = [dict(call) for call in calls]
+    unbound = tuple(dict.fromkeys(str(item.get("name")) for item in items if item.get("name") not in bindings))
     if unbound:
-        raise UnboundCalls(tuple(calls), unbound)
-    return [run_call(call, bindings[str(call["name"])], timeout, cap, announce, environment) for call in calls]
+        raise UnboundCalls(tuple(items), unbound)
+    return [run_call(item, bindings[str(item["name"])], timeout, cap, announce, environment) for item in items]
 
 
 def run_call(
