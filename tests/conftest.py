@@ -71,11 +71,16 @@ def qwen(qwen_env: dict[str, str]):
     """Run `qwen ARGS...` with stdin closed (or fed `input`) and return its exit code and outputs."""
 
     def run(
-        *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None, timeout: float = 30
+        *args: str,
+        input: str | bytes | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 30,
+        cwd: Path | None = None,
     ) -> Result:
         data = input.encode("utf-8") if isinstance(input, str) else input
         completed = subprocess.run(
             [qwen_executable(), *args],
+            cwd=cwd,
             input=data,
             stdin=None if data is not None else subprocess.DEVNULL,
             capture_output=True,

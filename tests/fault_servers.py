@@ -21,6 +21,19 @@ LOOPBACK = "127.0.0.1"
 
 
 @contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    """`server` answering on a thread of its own until the block ends; then shut down and closed."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@contextmanager
 def refused_port() -> Iterator[int]:
     """A loopback port nobody listens on: bound once to learn a free number, then closed."""
     with socket.socket() as probe:
@@ -144,14 +157,8 @@ class _QuotingServer(ThreadingHTTPServer):
 def quoting_server(status: int) -> Iterator[_QuotingServer]:
     """An API base URL whose every reply is HTTP `status` quoting the request's secrets; `.base_url`, `.hits`."""
     server = _QuotingServer(status)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 class _Recording(BaseHTTPRequestHandler):
@@ -189,14 +196,8 @@ class _RecordingServer(ThreadingHTTPServer):
 def recording_server() -> Iterator[_RecordingServer]:
     """An attacker's endpoint: `.base_url`, and `.requests`, every request that reached it."""
     server = _RecordingServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 class _Replaying(BaseHTTPRequestHandler):
@@ -234,14 +235,8 @@ class _ReplayingServer(ThreadingHTTPServer):
 def replaying_server(lines: list[bytes]) -> Iterator[_ReplayingServer]:
     """An API base URL whose every reply is the SSE stream of `lines` (compact JSON events), byte for byte."""
     server = _ReplayingServer(lines)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # --- hostile APIs: a reply scripted per test, written byte by byte as a hostile server would ----------------------
@@ -286,14 +281,8 @@ class ScriptedServer(ThreadingHTTPServer):
 def scripted_server(script: Script) -> Iterator[ScriptedServer]:
     """An API base URL whose every reply is written by `script(handler)`; `.requests` lists (method, path)."""
     server = ScriptedServer(script)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def send_head(

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import re
 import stat
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY, Result, assert_no_secret, qwen_executable
+from conftest import API_KEY, Result
 from test_presets import COMMIT, RESEARCH, REVIEW
 
 from qwen_cli.emulator import Emulator
@@ -60,24 +59,13 @@ def config_file(qwen_env: dict[str, str]) -> Path:
 
 
 @pytest.fixture
-def run(qwen_env: dict[str, str], project: Path) -> Run:
+def run(qwen, project: Path) -> Run:
     """`qwen ARGS...` as a real process whose working directory is the project (or `cwd`)."""
 
     def run_qwen(
         *args: str, cwd: Path | None = None, input: str | None = None, env: dict[str, str] | None = None
     ) -> Result:
-        completed = subprocess.run(
-            [qwen_executable(), *args],
-            cwd=cwd or project,
-            input=input.encode("utf-8") if input is not None else None,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            env={**qwen_env, **(env or {})},
-            timeout=30,
-        )
-        result = Result(completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8"))
-        assert_no_secret(result)
-        return result
+        return qwen(*args, cwd=cwd or project, input=input, env=env)
 
     return run_qwen
 

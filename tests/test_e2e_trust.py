@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Result, assert_no_secret, qwen_executable
+from conftest import Result, qwen_executable
 from fault_servers import recording_server
 from test_e2e_history import run_as_ordinary_user
 
@@ -54,21 +54,11 @@ def store(qwen_env: dict[str, str]) -> Path:
 
 
 @pytest.fixture
-def run(qwen_env: dict[str, str], clone: Path) -> Run:
+def run(qwen, clone: Path) -> Run:
     """`qwen ARGS...` as a real process, by default in the clone."""
 
     def run_qwen(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
-        completed = subprocess.run(
-            [qwen_executable(), *args],
-            cwd=cwd or clone,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env={**qwen_env, **(env or {})},
-            timeout=30,
-        )
-        result = Result(completed.returncode, completed.stdout.decode("utf-8"), completed.stderr.decode("utf-8"))
-        assert_no_secret(result)
-        return result
+        return qwen(*args, cwd=cwd or clone, env=env)
 
     return run_qwen
 
