@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -533,6 +532,8 @@ def write_private(path: Path, text: str, force: bool) -> None:
         raise UsageError(f"{path} is a directory, not a config file")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        from qwen_cli.settings.files import replace_private
+
         replace_private(path, text) if force else create_private(path, text)
     except FileExistsError:
         raise UsageError(f"{path} already exists and was left as it is; use --force to overwrite it") from None
@@ -544,17 +545,6 @@ def create_private(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # O_EXCL: never clobber, even in a race
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(text)
-
-
-def replace_private(path: Path, text: str) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".yaml")  # created 0600
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # --- shared ----------------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import codecs
 import contextlib
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from qwen_cli.bounds import MAX_TEXT_BYTES, MIB, NotJSON, loads, non_finite_at
@@ -129,3 +131,18 @@ def refuse_non_finite(value: Any, path: str) -> Any:
     if where is not None:
         raise UsageError(f"{path}: the number at {where} is not finite (NaN or an infinity), which JSON cannot carry")
     return value
+
+
+def replace_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by its owner alone (0600), replacing any file there whole: written to a
+    temporary file beside it, synced, then renamed over it, so no reader ever sees half of it."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")  # created 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

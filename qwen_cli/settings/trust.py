@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 from qwen_cli.errors import UsageError
 from qwen_cli.settings.config import data_dir
+from qwen_cli.settings.files import replace_private
 
 STORE_NAME = "trusted-presets.json"
 PRESET_SUFFIXES = (".yaml", ".yml")
@@ -172,7 +172,7 @@ def locked_store(env: Mapping[str, str]) -> Iterator[dict[str, Any]]:
         with lock(path.with_name(STORE_NAME + ".lock")):
             store = read_store(env)
             yield store
-            write_atomically(path, json.dumps(store, indent=2, sort_keys=True) + "\n")
+            replace_private(path, json.dumps(store, indent=2, sort_keys=True) + "\n")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -190,16 +190,3 @@ def lock(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".trusted-", suffix=".json")  # created 0600
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
