@@ -354,6 +354,7 @@ class Bench:
             None  # where click and pygments were installed for goal 2; "" if they could not be
         )
         self.env["QWEN_BASE_URL"] = self.base_url = start_emulator(tools.python, self.env)
+        byte_compile(tools.python)
         self.configure_llm()
         self.note_missing_tools()
 
@@ -513,6 +514,13 @@ class Bench:
         if self.tools.llm is None:
             return []
         return [Command(" ".join(("llm", *args)), (self.tools.llm, *args), check, optional=True)]
+
+
+def byte_compile(python: str) -> None:
+    """qwen as pip installs it is byte-compiled; an editable checkout under PYTHONDONTWRITEBYTECODE never is, and
+    would pay for compiling every module on every run. Compile it once, so every client is measured as installed."""
+    script = "import compileall, os, qwen_cli; compileall.compile_dir(os.path.dirname(qwen_cli.__file__), quiet=1)"
+    subprocess.run([python, "-c", script], capture_output=True, timeout=120)
 
 
 def versions(python: str) -> str:
