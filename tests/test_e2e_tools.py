@@ -975,39 +975,6 @@ def test_reaching_max_tool_rounds_prints_the_calls_left_and_exits_5(
     assert [entry["id"] for entry in thread][-1] == left_by and len(thread) == 3
 
 
-def test_one_round_fits_in_max_tool_rounds_1(qwen, emulator, tmp_path: Path) -> None:
-    tools = bound_weather(tmp_path)
-    result = qwen(
-        "ask",
-        "--tools-file",
-        str(tools),
-        "--run-tools",
-        "--max-tool-rounds",
-        "1",
-        '@@call=get_weather:{"city": "Oslo"}',
-    )
-    assert (result.returncode, result.stdout) == (0, "Tool results: sunny in Oslo\n")
-    assert len(created(emulator)) == 2
-
-
-def test_a_call_without_a_binding_is_exit_5_and_nothing_runs(qwen, emulator, tmp_path: Path) -> None:
-    tools = bound_weather(tmp_path)
-    clock = tools_json(tmp_path / "clock.json")  # get_time has no run:
-    result = qwen(
-        "ask",
-        "--tools-file",
-        str(tools),
-        "--tools-file",
-        str(clock),
-        "--run-tools",
-        '@@call=get_weather:{"city": "Paris"} @@call=get_time:{"zone": "UTC"}',
-    )
-    assert (result.returncode, result.stdout) == (5, "")
-    assert [name for name, _, _ in CALL_LINE.findall(result.stderr)] == ["get_weather", "get_time"]
-    assert "no program is bound to get_time (add run: [...] to its tools-file entry)" in result.stderr
-    assert logged_calls(tmp_path) == [] and len(created(emulator)) == 1
-
-
 def test_a_preset_binding_never_runs_without_run_tools(qwen, qwen_env, emulator, tmp_path: Path) -> None:
     marker_preset(qwen_env, tmp_path, "auto")
     result = qwen("ask", "-p", "auto", "@@call=get_time")

@@ -218,3 +218,37 @@ def test_a_dry_run_prints_the_request_to_the_worlds_stdout_and_sends_nothing(tmp
     assert run.exit_code == 0 and server.requests == []
     shown = json.loads(run.stdout.getvalue())
     assert shown["headers"]["Authorization"] == "Bearer [redacted]" and shown["url"] == f"{BASE}/responses"
+
+
+def bound_tools(tmp_path: Path, program: str = "print('sunny')") -> Path:
+    """get_weather bound to a program that logs each run; get_time bound to nothing."""
+    log = tmp_path / "runs.log"
+    script = tmp_path / "weather.py"
+    script.write_text(
+        f"import sys\nopen({str(log)!r}, 'a').write(sys.stdin.read() + '\\n')\n{program}\n", encoding="utf-8"
+    )
+    tools = tmp_path / "tools.yaml"
+    tools.write_text(
+        f"- name: get_weather\n  description: now\n  parameters: {{type: object}}\n  run: [{sys.executable!r}, {str(script)!r}]\n"
+        "- name: get_time\n  description: now\n  parameters: {type: object}\n",
+        encoding="utf-8",
+    )
+    return tools
+
+
+def test_one_round_fits_in_max_tool_rounds_1(tmp_path: Path) -> None:
+    server = Server(calls("resp_1", "get_weather"), answer("Sunny.", "resp_2"))
+    run = Run(tmp_path, server)(["go"], tools_file=[str(bound_tools(tmp_path))], run_tools=True, max_tool_rounds=1)
+
+    assert (run.exit_code, run.stdout.getvalue(), len(server.requests)) == (0, "Sunny.\n", 2)
+
+
+def test_a_call_without_a_binding_is_exit_5_and_nothing_runs(tmp_path: Path) -> None:
+    server = Server(calls("resp_1", "get_weather", "get_time"))
+    run = Run(tmp_path, server)(["go"], tools_file=[str(bound_tools(tmp_path))], run_tools=True)
+
+    assert (run.exit_code, run.stdout.getvalue(), len(server.requests)) == (5, "", 1)
+    lines = run.stderr.getvalue().splitlines()
+    assert [line.split()[3] for line in lines[:2]] == ["get_weather", "get_time"]
+    assert "no program is bound to get_time (add run: [...] to its tools-file entry)" in lines[-1]
+    assert not (tmp_path / "runs.log").exists()  # half a round is never run
