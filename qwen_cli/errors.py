@@ -7,7 +7,8 @@
      ├── TransientError            exit 4  network, timeout, 429, 5xx, rate limit: after the retries ran out
      │    └── StreamCutError       exit 4  a stream ended before its terminal event
      ├── ToolCallsPending          exit 5  the model asked for function calls that qwen did not run
-     └── OutputError               exit 6  stdout could not be written (disk full, I/O error); not a closed pipe
+     ├── OutputError               exit 6  stdout could not be written (disk full, I/O error); not a closed pipe
+     └── InputLeftError            exit 7  piped input arrived after qwen had answered without it
 
 Every error carries one human line (`message`) and, when the server said so, its `code`, `request_id`
 and HTTP `status`. The cli's error boundary turns them into that one line on stderr and the exit code; nothing else does.
@@ -27,6 +28,7 @@ class ExitCode(IntEnum):
     TRANSIENT = 4
     TOOL_CALLS = 5
     OUTPUT = 6
+    INPUT_LEFT = 7
     INTERRUPTED = 130
 
 
@@ -111,3 +113,12 @@ class OutputError(QwenError):
     kind = "output_error"
     json_on_stdout = False  # stdout is what failed
     response_id: str | None = None  # the response whose answer could not be written, when there was one
+
+
+class InputLeftError(QwenError):
+    """stdin stayed silent past its grace period, qwen answered without it, and then data arrived: the answer
+    is printed, but material the user piped was never sent, so this run must not look like a success."""
+
+    exit_code = ExitCode.INPUT_LEFT
+    kind = "input_left"
+    json_on_stdout = False  # stdout already holds the answer

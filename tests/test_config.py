@@ -66,6 +66,7 @@ def test_with_nothing_set_the_built_in_defaults_apply(env: dict[str, str]) -> No
         "max_retries": "default",
         "output": "default",
         "base_url": "default",
+        "stdin_wait": "default",
     }
 
 
@@ -107,7 +108,8 @@ def test_a_config_file_under_home_is_read_when_xdg_is_unset(tmp_path: Path) -> N
 def test_the_config_file_sets_every_setting_it_may_hold(env: dict[str, str]) -> None:
     path = write_config(
         env,
-        "model: qwen3.8-max\nregion: cn\ntimeout: 60\nconnect_timeout: 2.5\nmax_retries: 0\noutput: json\nhistory: false\n",
+        "model: qwen3.8-max\nregion: cn\ntimeout: 60\nconnect_timeout: 2.5\nmax_retries: 0\noutput: json\nhistory: false\n"
+        "stdin_wait: 4\n",
     )
     settings = resolve(env)
 
@@ -117,7 +119,7 @@ def test_the_config_file_sets_every_setting_it_may_hold(env: dict[str, str]) -> 
         60,
         2.5,
     )
-    assert (settings.max_retries, settings.output) == (0, "json")
+    assert (settings.max_retries, settings.output, settings.stdin_wait) == (0, "json", 4)
     assert settings.output is OutputMode.JSON  # chosen once, typed: nothing after compares strings
     assert set(settings.sources.values()) == {f"config file {path}"}
 
@@ -258,7 +260,7 @@ def test_an_unknown_key_with_no_close_match_lists_the_valid_keys(env: dict[str, 
     path = config_path(env)
 
     assert config_error(env, "colour: blue\n") == (
-        f"{path}:1: unknown key 'colour'; valid keys: model, region, base_url, connect_timeout, timeout, max_retries, output, history"
+        f"{path}:1: unknown key 'colour'; valid keys: model, region, base_url, connect_timeout, timeout, max_retries, output, history, stdin_wait"
     )
 
 

@@ -648,6 +648,7 @@ def test_config_show_names_the_source_of_every_setting_layer_by_layer(
         "max_retries": (2, "default"),
         "output": ("auto", "default"),
         "history": (False, from_file),
+        "stdin_wait": ("auto", "default"),
     }
     env = {"QWEN_MODEL": "qwen-turbo", "QWEN_BASE_URL": "http://127.0.0.1:9/compatible-mode/v1"}
     layered = settings_of(run, env=env)
@@ -688,6 +689,7 @@ def test_config_show_in_text_has_one_row_per_setting_and_only_says_whether_the_k
         ["max_retries", "2", "default"],
         ["output", "text", f"preset plain ({preset})"],
         ["history", "true", "default"],
+        ["stdin_wait", "auto", "default"],
         ["api key", "DASHSCOPE_API_KEY set", "environment (the key is never shown)"],
         ["config file", str(config_file), "none yet (qwen config init writes a starter)"],
     ]

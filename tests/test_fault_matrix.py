@@ -1262,7 +1262,7 @@ def test_an_idle_stdin(place: Place, emulator: Emulator) -> None:
     assert_no_secrets(result, place)
     assert (result.returncode, result.stdout) == (0, "You said: hi\n")
     assert result.stderr == (
-        "qwen: stdin sent nothing within 1 s; going on without it (-f - waits for slow input, --no-stdin skips stdin)\n"
+        "qwen: stdin sent nothing within 1 s; going on without it (--stdin-wait SECONDS waits longer, -f - waits for its end, --no-stdin skips it)\n"
     )
     assert recorded(place) == [("completed", "You said: hi")]
 

@@ -64,7 +64,8 @@ def main_options(
       qwen ask --json "hi" | jq -r .id
 
     The API key is read from DASHSCOPE_API_KEY. Exit codes: 0 ok, 1 API error, 2 bad usage or input,
-    3 authentication, 4 network or server trouble after retries, 5 function calls not run, 130 interrupted.
+    3 authentication, 4 network or server trouble after retries, 5 function calls not run, 6 stdout could not
+    be written, 7 piped input arrived too late to be sent, 130 interrupted.
     """
 
 

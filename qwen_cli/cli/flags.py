@@ -228,6 +228,15 @@ class RequestFlags(ApiFlags):
         option("--messages", metavar="PATH", help="A JSON or YAML file holding the complete input array.", panel=INPUT),
     ] = None
     no_stdin: Annotated[bool, option("--no-stdin", help="Do not read piped stdin.", panel=INPUT)] = False
+    stdin_wait: Annotated[
+        Optional[float],
+        option(
+            "--stdin-wait",
+            metavar="SECONDS",
+            help="How long an idle stdin may stay silent when a prompt is given (default: 1 s; 10 s where it cannot be told who writes it; to its end in a pipeline).",
+            panel=INPUT,
+        ),
+    ] = None
     show_reasoning: Annotated[
         bool, option("--show-reasoning", help="In text mode, print the thinking to stderr.", panel=OUTPUT)
     ] = False
@@ -326,7 +335,7 @@ class RequestFlags(ApiFlags):
     )
 
     def setting_values(self) -> dict[str, Any]:
-        return {**super().setting_values(), "model": self.model}
+        return {**super().setting_values(), "model": self.model, "stdin_wait": self.stdin_wait}
 
     def options(self, model: str, preset_values: Mapping[str, Any] | None = None) -> RequestOptions:
         """The body options: a flag wins over the preset's value for the same option."""

@@ -23,6 +23,7 @@ from qwen_cli.settings.files import (
     read_text_from,
 )
 
+ANNOUNCE_AFTER = 1.0  # seconds of waiting on stdin before saying so (on a terminal)
 MAX_IMAGE_BYTES = 20 * MIB  # the API's documented limit for an image
 IMAGE_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
@@ -54,17 +55,35 @@ class Sources:
     messages: str | None = None
 
 
+@dataclass(frozen=True)
+class StdinPolicy:
+    """How a piped stdin is read: `grace` says how long it may stay silent when other input is given (called
+    only then: it looks at who writes to the pipe), `waiting` is told when a wait passes a second (a note on a
+    terminal), and `note` says that qwen went on without it."""
+
+    grace: Callable[[], float | None]
+    note: Callable[[str], None]
+    waiting: Callable[[], None] = lambda: None
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What the user attached, and whether an open stdin was left unread after its grace period."""
+
+    user_input: UserInput
+    stdin_left: bool = False
+
+
 def collect(
     sources: Sources,
     stdin: BinaryIO | None,
-    stdin_wait: float,
-    note: Callable[[str], None],
+    policy: StdinPolicy,
     items: tuple[dict[str, Any], ...] = (),
-) -> UserInput:
+) -> Collected:
     """Read everything the user attached; piped text is the material, or the prompt itself when there is none.
 
     `stdin` is None when it is a terminal or turned off. With other input given, an open stdin that stays
-    silent for `stdin_wait` seconds is left alone (CI runners leave one open); `-f -` always waits for it.
+    silent for its grace period is left alone (CI runners leave one open); `-f -` always waits for it.
     `items` (answers to function calls) follow the --messages items and come before the prompt.
     """
     if sources.files.count("-") > 1:
@@ -73,35 +92,55 @@ def collect(
     images = tuple(load_image(ref) for ref in sources.images)
     messages = (load_messages(sources.messages) if sources.messages else ()) + items or None
     prompt = sources.prompt
+    left = False
     if stdin is not None and "-" not in sources.files:
         has_other_input = bool(prompt.strip() or attachments or images or messages)
-        piped = piped_text(stdin, stdin_wait if has_other_input else None, note)
+        piped = piped_text(stdin, policy.grace() if has_other_input else None, policy)
+        left = piped is None
         if piped and not prompt.strip():
             prompt = piped.rstrip()
         elif piped:
             attachments.insert(0, Attachment(name="stdin", text=piped))
-    return UserInput(prompt=prompt, attachments=tuple(attachments), images=images, messages=messages)
+    user_input = UserInput(prompt=prompt, attachments=tuple(attachments), images=images, messages=messages)
+    return Collected(user_input, left)
 
 
-def piped_text(stdin: BinaryIO, wait: float | None, note: Callable[[str], None]) -> str:
-    text = read_piped_stdin(stdin, wait)
+def piped_text(stdin: BinaryIO, wait: float | None, policy: StdinPolicy) -> str | None:
+    """The piped text ("" when it is empty or blank), or None when it stayed silent for `wait` seconds."""
+    text = read_piped_stdin(stdin, wait, policy.waiting)
     if text is None:
-        note(
-            f"stdin sent nothing within {wait:g} s; going on without it (-f - waits for slow input, --no-stdin skips stdin)"
+        policy.note(
+            f"stdin sent nothing within {wait:g} s; going on without it (--stdin-wait SECONDS waits longer, -f - waits for its end, --no-stdin skips it)"
         )
-        return ""
+        return None
     return text if text.strip() else ""
 
 
-def read_piped_stdin(stdin: BinaryIO, wait: float | None) -> str | None:
+def read_piped_stdin(stdin: BinaryIO, wait: float | None, waiting: Callable[[], None] = lambda: None) -> str | None:
     """All of a piped stdin as text, or None when it delivers nothing within `wait` seconds (None: wait for it).
 
-    CI runners often leave stdin open and idle; with a prompt given, qwen must not hang on it.
-    Once the first byte arrives the rest is read to the end (up to the cap), however long the writer takes.
+    CI runners often leave stdin open and idle; with a prompt given, qwen must not hang on it. A wait that
+    passes a second is announced (`waiting`). Once the first byte arrives the rest is read to the end (up to
+    the cap), however long the writer takes.
     """
-    if wait is not None and not has_data_within(stdin, wait):
-        return None
+    first = ANNOUNCE_AFTER if wait is None else min(wait, ANNOUNCE_AFTER)
+    if not has_data_within(stdin, first):
+        if wait is not None and wait <= ANNOUNCE_AFTER:
+            return None
+        waiting()
+        if wait is not None and not has_data_within(stdin, wait - first):
+            return None
     return read_text_from(stdin, "stdin")
+
+
+def late_data(stdin: BinaryIO) -> bool:
+    """Whether stdin, left unread after its grace period, holds data now (an end of input holds none)."""
+    if not has_data_within(stdin, 0):
+        return False
+    try:
+        return bool(stdin.read1(1) if hasattr(stdin, "read1") else stdin.read(1))
+    except (OSError, ValueError):
+        return False
 
 
 def has_data_within(stdin: BinaryIO, seconds: float) -> bool:

@@ -51,7 +51,17 @@ PresetRef = Annotated[
     str, typer.Argument(metavar="NAME|PATH", help="A preset name, or the path of a preset file.", show_default=False)
 ]
 
-SETTINGS_ORDER = ("model", "region", "base_url", "timeout", "connect_timeout", "max_retries", "output", "history")
+SETTINGS_ORDER = (
+    "model",
+    "region",
+    "base_url",
+    "timeout",
+    "connect_timeout",
+    "max_retries",
+    "output",
+    "history",
+    "stdin_wait",
+)
 STARTER = """\
 # qwen's config file: the lowest layer of settings, below flags, presets and the environment.
 # Precedence: flag > preset > environment > config file > built-in default.
@@ -83,6 +93,10 @@ STARTER = """\
 
 # Record each response in the local history (flag --no-history turns it off for one request).
 # history: true
+
+# Seconds an open but idle stdin may stay silent when a prompt is given (flag --stdin-wait); auto is 1,
+# or 10 where qwen cannot see who writes it. A producer beside qwen in a pipeline is waited for to its end.
+# stdin_wait: auto
 """
 
 
@@ -486,6 +500,8 @@ def settings_value(settings: Settings, key: str) -> Any:
         from qwen_cli.redaction import shown_url
 
         return shown_url(settings.base_url)
+    if key == "stdin_wait" and settings.stdin_wait is None:
+        return "auto"
     return getattr(settings, key)
 
 

@@ -23,11 +23,10 @@ from qwen_cli.modes import OutputMode
 if TYPE_CHECKING:
     from qwen_cli.api.request import PreparedRequest, RequestOptions, UserInput
     from qwen_cli.cli.continuation import Origin
+    from qwen_cli.cli.inputs import Collected
     from qwen_cli.history import History
     from qwen_cli.settings.config import Settings, SettingSources
     from qwen_cli.tools.rounds import ToolPlan
-
-STDIN_WAIT_SECONDS = 1.0  # how long an open stdin may stay silent before qwen goes on without it
 
 
 def ask(prompt: list[str] | None, continue_last: bool, *, flags: RequestFlags, world: World) -> None:
@@ -65,6 +64,7 @@ class Turn:
     history: History | None
     preset_ref: str | None
     origin: Origin
+    stdin_left: bool = False  # an open stdin went unread after its grace period: checked again after the answer
 
 
 def run_request(
@@ -91,6 +91,7 @@ def run_request(
                 )
             try:
                 send_turn(turn, flags)
+                check_nothing_left(turn)
             except QwenError as error:
                 raise continuation.explain_unknown_parent(
                     error, turn.options.previous_response_id, turn.history
@@ -129,16 +130,18 @@ def prepare_turn(
         options = continuation.inherit(options, parent, model_from_flag=model_chosen)
     mode = choose_mode(settings.output, world)
     # A preset's template shapes the turn it was asked for, not the later turns that inherit the preset.
-    user_input = gather_input(
-        world, words, flags, template=preset.prompt if preset and flags.preset else None, tool_outputs=tool_outputs
-    )
+    template = preset.prompt if preset and flags.preset else None
+    collected = gather_input(world, words, flags, settings.stdin_wait, template, tool_outputs)
+    user_input = collected.user_input
     plan = plan_request_tools(world, flags, preset, user_input)
     tools = plan.definitions() or (continuation.parent_tools(parent, world.note) if parent is not None else None)
     options = replace(options, tools=tools, tool_choice=plan.choice)
     streaming = stream if stream is not None else mode is OutputMode.JSONL
     request = build_request(settings.base_url, settings.api_key, options, user_input, streaming, plan.tools.secrets)
     world = boundary.learn(request.secrets)  # from here on no line shows an MCP header value or a URL's password
-    return Turn(world, settings, mode, options, user_input, request, plan, history, preset_ref, origin)
+    return Turn(
+        world, settings, mode, options, user_input, request, plan, history, preset_ref, origin, collected.stdin_left
+    )
 
 
 def send_turn(turn: Turn, flags: RequestFlags) -> None:
@@ -314,19 +317,45 @@ def gather_input(
     world: World,
     words: list[str],
     flags: RequestFlags,
+    stdin_wait: float | None = None,
     template: str | None = None,
     tool_outputs: tuple[str, ...] = (),
-) -> UserInput:
+) -> Collected:
     from qwen_cli.cli import inputs
+    from qwen_cli.cli.stdin_source import stdin_grace
 
     stdin = None if flags.no_stdin or world.stdin_is_terminal else world.stdin
+    policy = inputs.StdinPolicy(
+        grace=lambda: stdin_grace(stdin, stdin_wait),
+        note=world.note,
+        waiting=lambda: announce_waiting(world),
+    )
     sources = inputs.Sources(" ".join(words), flags.files, flags.images, flags.messages)
-    user_input = inputs.collect(sources, stdin, STDIN_WAIT_SECONDS, world.note, answered_calls(tool_outputs))
+    collected = inputs.collect(sources, stdin, policy, answered_calls(tool_outputs))
     if template is None:
-        return user_input
+        return collected
     from qwen_cli.settings.presets import apply_template
 
-    return replace(user_input, prompt=apply_template(template, user_input.prompt))
+    prompt = apply_template(template, collected.user_input.prompt)
+    return replace(collected, user_input=replace(collected.user_input, prompt=prompt))
+
+
+def announce_waiting(world: World) -> None:
+    """Waiting on a silent stdin for more than a second is said on a terminal, with the way out."""
+    if world.stderr_is_terminal():
+        world.note("waiting for input on stdin; --no-stdin to skip")
+
+
+def check_nothing_left(turn: Turn) -> None:
+    """Never exit 0 with piped material unsent: a stdin that went unread is looked at once more."""
+    from qwen_cli.cli.inputs import late_data
+    from qwen_cli.errors import InputLeftError
+
+    if turn.stdin_left and turn.world.stdin is not None and late_data(turn.world.stdin):
+        raise InputLeftError(
+            "stdin sent data after qwen had answered without it, so none of it was sent; "
+            "wait for it with --stdin-wait SECONDS or -f -, or skip stdin with --no-stdin"
+        )
 
 
 def answered_calls(values: tuple[str, ...]) -> tuple[dict[str, Any], ...]:

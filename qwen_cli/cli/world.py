@@ -56,6 +56,12 @@ class World:
         except (AttributeError, ValueError):
             return False
 
+    def stderr_is_terminal(self) -> bool:
+        try:
+            return bool(self.stderr.isatty())
+        except (AttributeError, ValueError):
+            return False
+
     def note(self, message: str) -> None:
         """A line on stderr, which is usually a terminal even when stdout is piped: no secret, no control sequence."""
         print(self.for_stderr(f"qwen: {message}"), file=self.stderr, flush=True)

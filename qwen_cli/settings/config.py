@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "max_retries": 2,
     "output": OutputMode.AUTO,
     "history": True,
+    "stdin_wait": None,  # None: by who holds the pipe (see cli/stdin_source.py)
 }
 # The environment variables that set a setting (the API key is handled apart: it is never a "setting").
 ENVIRONMENT: dict[str, str] = {"QWEN_MODEL": "model", "QWEN_BASE_URL": "base_url"}
@@ -46,6 +47,7 @@ CONFIG_KEYS: dict[str, tuple[type, ...]] = {
     "max_retries": (int,),
     "output": (str,),
     "history": (bool,),
+    "stdin_wait": (int, float, str),  # seconds, or "auto"
 }
 
 
@@ -61,6 +63,7 @@ class Settings:
     max_retries: int
     output: OutputMode
     history: bool = True
+    stdin_wait: float | None = None  # seconds an idle stdin may stay silent; None: decided by who writes to it
     sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # for the user, about the files the settings came from
 
@@ -184,11 +187,12 @@ class SettingSources:
         layers = [self.flags, Layer("preset", preset or {}), self.environment, self.config_file]
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
-        for key in ("model", "connect_timeout", "timeout", "max_retries", "output", "history"):
+        for key in ("model", "connect_timeout", "timeout", "max_retries", "output", "history", "stdin_wait"):
             values[key], sources[key] = first_set(key, layers)
         values["base_url"], sources["base_url"] = resolve_base_url(layers)
         check_settings(values, sources)
         values["output"] = OutputMode(values["output"])
+        values["stdin_wait"] = None if values["stdin_wait"] == "auto" else values["stdin_wait"]
         return Settings(api_key=self.api_key, sources=sources, warnings=self.config_file.warnings, **values)
 
 
@@ -221,6 +225,9 @@ def check_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> Non
     for key in ("connect_timeout", "timeout"):
         if not math.isfinite(values[key]) or values[key] <= 0:
             raise UsageError(f"{key} must be a positive number of seconds, got {values[key]} ({sources[key]})")
+    wait = values.get("stdin_wait")
+    if wait is not None and wait != "auto" and (isinstance(wait, str) or not (math.isfinite(wait) and wait >= 0)):
+        raise UsageError(f"stdin_wait must be 0 or more seconds, or auto, got {wait} ({sources['stdin_wait']})")
     if values["max_retries"] < 0:
         raise UsageError(f"max_retries must be 0 or more, got {values['max_retries']} ({sources['max_retries']})")
     if values["output"] not in OUTPUT_MODES:
