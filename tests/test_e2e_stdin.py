@@ -122,3 +122,44 @@ def test_a_wait_on_a_terminal_is_announced(qwen_env: dict[str, str], emulator: E
     result = run_in_pty(["bash", "-c", command], {**qwen_env, "COLUMNS": "120"}, timeout=30)
     assert "qwen: waiting for input on stdin; --no-stdin to skip" in result.stdout
     assert "You said" in result.stdout and MATERIAL in json.dumps(sent_input(emulator))
+
+
+def one_pixel_png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_an_image_piped_in_as_text_says_to_use_image_dash(qwen, emulator: Emulator) -> None:
+    result = qwen("ask", "what is this?", input=one_pixel_png())
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "qwen: error: stdin is an image (image/png), not text; send it with --image -\n"
+    assert emulator.requests == []
+
+
+def test_image_dash_sends_the_image_piped_in(qwen, emulator: Emulator) -> None:
+    import base64
+
+    result = qwen("ask", "--image", "-", "what is this?", input=one_pixel_png())
+    assert (result.returncode, result.stdout) == (0, "You said: what is this? (1 image)\n")
+    parts = sent_input(emulator)[0]["content"]  # type: ignore[index]
+    image = next(part for part in parts if part["type"] == "input_image")
+    assert image["image_url"] == "data:image/png;base64," + base64.b64encode(one_pixel_png()).decode()
+
+
+def test_stdin_cannot_be_both_a_file_and_an_image(qwen, emulator: Emulator) -> None:
+    result = qwen("ask", "-f", "-", "--image", "-", "x", input=one_pixel_png())
+    assert (result.returncode, result.stderr) == (
+        2,
+        "qwen: error: stdin is named twice (-f -, --image -): it can be read only once\n",
+    )

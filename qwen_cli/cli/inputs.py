@@ -17,23 +17,17 @@ from qwen_cli.api.request import Attachment, UserInput
 from qwen_cli.bounds import MIB
 from qwen_cli.errors import UsageError
 from qwen_cli.settings.files import (
+    IMAGE_RULE,
+    image_kind,
     parse_json_or_yaml,
     read_bytes,
     read_text,
     read_text_from,
+    too_large,
 )
 
 ANNOUNCE_AFTER = 1.0  # seconds of waiting on stdin before saying so (on a terminal)
 MAX_IMAGE_BYTES = 20 * MIB  # the API's documented limit for an image
-IMAGE_SIGNATURES = {
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
-    b"GIF87a": "image/gif",
-    b"GIF89a": "image/gif",
-    b"BM": "image/bmp",
-    b"II*\x00": "image/tiff",
-    b"MM\x00*": "image/tiff",
-}
 
 
 def read_attachment(path: str, stdin: BinaryIO | None) -> Attachment:
@@ -86,14 +80,14 @@ def collect(
     silent for its grace period is left alone (CI runners leave one open); `-f -` always waits for it.
     `items` (answers to function calls) follow the --messages items and come before the prompt.
     """
-    if sources.files.count("-") > 1:
-        raise UsageError("-f - is given twice: stdin can be read only once")
+    if sources.files.count("-") + sources.images.count("-") > 1:
+        raise UsageError("stdin is named twice (-f -, --image -): it can be read only once")
     attachments = [read_attachment(path, stdin) for path in sources.files]
-    images = tuple(load_image(ref) for ref in sources.images)
+    images = tuple(load_image(ref, stdin) for ref in sources.images)
     messages = (load_messages(sources.messages) if sources.messages else ()) + items or None
     prompt = sources.prompt
     left = False
-    if stdin is not None and "-" not in sources.files:
+    if stdin is not None and "-" not in sources.files and "-" not in sources.images:
         has_other_input = bool(prompt.strip() or attachments or images or messages)
         piped = piped_text(stdin, policy.grace() if has_other_input else None, policy)
         left = piped is None
@@ -151,30 +145,32 @@ def has_data_within(stdin: BinaryIO, seconds: float) -> bool:
     return bool(ready)
 
 
-def load_image(ref: str) -> str:
-    """An image URL (https or data:) is sent as it is; a local file becomes a data URL."""
+def load_image(ref: str, stdin: BinaryIO | None = None) -> str:
+    """An image URL (https or data:) is sent as it is; a local file, or stdin for `-`, becomes a data URL."""
     if ref.startswith(("http://", "https://", "data:")):
         return ref
-    data = read_bytes(ref, MAX_IMAGE_BYTES)
-    mime = image_type(data, ref)
+    data = read_image_from_stdin(stdin) if ref == "-" else read_bytes(ref, MAX_IMAGE_BYTES)
+    mime = image_type(data, "stdin" if ref == "-" else ref)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def image_type(data: bytes, name: str) -> str:
-    for signature, mime in IMAGE_SIGNATURES.items():
-        if data.startswith(signature):
-            return mime
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    brand = data[4:12]
-    if brand in (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1"):
-        return "image/heic"
-    if brand == b"ftypavif":
-        return "image/avif"
     # The bytes decide, not the name: a text file called x.png must not be sent as an image.
-    raise UsageError(
-        f"{name} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF); pass a URL instead"
-    )
+    mime = image_kind(data)
+    if mime is None:
+        raise UsageError(
+            f"{name} is not an image qwen recognises (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF); pass a URL instead"
+        )
+    return mime
+
+
+def read_image_from_stdin(stdin: BinaryIO | None) -> bytes:
+    if stdin is None:
+        raise UsageError("--image - reads the image from stdin, but stdin is turned off (--no-stdin) or is a terminal")
+    data = stdin.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise too_large("stdin", MAX_IMAGE_BYTES, None, IMAGE_RULE)
+    return data
 
 
 def load_messages(path: str) -> tuple[dict[str, Any], ...]:

@@ -97,6 +97,10 @@ def read_text_from(stream: BinaryIO, name: str, limit: int = MAX_TEXT_BYTES) -> 
 
 def checked_text(decoder: codecs.IncrementalDecoder, chunk: bytes, name: str, offset: int, final: bool = False) -> str:
     """One chunk decoded; `offset` is where it starts in the input, for the message about a bad byte."""
+    kind = image_kind(chunk) if offset == 0 else None
+    if kind is not None:
+        where = "-" if name == "stdin" else name
+        raise UsageError(f"{name} is an image ({kind}), not text; send it with --image {where}")
     if b"\x00" in chunk:
         raise UsageError(f"{name} looks like a binary file (it contains NUL bytes); attach text files only")
     pending = len(decoder.getstate()[0])  # the start of a character cut by the previous chunk
@@ -146,3 +150,29 @@ def replace_private(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+    b"BM": "image/bmp",
+    b"II*\x00": "image/tiff",
+    b"MM\x00*": "image/tiff",
+}
+HEIC_BRANDS = (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1")
+
+
+def image_kind(data: bytes) -> str | None:
+    """The image type the first bytes of `data` show (the bytes decide, never a file's name), or None."""
+    for signature, mime in IMAGE_SIGNATURES.items():
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:12] in HEIC_BRANDS:
+        return "image/heic"
+    if data[4:12] == b"ftypavif":
+        return "image/avif"
+    return None
