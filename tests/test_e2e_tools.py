@@ -485,7 +485,7 @@ def test_pretty_mode_shows_tool_activity_then_the_answer_then_the_sources(qwen_p
         "logs:",
         "hello there",
         "▸ knowledge base search: hello there (1 result)",
-        '▸ MCP amap: amap-echo {"query": "hello there"}',
+        '▸ MCP amap: echo {"query": "hello there"}',
         "You said: hello there",
         "▸ sources: " + SOURCES.format(q="hello%20there"),
     ]

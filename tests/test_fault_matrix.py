@@ -61,9 +61,9 @@ DNS_HOST = "qwen-fault-matrix.invalid"  # .invalid never resolves (RFC 2606)
 RESP = r"resp_[0-9a-f-]{36}"
 REQUEST_ID = r"[0-9a-f-]{36}"
 RETRY = r"; retrying in \d+\.\d s \(retry {n} of {of}\)"
-INCOMPLETE = rf"qwen: response id {RESP} \(incomplete\)"
+CUT_ID = rf"qwen: response id {RESP} \(cut\)"
 STALLED = r"qwen: error: the stream stalled: nothing arrived for 1 s; the text so far is kept"
-CUT = r"qwen: error: the stream was cut off before the response was complete; the text so far is kept"
+CUT = r"qwen: error: the stream was cut before the response was complete; the text so far is kept"
 NOT_JSON = r"the server's reply is not valid JSON \(cut short or garbled\); try again \(HTTP 200\)"
 GATEWAY = {
     429: ("Requests rate limit exceeded, please try again later.", "Throttling.RateQuota"),
@@ -192,7 +192,7 @@ NETWORK = [
         "read timeout mid-stream",
         ("stream", "--timeout", "1", "@@words=50"),
         4,
-        (INCOMPLETE, STALLED),
+        (CUT_ID, STALLED),
         stdout="w1 w2 \n",
         history=(("cut", "w1 w2 "),),
         faults={"stall_after_events": 6},
@@ -202,7 +202,7 @@ NETWORK = [
         "slow trickle that stops",
         ("stream", "--timeout", "1", "@@words=50"),
         4,
-        (INCOMPLETE, STALLED),
+        (CUT_ID, STALLED),
         stdout="w1 w2 w3 w4 \n",
         history=(("cut", "w1 w2 w3 w4 "),),
         faults={"event_delay": 0.05, "stall_after_events": 8},
@@ -393,7 +393,7 @@ NETWORK = [
         "stream cut in the middle of the text",
         ("stream", "@@words=50"),
         4,
-        (INCOMPLETE, CUT),
+        (CUT_ID, CUT),
         stdout="w1 w2 \n",
         history=(("cut", "w1 w2 "),),
         faults={"cut_after_events": 6},
@@ -403,7 +403,7 @@ NETWORK = [
         "stream cut just before the terminal event",
         ("stream", "@@words=3"),
         4,
-        (INCOMPLETE, CUT),
+        (CUT_ID, CUT),
         stdout=words(3) + "\n",
         history=(("cut", words(3)),),
         faults={"cut_after_events": 10},
@@ -504,7 +504,7 @@ HOSTILE_REPLIES = [
         ("stream", "--timeout", "1", "hi"),
         4,
         (
-            rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
+            rf"qwen: response id {HOSTILE_RESP} \(cut\)",
             rf"qwen: error: {KEEPALIVE_STALLED}; the text so far is kept",
         ),
         stdout="Hello there\n",
@@ -595,7 +595,7 @@ HOSTILE_REPLIES = [
         ("stream", "hi"),
         4,
         (
-            rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
+            rf"qwen: response id {HOSTILE_RESP} \(cut\)",
             rf"qwen: error: {EVENT_CAP}; the text so far is kept",
         ),
         stdout="Hello there\n",
@@ -1219,12 +1219,12 @@ def test_ctrl_c_mid_stream(start, place: Place, emulator: Emulator, terminal: bo
     response_id = re.escape(recorded_ids(place)[0])  # the id shown is the one recorded
     if terminal:
         lines = shown_text.splitlines()
-        assert re.fullmatch(rf"qwen: response id {response_id} \(incomplete\)", lines[-2])
+        assert re.fullmatch(rf"qwen: response id {response_id} \(interrupted\)", lines[-2])
         assert lines[-1] == "qwen: error: interrupted" and running.terminal_restored()
     else:
         assert result.stdout == answer[: len(result.stdout) - 1] + "\n"
         assert re.fullmatch(
-            rf"qwen: response id {response_id} \(incomplete\)\nqwen: error: interrupted\n", result.stderr
+            rf"qwen: response id {response_id} \(interrupted\)\nqwen: error: interrupted\n", result.stderr
         )
 
 

@@ -15,7 +15,7 @@ from qwen_cli.api.client import Client
 from qwen_cli.api.request import PreparedRequest
 from qwen_cli.api.responses import ResponseView
 from qwen_cli.api.sse import Delta, StreamAccumulator
-from qwen_cli.errors import ApiError, OutputError, QwenError, TransientError
+from qwen_cli.errors import ApiError, OutputError, QwenError, StreamCutError, TransientError
 from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets
 from qwen_cli.render.renderers import (
@@ -86,6 +86,10 @@ def run(
         report(response, renderer, output, stopwatch.elapsed())
     except OutputError as error:
         raise naming_response(error, error.response_id or response.id, kept=record is not None) from None
+    except StreamCutError as error:
+        if output.mode is OutputMode.JSON:
+            error.in_document()
+        raise
     return response.raw
 
 
@@ -200,9 +204,12 @@ def stream_answer(
     except BaseException as exc:
         # Ctrl-C or a cut stream: keep what was shown, end it cleanly, and say which response it was.
         renderer.abort()
-        record_partial(record, accumulator, "interrupted" if isinstance(exc, KeyboardInterrupt) else "cut")
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "cut"
+        record_partial(record, accumulator, status)
         if accumulator.response_id:
-            note(f"response id {accumulator.response_id} (incomplete)")
+            note(f"response id {accumulator.response_id} ({status})")
+        if isinstance(exc, StreamCutError):
+            exc.response_id, exc.partial_text = accumulator.response_id, accumulator.text
         raise
     final = ResponseView.of(accumulator.final_response() or {})
     record_response(record, final)
