@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import pty
 import re
 import select
 import signal
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY, Result, answer_ctrl_c, assert_no_secret, qwen_executable
+from conftest import API_KEY, Result, answer_ctrl_c, assert_no_secret, qwen_executable, read_until_closed
 
 from qwen_cli.emulator import Emulator
 
@@ -624,6 +625,58 @@ def test_history_clear_all_or_older_than_an_age(qwen, qwen_env, emulator) -> Non
     cleared = qwen("history", "clear")
     assert (cleared.returncode, cleared.stdout) == (0, "removed 2 responses from the history\n")
     assert history_json(qwen, "list") == []
+
+
+def clear_at_a_terminal(qwen_env: dict[str, str], answer: bytes | None, *args: str) -> tuple[int, str]:
+    """`qwen history clear ARGS` on a pseudo-terminal, typing `answer` once the question is shown (None: typing
+    nothing, for a question that must not come); its exit code and the screen."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [qwen_executable(), "history", "clear", *args], stdin=terminal, stdout=terminal, stderr=terminal, env=qwen_env
+    )
+    os.close(terminal)
+    screen = b""
+    deadline = time.monotonic() + 30
+    while answer is not None and b"[y/N] " not in screen and time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.1)
+        if ready:
+            screen += os.read(controller, 65536)
+    if answer is not None:
+        os.write(controller, answer + b"\n")
+    screen += read_until_closed(controller, deadline)
+    process.wait(timeout=10)
+    os.close(controller)
+    return process.returncode, screen.decode("utf-8").replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("answer, kept", [(b"y", 0), (b"yes", 0), (b"n", 2), (b"", 2)], ids=["y", "yes", "n", "enter"])
+def test_history_clear_on_a_terminal_asks_first(qwen, qwen_env, emulator, answer: bytes, kept: int) -> None:
+    for prompt in ("one", "two"):
+        turn(qwen, "ask", prompt)
+    code, screen = clear_at_a_terminal(qwen_env, answer)
+    question = f"delete all 2 responses in {history_file(qwen_env)}? [y/N] {answer.decode()}\n"
+    done = "removed 2 responses from the history\n" if kept == 0 else "qwen: nothing was removed\n"
+    assert (code, screen) == (0, question + done)
+    assert len(rows(qwen_env)) == kept
+
+
+def test_history_clear_older_than_on_a_terminal_asks_about_those_only(qwen, qwen_env, emulator) -> None:
+    old = turn(qwen, "ask", "old").id
+    turn(qwen, "ask", "new")
+    with sqlite3.connect(history_file(qwen_env)) as db:
+        db.execute("UPDATE responses SET created_at = created_at - 2 * 86400 WHERE id = ?", (old,))
+    code, screen = clear_at_a_terminal(qwen_env, b"y", "--older-than", "1d")
+    assert (code, screen) == (
+        0,
+        f"delete the 1 response older than 1d in {history_file(qwen_env)}? [y/N] y\nremoved 1 response from the history\n",
+    )
+    assert [prompt for _, _, _, prompt, _ in rows(qwen_env)] == ["new"]
+
+
+def test_history_clear_yes_or_nothing_to_delete_asks_nothing(qwen, qwen_env, emulator) -> None:
+    turn(qwen, "ask", "one")
+    assert clear_at_a_terminal(qwen_env, None, "--yes") == (0, "removed 1 response from the history\n")
+    assert clear_at_a_terminal(qwen_env, None) == (0, "removed 0 responses from the history\n")
 
 
 def test_history_path_follows_xdg_data_home_or_defaults_under_home(qwen, qwen_env) -> None:

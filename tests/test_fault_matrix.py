@@ -300,8 +300,9 @@ NETWORK = [
         ("ask", "hi"),
         3,
         (
-            r"qwen: error: the API key was refused: Invalid API-key provided\. Check DASHSCOPE_API_KEY, and that the key "
-            rf"belongs to this region \(HTTP 401, code InvalidApiKey, request id {REQUEST_ID}\)",
+            r"qwen: error: the API key was refused: Invalid API-key provided\. Check DASHSCOPE_API_KEY; the request went "
+            r"to the base URL <base> \(environment\); a key belongs to one region \(intl, cn, us\): check the key, and "
+            rf"--base-url or try --region \(HTTP 401, code InvalidApiKey, request id {REQUEST_ID}\)",
         ),
         faults={"http_status": 401},
         sent=1,
@@ -311,8 +312,9 @@ NETWORK = [
         ("stream", "hi"),
         3,
         (
-            r"qwen: error: permission denied: Access denied\. Check that the model is activated for your account "
-            rf"\(HTTP 403, code AccessDenied, request id {REQUEST_ID}\)",
+            r"qwen: error: permission denied: Access denied\. Check that the model is activated for your account; the "
+            r"request went to the base URL <base> \(environment\); a key belongs to one region \(intl, cn, us\): check "
+            rf"the key, and --base-url or try --region \(HTTP 403, code AccessDenied, request id {REQUEST_ID}\)",
         ),
         faults={"http_status": 403},
         sent=1,
@@ -466,13 +468,13 @@ NETWORK = [
         faults={"fail_after_events": 6, "fail_event": "error"},
         sent=1,
     ),
-    Row("10 MB answer", ("ask", "@@bytes=10000000"), 0, (), stdout=BIG + "\n", history=(("completed", BIG),), sent=1),
+    Row("10 MB answer", ("ask", "@@bytes=10000000"), 0, (), stdout=BIG, history=(("completed", BIG),), sent=1),
     Row(
         "10 MB answer, stream",
         ("stream", "@@bytes=10000000"),
         0,
         (),
-        stdout=BIG + "\n",
+        stdout=BIG,  # it ends with a newline of its own: none is added
         history=(("completed", BIG),),
         sent=1,
     ),

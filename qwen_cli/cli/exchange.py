@@ -7,6 +7,7 @@ recorder (the local history), finished or not.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -67,6 +68,7 @@ def run(
     record: Recorder | None = None,
     continues: Callable[[Response], bool] | None = None,
     transport: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Response:
     """Send, show and judge one request. When `continues(response)` says another round follows (tool calls
     qwen will answer), this response is not shown as the final one: json mode prints only the last."""
@@ -74,7 +76,7 @@ def run(
     stopwatch = Stopwatch()
     response = ResponseView.of({})
     try:
-        with client_for(settings, output.note, debug, transport) as client:
+        with client_for(settings, output.note, debug, transport, sleep) as client:
             if request.stream:
                 response = stream_answer(client, request, renderer, output.note, record or ignore)
             else:
@@ -159,16 +161,22 @@ def call(
     debug: Callable[[str], None] | None,
     notify: Callable[[str], None],
     transport: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Response:
     """Send one request to a companion endpoint (stored responses, conversations) and return its JSON."""
-    with client_for(settings, notify, debug, transport) as client:
+    with client_for(settings, notify, debug, transport, sleep) as client:
         return client.send(request)
 
 
 def client_for(
-    settings: Settings, notify: Callable[[str], None], debug: Callable[[str], None] | None, transport: Any = None
+    settings: Settings,
+    notify: Callable[[str], None],
+    debug: Callable[[str], None] | None,
+    transport: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Client:
-    """The one HTTP client of a command; `transport` is the world's (a test's MockTransport), None for the network."""
+    """The one HTTP client of a command; `transport` is the world's (a test's MockTransport), None for the network,
+    and `sleep` how it waits between retries (a test's records the waits instead)."""
     return Client(
         connect_timeout=settings.connect_timeout,
         timeout=settings.timeout,
@@ -176,6 +184,7 @@ def client_for(
         notify=notify,
         debug=debug,
         transport=transport,
+        sleep=sleep,
     )
 
 

@@ -365,7 +365,7 @@ def call_api(
         # The server's reply is shown with the key and the base URL's password hidden, whatever it echoes.
         debug = world.note if flags.debug else None
         try:
-            reply = exchange.call(settings, request, debug, world.note, world.transport)
+            reply = exchange.call(settings, request, debug, world.note, world.transport, world.sleep)
         except QwenError as error:
             raise explained(error, settings, request.url, segments[1:2], history) from None
         finally:

@@ -185,7 +185,7 @@ def send_round(
     record = recorder(world, turn.history, request, user_input, turn.preset_ref, turn.origin)
     debug = world.note if flags.debug else None
     continues = lambda response: next_step(response, turn.plan, rounds).run  # noqa: E731
-    return exchange.run(turn.settings, request, output, debug, record, continues, world.transport)
+    return exchange.run(turn.settings, request, output, debug, record, continues, world.transport, world.sleep)
 
 
 def follow_up(turn: Turn, response_id: str, outputs: list[dict[str, Any]]) -> tuple[PreparedRequest, UserInput]:
