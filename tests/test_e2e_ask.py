@@ -404,7 +404,10 @@ def test_continuing_by_previous_id_carries_the_history(qwen, emulator) -> None:
 def test_an_unknown_previous_id_is_exit_1_with_the_server_message(qwen, emulator) -> None:
     result = qwen("ask", "--previous", "resp_nope", "hi")
     assert result.returncode == 1
-    assert "the server does not know response resp_nope: it keeps responses 7 days" in result.stderr
+    assert (
+        f"the server at {emulator.base_url} does not know response resp_nope: it keeps responses 7 days"
+        in result.stderr
+    )
     assert "code InvalidParameter" in result.stderr
 
 

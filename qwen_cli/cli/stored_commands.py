@@ -30,7 +30,11 @@ conversation_app = typer.Typer(
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 EntryId = Annotated[
     str,
-    typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False),
+    typer.Argument(
+        metavar="ID",
+        help="A response id, an unambiguous prefix of one (resp_ may be left out), or 'last' (the newest).",
+        show_default=False,
+    ),
 ]
 ServerId = Annotated[str, typer.Argument(metavar="ID", help="The id on the server.", show_default=False)]
 ResponseId = Annotated[
