@@ -314,3 +314,26 @@ def test_retry_after_is_honoured_on_a_rate_limit(tmp_path: Path) -> None:
 
     assert (run.exit_code, run.waits) == (0, [12.0])
     assert "retrying in 12.0 s (retry 1 of 2)" in run.stderr.getvalue()
+
+
+@pytest.mark.parametrize(
+    "body, line",
+    [
+        (
+            {"code": "NotFound", "message": "Not Found"},
+            f"qwen: error: nothing answers at {BASE}/responses (Not Found); check --base-url or QWEN_BASE_URL "
+            "(DashScope's base URLs end in /compatible-mode/v1) (HTTP 404, code NotFound)\n",
+        ),
+        (
+            {"code": "model_not_found", "message": "The model `qwen-nope` does not exist."},
+            "qwen: error: The model `qwen-nope` does not exist. (HTTP 404, code model_not_found)\n",
+        ),
+    ],
+    ids=["a path that is not there", "a model that is not there"],
+)
+def test_a_404_points_at_the_base_url_unless_it_is_about_what_the_request_named(
+    tmp_path: Path, body: dict[str, str], line: str
+) -> None:
+    run = Run(tmp_path, Server(httpx.Response(404, json=body)))(["hi"])
+
+    assert (run.exit_code, run.stdout.getvalue(), run.stderr.getvalue()) == (1, "", line)

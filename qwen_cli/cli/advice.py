@@ -32,7 +32,7 @@ def explained(error: QwenError, settings: Settings, url: str, ids: tuple[str, ..
             request_id=error.request_id,
             status=error.status,
         )
-    if isinstance(error, ApiError) and error.status == 404 and not any(name in error.message for name in ids):
+    if isinstance(error, ApiError) and error.status == 404 and not names_a_thing(error, ids):
         return ApiError(
             f"nothing answers at {url} ({error.message}); check --base-url or QWEN_BASE_URL "
             "(DashScope's base URLs end in /compatible-mode/v1)",
@@ -41,6 +41,12 @@ def explained(error: QwenError, settings: Settings, url: str, ids: tuple[str, ..
             status=error.status,
         )
     return error
+
+
+def names_a_thing(error: QwenError, ids: tuple[str, ...]) -> bool:
+    """Whether a 404 is about something the request named (an id, the model) rather than a path that is not there."""
+    said = f"{error.message} {error.code or ''}".lower()
+    return "model" in said or any(name.lower() in said for name in ids)
 
 
 def region_advice(settings: Settings) -> str:
