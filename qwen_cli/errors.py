@@ -94,7 +94,29 @@ class TransientError(QwenError):
 
 
 class StreamCutError(TransientError):
+    """A stream that ended before its terminal event. Once text had arrived (`kept`), the line says where that
+    text is: on stdout, or, in `-o json`, in the error document itself, with the response's id."""
+
     kind = "stream_cut"
+    response_id: str | None = None
+    partial_text: str | None = None
+
+    def __init__(self, message: str, *, kept: bool = False, **details: Any) -> None:
+        super().__init__(f"{message}; the text so far is kept" if kept else message, **details)
+        self.cause = message if kept else None
+
+    def in_document(self) -> None:
+        """In `-o json` stdout holds only the error document: the partial text travels in it."""
+        if self.cause is not None:
+            self.message = f"{self.cause}; the text so far is in the JSON document (partial_text)"
+
+    def to_json(self) -> dict[str, Any]:
+        document = super().to_json()
+        if self.response_id is not None:
+            document["error"]["response_id"] = self.response_id
+        if self.partial_text is not None:
+            document["error"]["partial_text"] = self.partial_text
+        return document
 
 
 class ToolCallsPending(QwenError):

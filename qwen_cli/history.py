@@ -50,8 +50,11 @@ BUSY_TIMEOUT_MS = 10_000
 SETUP_ATTEMPTS = 20  # setting up a new file while others do: tried again after 0.02 s, 0.04 s, ... (~4 s in all)
 SETUP_PAUSE = 0.02
 SQLITE_BUSY, SQLITE_LOCKED = 5, 6  # SQLite's result codes; the sqlite3 module names them from Python 3.11 only
-# A response that failed is no place to continue from: `last` skips those.
+# The statuses the server can continue from: a failed response is no place to go on from.
 CONTINUABLE = ("completed", "incomplete", "interrupted", "cut")
+ID_PREFIX = "resp_"
+PREFIX_MATCHES = 10  # how many responses a prefix is looked up against; an ambiguous one shows a few of them
+AMBIGUOUS_SHOWN = 5
 
 
 class HistoryUnavailable(UsageError):
@@ -60,6 +63,10 @@ class HistoryUnavailable(UsageError):
     def __init__(self, path: Path, doing: str, reason: object) -> None:
         super().__init__(f"the history at {path} cannot be {doing} ({reason}); move it away to start anew")
         self.reason = reason
+
+
+class EmptyHistory(UsageError):
+    """`last` was asked of a history with nothing in it."""
 
 
 def history_path(env: Mapping[str, str]) -> Path:
@@ -158,13 +165,18 @@ class History:
         return self.select("ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
 
     def last_continuable(self) -> Entry | None:
+        """The newest response the server can continue: finished or cut, and stored (not sent with --no-store)."""
         marks = ", ".join("?" * len(CONTINUABLE))
-        rows = self.select(f"WHERE status IN ({marks}) ORDER BY created_at DESC, rowid DESC LIMIT 1", CONTINUABLE)
+        stored = "NOT (json_valid(options) AND json_extract(options, '$.store') IS 0)"  # JSON false reads as 0
+        clause = f"WHERE status IN ({marks}) AND {stored} ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        rows = self.select(clause, CONTINUABLE)
         return rows[0] if rows else None
 
     def with_prefix(self, prefix: str) -> list[Entry]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return self.select("WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT 10", (escaped + "%",))
+        return self.select(
+            "WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT ?", (escaped + "%", PREFIX_MATCHES)
+        )
 
     def thread(self, response_id: str) -> list[Entry]:
         """The chain of turns from the first to `response_id`, as far back as this history knows it."""
@@ -176,6 +188,17 @@ class History:
             seen.add(entry.id)
             entry = self.get(entry.parent_id) if entry.parent_id else None
         return chain[::-1]
+
+    def count(self, older_than: float | None = None) -> int:
+        """How many responses `clear(older_than)` would delete."""
+        cutoff = time.time() - older_than if older_than is not None else float("inf")
+        if self._connection is None and not self.path.exists():
+            return 0
+        try:
+            row = self.connection().execute("SELECT count(*) FROM responses WHERE created_at < ?", (cutoff,)).fetchone()
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(self.path, "read", exc) from exc
+        return int(row[0])
 
     def clear(self, older_than: float | None = None) -> int:
         cutoff = time.time() - older_than if older_than is not None else None
@@ -201,20 +224,63 @@ class History:
 
 
 def resolve(history: History, reference: str) -> Entry | None:
-    """`last`, a full id or an unambiguous prefix of one: the recorded entry, or None when history has none."""
+    """`last` (the newest response), a full id or an unambiguous prefix of one, with or without `resp_`: the
+    recorded entry, or None when the history has none."""
     if reference == "last":
-        entry = history.last_continuable()
-        if entry is None:
-            raise UsageError("there is no earlier response in the local history to continue; ask something first")
-        return entry
-    exact = history.get(reference)
-    if exact is not None:
-        return exact
-    matches = history.with_prefix(reference)
+        newest = history.latest(1)
+        if not newest:
+            raise EmptyHistory("the local history is empty; ask something first")
+        return newest[0]
+    for candidate in spellings(reference):
+        exact = history.get(candidate)
+        if exact is not None:
+            return exact
+    matches = {entry.id: entry for candidate in spellings(reference) for entry in history.with_prefix(candidate)}
     if len(matches) > 1:
-        shown = ", ".join(entry.id for entry in matches[:3]) + (", ..." if len(matches) > 3 else "")
-        raise UsageError(f"'{reference}' matches several responses in the history ({shown}); give more of the id")
-    return matches[0] if matches else None
+        raise UsageError(ambiguity(reference, sorted(matches.values(), key=lambda entry: -entry.created_at)))
+    return next(iter(matches.values()), None)
+
+
+def spellings(reference: str) -> tuple[str, ...]:
+    """An id as given, and with the `resp_` that a user may leave out (`qwen continue d237`)."""
+    return (reference,) if reference.startswith(ID_PREFIX) else (reference, ID_PREFIX + reference)
+
+
+def ambiguity(reference: str, matches: list[Entry]) -> str:
+    """The candidates for an ambiguous prefix, newest first, a few of them, each with its time and prompt."""
+    shown = [f"  {candidate_line(entry)}" for entry in matches[:AMBIGUOUS_SHOWN]]
+    if len(matches) > AMBIGUOUS_SHOWN:
+        shown.append("  ...")
+    count = f"{len(matches)}+" if len(matches) >= PREFIX_MATCHES else str(len(matches))
+    return "\n".join([f"'{reference}' matches {count} responses in the history; give more of the id:", *shown])
+
+
+def candidate_line(entry: Entry) -> str:
+    """An entry in one line: its id, when it was made and the start of its prompt."""
+    return f"{entry.id}  {made_at(entry)}  {prompt_start(entry)}"
+
+
+def described(entry: Entry) -> str:
+    """An entry within a sentence: `resp_… (2026-12-06 09:30, "the start of its prompt")`."""
+    return f'{entry.id} ({made_at(entry)}, "{prompt_start(entry)}")'
+
+
+def made_at(entry: Entry) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created_at))
+
+
+def prompt_start(entry: Entry) -> str:
+    prompt = " ".join(entry.prompt.split())
+    return (prompt if len(prompt) <= 50 else prompt[:49] + "…") or "(no prompt)"
+
+
+def why_not_continuable(entry: Entry) -> str | None:
+    """Why the server cannot continue this response (None: it can): it failed, or it was never stored."""
+    if entry.status not in CONTINUABLE:
+        return "failed" if entry.status == "failed" else f"ended {entry.status or 'without a status'}"
+    if (entry.options or {}).get("store") is False:
+        return "was sent with --no-store"
+    return None
 
 
 def open_database(path: Path) -> sqlite3.Connection:

@@ -322,13 +322,13 @@ def test_an_empty_error_body_says_so() -> None:
     assert error.line() == "the server (or a proxy) sent a non-JSON reply: (empty body) (HTTP 500)"
 
 
-def test_401_is_an_auth_error_that_points_at_the_key_and_region(recorder: Recorder) -> None:
+def test_401_is_an_auth_error_that_points_at_the_key(recorder: Recorder) -> None:
     server = Server(json_reply(401, fixture("error-401-invalid-api-key.json")))
     error = send_error(server, recorder)
 
     assert type(error) is AuthError and error.exit_code == ExitCode.AUTH
     assert error.line() == (
-        "the API key was refused: Invalid API-key provided. Check DASHSCOPE_API_KEY, and that the key belongs to this region "
+        "the API key was refused: Invalid API-key provided. Check DASHSCOPE_API_KEY "
         "(HTTP 401, code InvalidApiKey, request id 5dc15bba-5586-9f64-980f-c36b679d9a65)"
     )
     assert (server.attempts, recorder.notes) == (1, [])
@@ -354,7 +354,7 @@ def test_a_401_html_page_still_reads_as_sentences() -> None:
 
     assert error.message == (
         "the API key was refused: the server (or a proxy) sent an HTML page: 401 Authorization Required. "
-        "Check DASHSCOPE_API_KEY, and that the key belongs to this region"
+        "Check DASHSCOPE_API_KEY"
     )
 
 
@@ -409,6 +409,41 @@ def test_without_retry_after_the_backoff_grows_exponentially_with_jitter(recorde
     bounds = [(0.25, 0.75), (0.5, 1.5), (1.0, 3.0), (2.0, 6.0)]
     assert len(recorder.delays) == 4
     assert all(low <= delay <= high for delay, (low, high) in zip(recorder.delays, bounds))
+
+
+@pytest.mark.parametrize(
+    "throttled",
+    [json_reply(429, {"code": "Throttling", "message": "slow down"}), json_reply(200, RATE_LIMITED)],
+    ids=["429", "HTTP-200 rate limit"],
+)
+def test_a_rate_limit_without_retry_after_waits_about_1_2_4_s_and_never_much_past_30(
+    recorder: Recorder, throttled: Answer
+) -> None:
+    send_error(Server(throttled), recorder, max_retries=7)
+
+    # DashScope limits per minute: 1 s doubling, each within a quarter either way, capped at 30 s.
+    bounds = [(0.75, 1.25), (1.5, 2.5), (3.0, 5.0), (6.0, 10.0), (12.0, 20.0), (24.0, 30.0), (30.0, 30.0)]
+    assert len(recorder.delays) == 7
+    assert all(low <= delay <= high for delay, (low, high) in zip(recorder.delays, bounds)), recorder.delays
+    assert [note.rsplit("retrying in ", 1)[1] for note in recorder.notes] == [
+        f"{delay:.1f} s (retry {n} of 7)" for n, delay in enumerate(recorder.delays, 1)
+    ]
+
+
+@pytest.mark.parametrize("factor, delays", [(0.75, [0.75, 1.5, 3.0, 6.0]), (1.25, [1.25, 2.5, 5.0, 10.0])])
+def test_the_rate_limit_schedule_at_the_edges_of_its_jitter(recorder: Recorder, factor: float, delays: list) -> None:
+    server = Server(json_reply(429, {"message": "slow down"}))
+    with pytest.raises(TransientError):
+        with make_client(server, recorder, max_retries=4, jitter=lambda low, high: factor) as client:
+            client.send(make_request())
+    assert recorder.delays == delays
+
+
+def test_a_rate_limit_with_retry_after_waits_what_it_says(recorder: Recorder) -> None:
+    server = Server(json_reply(429, {"message": "slow down"}, headers={"Retry-After": "0"}), json_reply(200, COMPLETED))
+
+    assert send(server, recorder) == COMPLETED
+    assert recorder.delays == [0.0]
 
 
 def test_the_jitter_really_varies_the_delays() -> None:
@@ -637,7 +672,7 @@ def test_a_connection_lost_mid_stream_is_a_stream_cut_and_not_retried(recorder: 
     with pytest.raises(StreamCutError) as caught:
         stream(server, recorder, into=received)
     assert received == [CREATED, DELTA]
-    assert caught.value.message == "the stream was cut off before the response was complete; the text so far is kept"
+    assert caught.value.message == "the stream was cut before the response was complete; the text so far is kept"
     assert server.attempts == 1
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import API_KEY, answer_ctrl_c, qwen_executable
+from fault_servers import json_reply, scripted_server
 
 from qwen_cli.emulator import Emulator
 
@@ -403,7 +404,10 @@ def test_continuing_by_previous_id_carries_the_history(qwen, emulator) -> None:
 def test_an_unknown_previous_id_is_exit_1_with_the_server_message(qwen, emulator) -> None:
     result = qwen("ask", "--previous", "resp_nope", "hi")
     assert result.returncode == 1
-    assert "the server does not know response resp_nope: it keeps responses 7 days" in result.stderr
+    assert (
+        f"the server at {emulator.base_url} does not know response resp_nope: it keeps responses 7 days"
+        in result.stderr
+    )
     assert "code InvalidParameter" in result.stderr
 
 
@@ -520,3 +524,69 @@ def test_ctrl_c_while_waiting_is_exit_130(qwen_env, emulator) -> None:
     stdout, stderr = process.communicate(timeout=10)
     assert (process.returncode, stdout) == (130, "")
     assert stderr == "qwen: error: interrupted\n"
+
+
+# --- errors that point the way -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["ask", "stream"])
+def test_text_mode_adds_no_newline_to_an_answer_that_ends_with_one(qwen, emulator, command: str) -> None:
+    ends_with_one = qwen(command, "@@bytes=160")  # two lines of 79 x, each with its newline
+    assert (ends_with_one.returncode, ends_with_one.stdout) == (0, ("x" * 79 + "\n") * 2)
+    ends_without = qwen(command, "@@bytes=170")
+    assert (ends_without.returncode, ends_without.stdout) == (0, ("x" * 79 + "\n") * 2 + "x" * 10 + "\n")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["ask", "hi"], ["stream", "hi"], ["response", "get", "resp_1"], ["conversation", "create"]],
+    ids=["ask", "stream", "response get", "conversation create"],
+)
+def test_a_base_url_missing_its_api_path_is_a_404_naming_the_url_and_what_to_check(
+    qwen, emulator, args: list[str]
+) -> None:
+    host = emulator.base_url.removesuffix("/compatible-mode/v1")
+    result = qwen(*args, env={"QWEN_BASE_URL": host})
+    path = {
+        "ask": "/responses",
+        "stream": "/responses",
+        "response": "/responses/resp_1",
+        "conversation": "/conversations",
+    }
+    assert (result.returncode, result.stdout) == (1, "")
+    assert re.fullmatch(
+        re.escape(
+            f"qwen: error: nothing answers at {host}{path[args[0]]} (Not support); check --base-url or QWEN_BASE_URL "
+            "(DashScope's base URLs end in /compatible-mode/v1) (HTTP 404, code Not Found, request id "
+        )
+        + r"\S+\)\n",
+        result.stderr,
+    ), result.stderr
+
+
+@pytest.mark.parametrize("args", [["ask", "hi"], ["response", "get", "resp_1"]], ids=["ask", "response get"])
+def test_a_refused_key_names_the_base_url_it_was_sent_to(qwen, args: list[str]) -> None:
+    refused = json.dumps({"code": "InvalidApiKey", "message": "Invalid API-key provided."}).encode()
+    with scripted_server(json_reply(refused, status=401)) as server:
+        result = qwen(*args, "--base-url", server.base_url)
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr == (
+        "qwen: error: the API key was refused: Invalid API-key provided. Check DASHSCOPE_API_KEY; the request went to "
+        f"the base URL {server.base_url} (flag); a key belongs to one region (intl, cn, us): check the key, "
+        "and --base-url or try --region (HTTP 401, code InvalidApiKey, request id req-hostile)\n"
+    )
+
+
+def test_an_incomplete_answer_without_a_reason_says_the_server_gave_none(qwen) -> None:
+    """The emulator always gives its reason: a small server of our own leaves it out."""
+    body = {
+        "id": "resp_incomplete",
+        "object": "response",
+        "status": "incomplete",
+        "model": "qwen-plus",
+        "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "half"}]}],
+    }
+    with scripted_server(json_reply(json.dumps(body).encode())) as server:
+        result = qwen("ask", "hi", env={"QWEN_BASE_URL": server.base_url})
+    assert (result.returncode, result.stdout) == (0, "half\n")
+    assert result.stderr == "qwen: warning: the answer is incomplete (status incomplete, the server gave no reason)\n"

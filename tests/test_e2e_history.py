@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import pty
 import re
 import select
 import signal
@@ -21,15 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY, Result, answer_ctrl_c, assert_no_secret, qwen_executable
+from conftest import API_KEY, Result, answer_ctrl_c, assert_no_secret, qwen_executable, read_until_closed
 
 from qwen_cli.emulator import Emulator
 
 SUMMARY_ID = re.compile(r"^(resp_\S+) · ", re.MULTILINE)  # the -v line on stderr starts with the response id
 ITEM_LINE = re.compile(r"^(msg_\S+)  (\w+): (.*)$", re.MULTILINE)  # `qwen response|conversation items` in text
 UNKNOWN = (
-    "qwen: error: the server does not know response {id}: it keeps responses 7 days, never those sent with "
-    "--no-store or deleted, and the id may be mistyped"
+    "qwen: error: the server at {endpoint} does not know response {id}: it keeps responses 7 days, never those sent "
+    "with --no-store or deleted, and the id may be mistyped"
 )
 
 
@@ -190,7 +191,6 @@ def test_last_is_the_newest_continuable_response_whichever_command_made_it(qwen,
         streamed.id,
         "You said: four (turn 2)\n",
     )
-    assert qwen("ask", "@@fail").returncode == 1  # a failed response is recorded, but is nothing to continue
     by_ask = turn(qwen, "ask", "-c", "five")
     assert (last_body(emulator)["previous_response_id"], by_ask.stdout) == (
         after_stream.id,
@@ -212,17 +212,66 @@ def test_last_with_an_empty_history_is_exit_2_and_sends_nothing(qwen, emulator, 
     assert emulator.requests == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["continue", "@", "hi"], ["ask", "-c", "hi"], ["stream", "-c", "hi"], ["response", "get", "@"]],
+    ids=["continue last", "ask -c", "stream -c", "response get last"],
+)
+@pytest.mark.parametrize("newest", ["@@fail", "--no-store"])
+def test_last_that_cannot_be_continued_is_exit_2_naming_the_newest_that_can(
+    qwen, emulator, args: list[str], newest: str
+) -> None:
+    """`last` is the newest response: a failed or unstored one is said so, never an older thread continued silently.
+    `qwen response get last` just fetches it."""
+    older = turn(qwen, "ask", "older thread")
+    failed = qwen("ask", *(["--no-store", "hi"] if newest == "--no-store" else ["@@fail"]))
+    newest_entry = history_json(qwen, "show", "last")
+    assert newest_entry["id"] != older.id and failed.returncode in (0, 1)
+    sent = len(emulator.requests)
+    result = qwen(*[("last" if arg == "@" else arg) for arg in args])
+    if args[0] == "response":
+        assert result.returncode == 1  # a failed response shows as failed; an unstored one is not on the server
+        assert emulator.requests[-1]["path"].endswith(f"/responses/{newest_entry['id']}")
+        return
+    why = "failed" if newest == "@@fail" else "was sent with --no-store"
+    prompt = "@@fail" if newest == "@@fail" else "hi"
+    made = local_time(newest_entry["created_at"])
+    older_made = local_time(history_json(qwen, "show", older.id)["created_at"])
+    assert (result.returncode, result.stdout) == (2, "")
+    assert one_line(result.stderr) == (
+        f'qwen: error: the newest response, {newest_entry["id"]} ({made}, "{prompt}"), {why} and cannot be '
+        f'continued; the newest that can be is {older.id} ({older_made}, "older thread"): qwen continue {older.id}\n'
+    )
+    assert len(emulator.requests) == sent
+
+
+def test_last_when_nothing_can_be_continued_says_so(qwen, emulator) -> None:
+    assert qwen("ask", "@@fail").returncode == 1
+    result = qwen("continue", "last", "hi")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert one_line(result.stderr).endswith(
+        "failed and cannot be continued; no response in the history can be continued; ask something first\n"
+    )
+
+
 def test_a_unique_prefix_resolves_and_an_ambiguous_one_is_exit_2_naming_the_candidates(qwen, emulator) -> None:
     first, second = turn(qwen, "ask", "one"), turn(qwen, "ask", "two")
     prefix = unique_prefix(first.id, [second.id])
     result = qwen("continue", prefix, "more")
     assert (result.returncode, result.stdout) == (0, "You said: more (turn 2)\n")
     assert last_body(emulator)["previous_response_id"] == first.id
+    without_resp = qwen("continue", prefix.removeprefix("resp_"), "again")  # `qwen continue d237`
+    assert (without_resp.returncode, without_resp.stdout) == (0, "You said: again (turn 2)\n")
+    assert last_body(emulator)["previous_response_id"] == first.id
+    entries = history_json(qwen, "list")
     sent_before = len(created(emulator))
-    ambiguous = qwen("continue", "resp_", "more")
-    assert (ambiguous.returncode, ambiguous.stdout) == (2, "")
-    assert one_line(ambiguous.stderr).startswith("qwen: error: 'resp_' matches several responses in the history (")
-    assert first.id in ambiguous.stderr and second.id in ambiguous.stderr
+    for ambiguous_prefix in ("resp_", ""):
+        ambiguous = qwen("continue", ambiguous_prefix, "more")
+        assert (ambiguous.returncode, ambiguous.stdout) == (2, "")
+        assert ambiguous.stderr == (
+            f"qwen: error: '{ambiguous_prefix}' matches 4 responses in the history; give more of the id:\n"
+            + "".join(f"  {entry['id']}  {local_time(entry['created_at'])}  {entry['prompt']}\n" for entry in entries)
+        )
     assert len(created(emulator)) == sent_before
 
 
@@ -383,19 +432,48 @@ def server_never_kept(qwen) -> str:
 def test_an_id_the_server_forgot_is_exit_1_saying_when_history_has_it_from(qwen, emulator, forget) -> None:
     response_id = forget(qwen)
     made = history_json(qwen, "show", response_id)["created_at"]
-    result = qwen("continue", response_id, "more")
-    assert (result.returncode, result.stdout) == (1, "")
-    known = re.escape(UNKNOWN.format(id=response_id) + f"; your history has it from {local_time(made)} (")
-    expected = known + r"\d+ seconds ago\) \(HTTP 400, code InvalidParameter, request id \S+\)\n"
-    assert re.fullmatch(expected, one_line(result.stderr))
+    endpoint = emulator.base_url
+    for args, status in ((["continue", response_id, "more"], 400), (["response", "get", response_id], 404)):
+        result = qwen(*args)
+        assert (result.returncode, result.stdout) == (1, "")
+        known = re.escape(
+            UNKNOWN.format(id=response_id, endpoint=endpoint) + f"; your history has it from {local_time(made)} ("
+        )
+        expected = (
+            known
+            + rf"\d+ seconds ago\), made at {re.escape(endpoint)} \(HTTP {status}, code InvalidParameter, request id \S+\)\n"
+        )
+        assert re.fullmatch(expected, one_line(result.stderr)), result.stderr
 
 
 def test_a_made_up_id_is_exit_1_without_a_date(qwen, emulator) -> None:
     result = qwen("continue", "resp_made-up", "more")
     assert (result.returncode, result.stdout) == (1, "")
     assert last_body(emulator)["previous_response_id"] == "resp_made-up"
-    expected = re.escape(UNKNOWN.format(id="resp_made-up")) + r" \(HTTP 400, code InvalidParameter, request id \S+\)\n"
+    expected = (
+        re.escape(UNKNOWN.format(id="resp_made-up", endpoint=emulator.base_url))
+        + r" \(HTTP 400, code InvalidParameter, request id \S+\)\n"
+    )
     assert re.fullmatch(expected, one_line(result.stderr))
+
+
+def test_an_id_asked_of_another_endpoint_names_both(qwen, emulator) -> None:
+    """The response was made at the emulator; asked of another server that does not know it (--base-url says
+    so), the line names the endpoint asked and the one the history says made it."""
+    made_here = turn(qwen, "ask", "hi")
+    with Emulator() as other:
+        for args, status in (
+            (["continue", "--base-url", other.base_url, made_here.id, "more"], 400),
+            (["response", "get", "--base-url", other.base_url, "last"], 404),
+        ):
+            result = qwen(*args)
+            assert (result.returncode, result.stdout) == (1, "")
+            line = one_line(result.stderr)
+            assert line.startswith(
+                UNKNOWN.format(id=made_here.id, endpoint=other.base_url) + "; your history has it from "
+            )
+            assert f"), made at {emulator.base_url} (try --base-url {emulator.base_url}) (HTTP {status}," in line
+    assert qwen("continue", "last", "more").returncode == 0  # without --base-url it goes where it was made
 
 
 # --- what the history records ---------------------------------------------------------------------------------
@@ -491,6 +569,27 @@ def test_history_show_by_id_prefix_or_last_in_text_and_json(qwen, emulator) -> N
     missing = qwen("history", "show", "resp_nothing")
     assert (missing.returncode, missing.stdout) == (2, "")
     assert "no response 'resp_nothing' in the local history" in one_line(missing.stderr)
+    thread = qwen("history", "thread", unique_prefix(second.id, [first.id]).removeprefix("resp_"))
+    assert (thread.returncode, thread.stdout.count("prompt:")) == (0, 2)
+
+
+@pytest.mark.parametrize("command", ["show", "thread"])
+def test_history_show_last_on_an_empty_history_is_exit_2_saying_there_is_nothing(qwen, command: str) -> None:
+    result = qwen("history", command, "last")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert one_line(result.stderr) == (
+        "qwen: error: the local history is empty: there is nothing to show; ask something first\n"
+    )
+
+
+def test_history_list_on_an_empty_history_says_so_on_stderr(qwen, qwen_env) -> None:
+    result = qwen("history", "list")
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == (
+        f"qwen: the local history is empty ({history_file(qwen_env)}); every answered request is recorded there\n"
+    )
+    as_json = qwen("history", "list", "--json")
+    assert (as_json.returncode, as_json.stdout, as_json.stderr) == (0, "[]\n", "")
 
 
 def test_a_failed_response_is_recorded_as_failed(qwen, qwen_env, emulator) -> None:
@@ -528,6 +627,58 @@ def test_history_clear_all_or_older_than_an_age(qwen, qwen_env, emulator) -> Non
     assert history_json(qwen, "list") == []
 
 
+def clear_at_a_terminal(qwen_env: dict[str, str], answer: bytes | None, *args: str) -> tuple[int, str]:
+    """`qwen history clear ARGS` on a pseudo-terminal, typing `answer` once the question is shown (None: typing
+    nothing, for a question that must not come); its exit code and the screen."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [qwen_executable(), "history", "clear", *args], stdin=terminal, stdout=terminal, stderr=terminal, env=qwen_env
+    )
+    os.close(terminal)
+    screen = b""
+    deadline = time.monotonic() + 30
+    while answer is not None and b"[y/N] " not in screen and time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.1)
+        if ready:
+            screen += os.read(controller, 65536)
+    if answer is not None:
+        os.write(controller, answer + b"\n")
+    screen += read_until_closed(controller, deadline)
+    process.wait(timeout=10)
+    os.close(controller)
+    return process.returncode, screen.decode("utf-8").replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("answer, kept", [(b"y", 0), (b"yes", 0), (b"n", 2), (b"", 2)], ids=["y", "yes", "n", "enter"])
+def test_history_clear_on_a_terminal_asks_first(qwen, qwen_env, emulator, answer: bytes, kept: int) -> None:
+    for prompt in ("one", "two"):
+        turn(qwen, "ask", prompt)
+    code, screen = clear_at_a_terminal(qwen_env, answer)
+    question = f"delete all 2 responses in {history_file(qwen_env)}? [y/N] {answer.decode()}\n"
+    done = "removed 2 responses from the history\n" if kept == 0 else "qwen: nothing was removed\n"
+    assert (code, screen) == (0, question + done)
+    assert len(rows(qwen_env)) == kept
+
+
+def test_history_clear_older_than_on_a_terminal_asks_about_those_only(qwen, qwen_env, emulator) -> None:
+    old = turn(qwen, "ask", "old").id
+    turn(qwen, "ask", "new")
+    with sqlite3.connect(history_file(qwen_env)) as db:
+        db.execute("UPDATE responses SET created_at = created_at - 2 * 86400 WHERE id = ?", (old,))
+    code, screen = clear_at_a_terminal(qwen_env, b"y", "--older-than", "1d")
+    assert (code, screen) == (
+        0,
+        f"delete the 1 response older than 1d in {history_file(qwen_env)}? [y/N] y\nremoved 1 response from the history\n",
+    )
+    assert [prompt for _, _, _, prompt, _ in rows(qwen_env)] == ["new"]
+
+
+def test_history_clear_yes_or_nothing_to_delete_asks_nothing(qwen, qwen_env, emulator) -> None:
+    turn(qwen, "ask", "one")
+    assert clear_at_a_terminal(qwen_env, None, "--yes") == (0, "removed 1 response from the history\n")
+    assert clear_at_a_terminal(qwen_env, None) == (0, "removed 0 responses from the history\n")
+
+
 def test_history_path_follows_xdg_data_home_or_defaults_under_home(qwen, qwen_env) -> None:
     assert qwen("history", "path").stdout == f"{history_file(qwen_env)}\n"
     default = qwen("history", "path", env={"XDG_DATA_HOME": ""})
@@ -562,7 +713,7 @@ def test_a_cut_stream_is_recorded_as_cut_with_the_partial_answer(qwen, qwen_env,
     emulator.set_faults(cut_after_events=6)
     result = qwen("stream", "@@words=50")
     assert (result.returncode, result.stdout) == (4, "w1 w2 \n")
-    response_id = re.search(r"response id (resp_\S+) \(incomplete\)", result.stderr).group(1)
+    response_id = re.search(r"response id (resp_\S+) \(cut\)", result.stderr).group(1)
     entry = history_json(qwen, "show", "last")
     assert (entry["id"], entry["status"], entry["answer"], entry["model"]) == (
         response_id,
@@ -576,7 +727,7 @@ def test_ctrl_c_mid_stream_is_recorded_as_interrupted_and_can_be_continued(qwen,
     emulator.set_faults(event_delay=0.02)
     result = interrupt_stream_when(qwen_env, "w5 ", "stream", "@@words=300")
     assert result.returncode == 130 and result.stderr.endswith("qwen: error: interrupted\n")
-    response_id = re.search(r"response id (resp_\S+) \(incomplete\)", result.stderr).group(1)
+    response_id = re.search(r"response id (resp_\S+) \(interrupted\)", result.stderr).group(1)
     entry = history_json(qwen, "show", "last")
     said = entry["answer"].split()
     assert (entry["id"], entry["status"]) == (response_id, "interrupted")
@@ -704,7 +855,38 @@ def test_a_deleted_response_is_gone_and_a_missing_one_is_exit_1(qwen, emulator) 
     for args in (["get", asked.id], ["delete", asked.id], ["items", asked.id]):
         gone = qwen("response", *args)
         assert (gone.returncode, gone.stdout) == (1, "")
-        assert one_line(gone.stderr).startswith(f"qwen: error: Response with id '{asked.id}' not found. (HTTP 404")
+        assert one_line(gone.stderr).startswith(UNKNOWN.format(id=asked.id, endpoint=emulator.base_url) + "; your")
+    elsewhere = qwen("response", "get", "resp_never-recorded")  # a full id the history does not know: sent as it is
+    assert (elsewhere.returncode, elsewhere.stdout) == (1, "")
+    assert emulator.requests[-1]["path"].endswith("/responses/resp_never-recorded")
+    assert one_line(elsewhere.stderr).startswith(
+        UNKNOWN.format(id="resp_never-recorded", endpoint=emulator.base_url) + " (HTTP 404"
+    )
+
+
+def test_response_commands_take_last_and_prefixes_from_the_history(qwen, emulator) -> None:
+    first, second = turn(qwen, "ask", "one"), turn(qwen, "ask", "two")
+    short = unique_prefix(first.id, [second.id]).removeprefix("resp_")
+    for reference, expected in (("last", second), (short, first), ("resp_" + short, first)):
+        got = qwen("response", "get", reference)
+        assert (got.returncode, got.stdout, got.stderr) == (0, expected.stdout, "")
+        assert emulator.requests[-1]["path"].endswith(f"/responses/{expected.id}")
+        items = qwen("response", "items", reference)
+        assert items.returncode == 0 and emulator.requests[-1]["path"].endswith(f"/responses/{expected.id}/input_items")
+    ambiguous = qwen("response", "get", "resp_")
+    assert ambiguous.returncode == 2 and ambiguous.stderr.startswith("qwen: error: 'resp_' matches 2 responses")
+    deleted = qwen("response", "delete", "last")
+    assert (deleted.returncode, deleted.stdout) == (0, f"deleted {second.id}\n")
+    assert emulator.requests[-1]["method"] == "DELETE" and emulator.requests[-1]["path"].endswith(second.id)
+
+
+def test_response_get_last_with_an_empty_history_is_exit_2_and_sends_nothing(qwen, emulator) -> None:
+    result = qwen("response", "get", "last")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert (
+        one_line(result.stderr) == "qwen: error: the local history is empty, so 'last' names no response; give the id\n"
+    )
+    assert emulator.requests == []
 
 
 def test_response_items_lists_the_chained_turns_with_limit_order_and_after(qwen, emulator) -> None:

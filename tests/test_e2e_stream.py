@@ -24,7 +24,7 @@ from qwen_cli.emulator import ANSI_SAMPLE, Emulator
 SUMMARY = re.compile(
     r"(resp_\S+) · (?:(\S+) · )?(\d+) in, (\d+) out \((\d+) reasoning, (\d+) cached\) tokens(?: · (\d+\.\d\d) s)?"
 )
-RESPONSE_ID = re.compile(r"response id (resp_\S+) \(incomplete\)")
+RESPONSE_ID = re.compile(r"response id (resp_\S+) \((?:cut|interrupted)\)")  # a stream that did not finish
 COLOUR_PARAMETERS = {*range(30, 39), *range(40, 49), *range(90, 98), *range(100, 108)}
 
 
@@ -264,7 +264,7 @@ def test_text_arrives_in_a_pipe_before_the_stream_ends(start, emulator) -> None:
     result = running.interrupt()
     assert (result.returncode, result.stdout) == (130, "w1 w2 \n")
     response_id = RESPONSE_ID.search(result.stderr).group(1)
-    assert result.stderr == f"qwen: response id {response_id} (incomplete)\nqwen: error: interrupted\n"
+    assert result.stderr == f"qwen: response id {response_id} (interrupted)\nqwen: error: interrupted\n"
     assert stored_response(emulator, response_id)["id"] == response_id
 
 
@@ -342,7 +342,7 @@ def test_jsonl_lines_are_flushed_as_the_events_arrive(start, emulator) -> None:
         "response.in_progress",
         "response.output_item.added",
     ]
-    assert f"response id {events[0]['response']['id']} (incomplete)" in result.stderr
+    assert f"response id {events[0]['response']['id']} (interrupted)" in result.stderr
 
 
 @pytest.mark.parametrize("mode", ["text", "json", "jsonl", "pretty"])
@@ -441,8 +441,10 @@ def test_an_unknown_model_is_exit_1(qwen, emulator) -> None:
             "@@words=50",
             {
                 "type": "stream_cut",
-                "message": "the stream was cut off before the response was complete; the text so far is kept",
+                "message": "the stream was cut before the response was complete; "
+                "the text so far is in the JSON document (partial_text)",
                 "exit_code": 4,
+                "partial_text": "w1 w2 ",
             },
         ),
     ],
@@ -454,6 +456,8 @@ def test_json_mode_writes_the_error_to_stdout_too(qwen, emulator, faults: dict, 
     assert result.returncode == error["exit_code"]
     shown = json.loads(result.stdout)["error"]
     shown["message"] = without_response_id(shown["message"])  # the failed response names itself
+    if shown["type"] == "stream_cut":  # the cut response is named in the document, as on stderr
+        assert f"qwen: response id {shown.pop('response_id')} (cut)\n" in result.stderr
     assert shown == error
     assert without_response_id(result.stderr.splitlines()[-1]).startswith(f"qwen: error: {error['message']}")
 
@@ -538,8 +542,8 @@ def test_a_stream_cut_after_text_arrived_is_not_retried_and_keeps_the_text(qwen,
     assert (result.returncode, result.stdout) == (4, "w1 w2 \n")
     response_id = RESPONSE_ID.search(result.stderr).group(1)
     assert result.stderr == (
-        f"qwen: response id {response_id} (incomplete)\n"
-        "qwen: error: the stream was cut off before the response was complete; the text so far is kept\n"
+        f"qwen: response id {response_id} (cut)\n"
+        "qwen: error: the stream was cut before the response was complete; the text so far is kept\n"
     )
     assert len(created(emulator)) == 1
 

@@ -61,9 +61,9 @@ DNS_HOST = "qwen-fault-matrix.invalid"  # .invalid never resolves (RFC 2606)
 RESP = r"resp_[0-9a-f-]{36}"
 REQUEST_ID = r"[0-9a-f-]{36}"
 RETRY = r"; retrying in \d+\.\d s \(retry {n} of {of}\)"
-INCOMPLETE = rf"qwen: response id {RESP} \(incomplete\)"
+CUT_ID = rf"qwen: response id {RESP} \(cut\)"
 STALLED = r"qwen: error: the stream stalled: nothing arrived for 1 s; the text so far is kept"
-CUT = r"qwen: error: the stream was cut off before the response was complete; the text so far is kept"
+CUT = r"qwen: error: the stream was cut before the response was complete; the text so far is kept"
 NOT_JSON = r"the server's reply is not valid JSON \(cut short or garbled\); try again \(HTTP 200\)"
 GATEWAY = {
     429: ("Requests rate limit exceeded, please try again later.", "Throttling.RateQuota"),
@@ -192,7 +192,7 @@ NETWORK = [
         "read timeout mid-stream",
         ("stream", "--timeout", "1", "@@words=50"),
         4,
-        (INCOMPLETE, STALLED),
+        (CUT_ID, STALLED),
         stdout="w1 w2 \n",
         history=(("cut", "w1 w2 "),),
         faults={"stall_after_events": 6},
@@ -202,7 +202,7 @@ NETWORK = [
         "slow trickle that stops",
         ("stream", "--timeout", "1", "@@words=50"),
         4,
-        (INCOMPLETE, STALLED),
+        (CUT_ID, STALLED),
         stdout="w1 w2 w3 w4 \n",
         history=(("cut", "w1 w2 w3 w4 "),),
         faults={"event_delay": 0.05, "stall_after_events": 8},
@@ -300,8 +300,9 @@ NETWORK = [
         ("ask", "hi"),
         3,
         (
-            r"qwen: error: the API key was refused: Invalid API-key provided\. Check DASHSCOPE_API_KEY, and that the key "
-            rf"belongs to this region \(HTTP 401, code InvalidApiKey, request id {REQUEST_ID}\)",
+            r"qwen: error: the API key was refused: Invalid API-key provided\. Check DASHSCOPE_API_KEY; the request went "
+            r"to the base URL <base> \(environment\); a key belongs to one region \(intl, cn, us\): check the key, and "
+            rf"--base-url or try --region \(HTTP 401, code InvalidApiKey, request id {REQUEST_ID}\)",
         ),
         faults={"http_status": 401},
         sent=1,
@@ -311,8 +312,9 @@ NETWORK = [
         ("stream", "hi"),
         3,
         (
-            r"qwen: error: permission denied: Access denied\. Check that the model is activated for your account "
-            rf"\(HTTP 403, code AccessDenied, request id {REQUEST_ID}\)",
+            r"qwen: error: permission denied: Access denied\. Check that the model is activated for your account; the "
+            r"request went to the base URL <base> \(environment\); a key belongs to one region \(intl, cn, us\): check "
+            rf"the key, and --base-url or try --region \(HTTP 403, code AccessDenied, request id {REQUEST_ID}\)",
         ),
         faults={"http_status": 403},
         sent=1,
@@ -393,7 +395,7 @@ NETWORK = [
         "stream cut in the middle of the text",
         ("stream", "@@words=50"),
         4,
-        (INCOMPLETE, CUT),
+        (CUT_ID, CUT),
         stdout="w1 w2 \n",
         history=(("cut", "w1 w2 "),),
         faults={"cut_after_events": 6},
@@ -403,7 +405,7 @@ NETWORK = [
         "stream cut just before the terminal event",
         ("stream", "@@words=3"),
         4,
-        (INCOMPLETE, CUT),
+        (CUT_ID, CUT),
         stdout=words(3) + "\n",
         history=(("cut", words(3)),),
         faults={"cut_after_events": 10},
@@ -466,13 +468,13 @@ NETWORK = [
         faults={"fail_after_events": 6, "fail_event": "error"},
         sent=1,
     ),
-    Row("10 MB answer", ("ask", "@@bytes=10000000"), 0, (), stdout=BIG + "\n", history=(("completed", BIG),), sent=1),
+    Row("10 MB answer", ("ask", "@@bytes=10000000"), 0, (), stdout=BIG, history=(("completed", BIG),), sent=1),
     Row(
         "10 MB answer, stream",
         ("stream", "@@bytes=10000000"),
         0,
         (),
-        stdout=BIG + "\n",
+        stdout=BIG,  # it ends with a newline of its own: none is added
         history=(("completed", BIG),),
         sent=1,
     ),
@@ -504,7 +506,7 @@ HOSTILE_REPLIES = [
         ("stream", "--timeout", "1", "hi"),
         4,
         (
-            rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
+            rf"qwen: response id {HOSTILE_RESP} \(cut\)",
             rf"qwen: error: {KEEPALIVE_STALLED}; the text so far is kept",
         ),
         stdout="Hello there\n",
@@ -595,7 +597,7 @@ HOSTILE_REPLIES = [
         ("stream", "hi"),
         4,
         (
-            rf"qwen: response id {HOSTILE_RESP} \(incomplete\)",
+            rf"qwen: response id {HOSTILE_RESP} \(cut\)",
             rf"qwen: error: {EVENT_CAP}; the text so far is kept",
         ),
         stdout="Hello there\n",
@@ -1219,12 +1221,12 @@ def test_ctrl_c_mid_stream(start, place: Place, emulator: Emulator, terminal: bo
     response_id = re.escape(recorded_ids(place)[0])  # the id shown is the one recorded
     if terminal:
         lines = shown_text.splitlines()
-        assert re.fullmatch(rf"qwen: response id {response_id} \(incomplete\)", lines[-2])
+        assert re.fullmatch(rf"qwen: response id {response_id} \(interrupted\)", lines[-2])
         assert lines[-1] == "qwen: error: interrupted" and running.terminal_restored()
     else:
         assert result.stdout == answer[: len(result.stdout) - 1] + "\n"
         assert re.fullmatch(
-            rf"qwen: response id {response_id} \(incomplete\)\nqwen: error: interrupted\n", result.stderr
+            rf"qwen: response id {response_id} \(interrupted\)\nqwen: error: interrupted\n", result.stderr
         )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qwen_cli.errors import UsageError
-from qwen_cli.history import Entry, History, history_path, parse_age, resolve
+from qwen_cli.history import EmptyHistory, Entry, History, history_path, parse_age, resolve, why_not_continuable
 
 
 @pytest.fixture
@@ -50,24 +50,71 @@ def test_latest_is_newest_first(history: History) -> None:
     assert [entry.id for entry in history.latest(3)] == ["resp_4", "resp_3", "resp_2"]
 
 
-def test_last_is_the_newest_response_that_can_be_continued(history: History) -> None:
+def test_last_is_the_newest_response_whatever_became_of_it(history: History) -> None:
     history.record(Entry(id="resp_ok", created_at=1.0, status="completed"))
     history.record(Entry(id="resp_failed", created_at=2.0, status="failed"))
-    assert resolve(history, "last").id == "resp_ok"
+    assert resolve(history, "last").id == "resp_failed"
+
+
+def test_the_newest_continuable_is_finished_or_cut_and_stored(history: History) -> None:
+    history.record(Entry(id="resp_ok", created_at=1.0, status="completed", options={"store": True}))
+    history.record(Entry(id="resp_cut", created_at=2.0, status="cut"))
+    assert history.last_continuable().id == "resp_cut"
+    history.record(Entry(id="resp_unstored", created_at=3.0, status="completed", options={"store": False}))
+    history.record(Entry(id="resp_failed", created_at=4.0, status="failed"))
+    assert history.last_continuable().id == "resp_cut"
+    assert [why_not_continuable(entry) for entry in history.latest(4)] == [
+        "failed",
+        "was sent with --no-store",
+        None,
+        None,
+    ]
 
 
 def test_last_with_an_empty_history_says_what_to_do(history: History) -> None:
-    with pytest.raises(UsageError, match="no earlier response in the local history"):
+    with pytest.raises(EmptyHistory, match="the local history is empty"):
         resolve(history, "last")
 
 
-def test_a_unique_prefix_resolves_and_an_ambiguous_one_is_refused(history: History) -> None:
-    history.record(Entry(id="resp_abc111", status="completed"))
-    history.record(Entry(id="resp_abc222", status="completed"))
+def test_a_unique_prefix_resolves_and_an_ambiguous_one_is_refused_naming_the_candidates(history: History) -> None:
+    history.record(Entry(id="resp_abc111", created_at=1.0, status="completed", prompt="first\nquestion"))
+    history.record(Entry(id="resp_abc222", created_at=2.0, status="completed", prompt="second"))
     assert resolve(history, "resp_abc2").id == "resp_abc222"
-    with pytest.raises(UsageError, match="matches several responses"):
+    with pytest.raises(UsageError) as refused:
         resolve(history, "resp_abc")
+    first, second = (time.strftime("%Y-%m-%d %H:%M", time.localtime(when)) for when in (1.0, 2.0))
+    assert refused.value.message == (
+        "'resp_abc' matches 2 responses in the history; give more of the id:\n"
+        f"  resp_abc222  {second}  second\n"
+        f"  resp_abc111  {first}  first question"
+    )
     assert resolve(history, "resp_zzz") is None
+
+
+def test_a_prefix_may_leave_out_resp_(history: History) -> None:
+    history.record(Entry(id="resp_d237aa", status="completed"))
+    history.record(Entry(id="resp_e1", status="completed"))
+    assert resolve(history, "d237").id == "resp_d237aa"
+    assert resolve(history, "d237aa").id == "resp_d237aa"
+    assert resolve(history, "e1").id == "resp_e1"
+    assert resolve(history, "f") is None
+
+
+def test_an_ambiguous_prefix_shows_a_few_candidates_newest_first(history: History) -> None:
+    for n in range(12):
+        history.record(Entry(id=f"resp_x{n:02d}", created_at=float(n), status="completed", prompt=f"p{n}"))
+    with pytest.raises(UsageError) as refused:
+        resolve(history, "x")
+    lines = refused.value.message.splitlines()
+    assert lines[0] == "'x' matches 10+ responses in the history; give more of the id:"
+    assert [line.split()[0] for line in lines[1:]] == [
+        "resp_x11",
+        "resp_x10",
+        "resp_x09",
+        "resp_x08",
+        "resp_x07",
+        "...",
+    ]
 
 
 def test_prefix_matching_treats_sql_wildcards_literally(history: History) -> None:

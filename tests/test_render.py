@@ -50,6 +50,26 @@ def test_text_mode_prints_exactly_the_answer_and_one_newline() -> None:
     assert err.getvalue() == ""
 
 
+@pytest.mark.parametrize(
+    "pieces, shown",
+    [
+        (["a list:\n", "- one\n"], "a list:\n- one\n"),
+        (["code:\n```\nx\n```\n", ""], "code:\n```\nx\n```\n"),
+        (["ends\n", "not here"], "ends\nnot here\n"),
+        (["two blank lines\n\n"], "two blank lines\n\n"),
+    ],
+    ids=["ends with one", "an empty delta after it", "a newline mid-answer", "ends with two"],
+)
+def test_text_mode_adds_no_newline_to_an_answer_that_ends_with_one(pieces: list[str], shown: str) -> None:
+    for end in ("finish", "abort"):
+        out = io.StringIO()
+        renderer = TextRenderer(out, io.StringIO(), show_reasoning=False)
+        for piece in pieces:
+            renderer.delta(Delta("text", piece))
+        renderer.finish(RESPONSE) if end == "finish" else renderer.abort()
+        assert out.getvalue() == shown, end
+
+
 def test_text_mode_shows_reasoning_on_stderr_only_when_asked() -> None:
     out, err = io.StringIO(), io.StringIO()
     renderer = TextRenderer(out, err, show_reasoning=True)
@@ -134,6 +154,18 @@ def test_the_footer_cannot_drive_the_terminal_with_what_the_server_named(mode: O
     renderer.footer(summary_line(named, 1.0, detailed=True))
     assert "\x1b" not in err.getvalue() and "\x07" not in err.getvalue()
     assert "resp_\u241b]0;owned\u2407" in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "details, warning",
+    [
+        (None, "warning: the answer is incomplete (status incomplete, the server gave no reason)"),
+        ({"reason": "content_filter"}, "warning: the answer is incomplete (status incomplete, reason: content_filter)"),
+    ],
+)
+def test_an_incomplete_answer_says_what_is_known_of_it(details: dict | None, warning: str) -> None:
+    response = ResponseView.of({**RESPONSE, "status": "incomplete", "incomplete_details": details})
+    assert incomplete_warning(response) == warning
 
 
 def test_neutralise_controls_keeps_newlines_and_tabs() -> None:

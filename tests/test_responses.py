@@ -296,8 +296,8 @@ def test_incomplete_reason() -> None:
         incomplete_reason({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}})
         == "max_output_tokens"
     )
-    assert incomplete_reason({"status": "incomplete", "incomplete_details": None}) == "unknown"
-    assert incomplete_reason({"status": "incomplete"}) == "unknown"
+    assert incomplete_reason({"status": "incomplete", "incomplete_details": None}) == ""
+    assert incomplete_reason({"status": "incomplete"}) == ""
     assert incomplete_reason({"status": "completed", "incomplete_details": {"reason": "max_output_tokens"}}) is None
     assert incomplete_reason(load("nonstream-basic.json")) is None
 

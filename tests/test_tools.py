@@ -775,7 +775,7 @@ def test_mcp_call_shows_server_name_and_arguments() -> None:
         "arguments": '{"address": "杭州"}',
         "output": "{}",
     }
-    assert describe_item(item) == 'MCP amap-maps: amap-maps-maps_geo {"address": "杭州"}'
+    assert describe_item(item) == 'MCP amap-maps: maps_geo {"address": "杭州"}'
 
 
 def test_file_search_shows_queries_and_the_result_count() -> None:

@@ -71,6 +71,7 @@ class Run:
             **(env or {}),
         }
         self.stdout, self.stderr = io.StringIO(), io.StringIO()
+        self.waits: list[float] = []  # the retries' waits, recorded instead of slept
         self.world = World(
             env=self.env,
             stdin=None,
@@ -79,6 +80,7 @@ class Run:
             cwd=tmp_path,
             transport=httpx.MockTransport(server),
             secrets=Secrets.of(KEY),
+            sleep=self.waits.append,
         )
         self.exit_code = 0
 
@@ -252,3 +254,86 @@ def test_a_call_without_a_binding_is_exit_5_and_nothing_runs(tmp_path: Path) -> 
     assert [line.split()[3] for line in lines[:2]] == ["get_weather", "get_time"]
     assert "no program is bound to get_time (add run: [...] to its tools-file entry)" in lines[-1]
     assert not (tmp_path / "runs.log").exists()  # half a round is never run
+
+
+@pytest.mark.parametrize(
+    "flags, env, went",
+    [
+        (
+            {},
+            {"QWEN_BASE_URL": ""},
+            "the request went to region intl (default); a key belongs to one region: try --region cn or --region us",
+        ),
+        (
+            {"region": "cn"},
+            {},
+            "the request went to region cn (flag); a key belongs to one region: try --region intl or --region us",
+        ),
+        (
+            {},
+            {},
+            f"the request went to the base URL {BASE} (environment); a key belongs to one region (intl, cn, us): "
+            "check the key, and --base-url or try --region",
+        ),
+    ],
+    ids=["default region", "--region cn", "QWEN_BASE_URL"],
+)
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_names_the_region_or_base_url_used_and_the_others(
+    tmp_path: Path, flags: dict[str, Any], env: dict[str, str], went: str, status: int
+) -> None:
+    server = Server(httpx.Response(status, json={"code": "InvalidApiKey", "message": "Invalid API-key provided."}))
+    run = Run(tmp_path, server, env)(["hi"], **flags)
+
+    assert (run.exit_code, run.stdout.getvalue()) == (3, "")
+    refused = "the API key was refused: Invalid API-key provided. Check DASHSCOPE_API_KEY"
+    if status == 403:
+        refused = "permission denied: Invalid API-key provided. Check that the model is activated for your account"
+    assert run.stderr.getvalue() == f"qwen: error: {refused}; {went} (HTTP {status}, code InvalidApiKey)\n"
+
+
+def test_a_rate_limit_waits_about_1_then_2_s_each_wait_announced_and_the_turn_goes_on(tmp_path: Path) -> None:
+    limited = {"code": "Throttling.RateQuota", "message": "Requests rate limit exceeded."}
+    server = Server(httpx.Response(429, json=limited), httpx.Response(429, json=limited), answer("done"))
+    run = Run(tmp_path, server)(["hi"])
+
+    assert (run.exit_code, run.stdout.getvalue()) == (0, "done\n")
+    first, second = run.waits
+    assert 0.75 <= first <= 1.25 and 1.5 <= second <= 2.5
+    assert run.stderr.getvalue() == "".join(
+        f"qwen: Requests rate limit exceeded. (HTTP 429, code Throttling.RateQuota); retrying in {wait:.1f} s "
+        f"(retry {n} of 2)\n"
+        for n, wait in enumerate(run.waits, 1)
+    )
+
+
+def test_retry_after_is_honoured_on_a_rate_limit(tmp_path: Path) -> None:
+    limited = {"code": "Throttling.RateQuota", "message": "Requests rate limit exceeded."}
+    server = Server(httpx.Response(429, json=limited, headers={"Retry-After": "12"}), answer("done"))
+    run = Run(tmp_path, server)(["hi"])
+
+    assert (run.exit_code, run.waits) == (0, [12.0])
+    assert "retrying in 12.0 s (retry 1 of 2)" in run.stderr.getvalue()
+
+
+@pytest.mark.parametrize(
+    "body, line",
+    [
+        (
+            {"code": "NotFound", "message": "Not Found"},
+            f"qwen: error: nothing answers at {BASE}/responses (Not Found); check --base-url or QWEN_BASE_URL "
+            "(DashScope's base URLs end in /compatible-mode/v1) (HTTP 404, code NotFound)\n",
+        ),
+        (
+            {"code": "model_not_found", "message": "The model `qwen-nope` does not exist."},
+            "qwen: error: The model `qwen-nope` does not exist. (HTTP 404, code model_not_found)\n",
+        ),
+    ],
+    ids=["a path that is not there", "a model that is not there"],
+)
+def test_a_404_points_at_the_base_url_unless_it_is_about_what_the_request_named(
+    tmp_path: Path, body: dict[str, str], line: str
+) -> None:
+    run = Run(tmp_path, Server(httpx.Response(404, json=body)))(["hi"])
+
+    assert (run.exit_code, run.stdout.getvalue(), run.stderr.getvalue()) == (1, "", line)

@@ -47,6 +47,7 @@ class Failure:
     error: QwenError
     retryable: bool = False
     retry_after: float | None = None
+    rate_limited: bool = False  # DashScope counts per minute: such a failure waits longer before the next attempt
 
 
 class DeferredTLS(ssl.SSLContext):
@@ -85,12 +86,14 @@ class Client:
         notify: Notify | None = None,
         debug: Notify | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self.timeout = timeout
         self.max_retries = max_retries
         self.notify = notify or (lambda message: None)
         self.debug = debug
         self.sleep = sleep
+        self.jitter = jitter
         limits = httpx.Timeout(connect=connect_timeout, read=timeout, write=timeout, pool=connect_timeout)
         # Only the encodings `wire` undoes under its caps: httpx would inflate whatever it has a decoder for, unbounded.
         headers = {"Accept-Encoding": wire.ACCEPT_ENCODING}
@@ -181,14 +184,26 @@ class Client:
     def retry_or_raise(self, failure: Failure, attempt: int) -> None:
         if not failure.retryable or attempt >= self.max_retries:
             raise failure.error
-        delay = backoff(attempt) if failure.retry_after is None else failure.retry_after
+        delay = failure.retry_after
+        if delay is None:
+            delay = rate_limit_backoff(attempt, self.jitter) if failure.rate_limited else backoff(attempt, self.jitter)
         self.notify(f"{failure.error.line()}; retrying in {delay:.1f} s (retry {attempt + 1} of {self.max_retries})")
         self.sleep(delay)
 
 
-def backoff(attempt: int) -> float:
+def backoff(attempt: int, jitter: Callable[[float, float], float] = random.uniform) -> float:
     """Exponential backoff with jitter, so many clients failing together do not retry in lockstep."""
-    return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.5)
+    return min(30.0, 0.5 * 2**attempt) * jitter(0.5, 1.5)
+
+
+RATE_LIMIT_FIRST_WAIT = 1.0
+RATE_LIMIT_MAX_WAIT = 30.0
+
+
+def rate_limit_backoff(attempt: int, jitter: Callable[[float, float], float] = random.uniform) -> float:
+    """A rate limit counted per minute is not over in a fraction of a second: about 1 s, 2 s, 4 s, ... up to about
+    30 s, each within a quarter either way so that clients throttled together come back apart."""
+    return min(RATE_LIMIT_MAX_WAIT, RATE_LIMIT_FIRST_WAIT * 2**attempt * jitter(0.75, 1.25))
 
 
 def until_terminal(first: dict[str, Any], events: Iterator[dict[str, Any]], timeout: float) -> Iterator[dict[str, Any]]:
@@ -198,7 +213,7 @@ def until_terminal(first: dict[str, Any], events: Iterator[dict[str, Any]], time
         if event.get("type") in TERMINAL_EVENTS or event.get("type") == "error":
             return
         event = next(events, None)
-    raise StreamCutError("the stream ended before the response was complete; the text so far is kept")
+    raise StreamCutError("the stream ended before the response was complete", kept=True)
 
 
 def empty_stream_failure() -> Failure:
@@ -260,7 +275,7 @@ def rate_limit_failure(response: dict[str, Any] | None) -> Failure | None:
     if failure is None or not is_rate_limited(*failure):
         return None
     code, message = failure
-    return Failure(TransientError(f"rate limited: {message}", code=code), retryable=True)
+    return Failure(TransientError(f"rate limited: {message}", code=code), retryable=True, rate_limited=True)
 
 
 def http_failure(reply: httpx.Response) -> Failure | None:
@@ -272,7 +287,8 @@ def http_failure(reply: httpx.Response) -> Failure | None:
         return Failure(AuthError(auth_message(status, message), code=code, request_id=request_id, status=status))
     if status in RETRY_STATUSES or status >= 500:
         error = TransientError(message, code=code, request_id=request_id, status=status)
-        return Failure(error, retryable=status in RETRY_STATUSES, retry_after=retry_after(reply))
+        retryable, limited = status in RETRY_STATUSES, status == 429
+        return Failure(error, retryable=retryable, retry_after=retry_after(reply), rate_limited=limited)
     return Failure(ApiError(message, code=code, request_id=request_id, status=status))
 
 
@@ -280,7 +296,7 @@ def auth_message(status: int, message: str) -> str:
     # The advice follows as a second sentence, so the server's text (or a proxy page's title) must end as one.
     message = message if message.endswith((".", "!", "?")) else f"{message}."
     if status == 401:
-        return f"the API key was refused: {message} Check DASHSCOPE_API_KEY, and that the key belongs to this region"
+        return f"the API key was refused: {message} Check DASHSCOPE_API_KEY"
     return f"permission denied: {message} Check that the model is activated for your account"
 
 
@@ -361,16 +377,15 @@ def connect_message(host: str, reason: str) -> str:
 
 def mid_stream_error(exc: httpx.TransportError, timeout: float) -> TransientError:
     if isinstance(exc, httpx.TimeoutException):
-        return StreamCutError(f"the stream stalled: nothing arrived for {timeout:g} s; the text so far is kept")
-    return StreamCutError("the stream was cut off before the response was complete; the text so far is kept")
+        return StreamCutError(f"the stream stalled: nothing arrived for {timeout:g} s", kept=True)
+    return StreamCutError("the stream was cut before the response was complete", kept=True)
 
 
 def no_progress_error(exc: wire.NoProgress, request: PreparedRequest, received: bool) -> TransientError:
     """A stream that sends bytes but no event: keep-alive comments past --timeout, or an event past its size cap."""
-    kept = "; the text so far is kept"
     if exc.size is not None:
         limit = f"{exc.size // bounds.MIB} MiB"
         line = f"the stream sent {limit} without completing an event (once decoded), the limit for one event"
-        return StreamCutError(line + kept) if received else TransientError(line)
+        return StreamCutError(line, kept=True) if received else TransientError(line)
     stalled = f"the stream stalled: no event for {exc.seconds:g} s, only keep-alive comments"
-    return StreamCutError(stalled + kept) if received else TransientError(stalled + "; raise it with --timeout")
+    return StreamCutError(stalled, kept=True) if received else TransientError(stalled + "; raise it with --timeout")

@@ -154,12 +154,13 @@ def is_rate_limited(code: str | None, message: str) -> bool:
 
 
 def incomplete_reason(response: dict[str, Any]) -> str | None:
-    """Why an `incomplete` response stopped (e.g. `max_output_tokens`); None for any other status."""
+    """Why an `incomplete` response stopped (e.g. `max_output_tokens`), "" when the server gave no reason; None
+    for any other status."""
     response = _dict(response)
     if response.get("status") != "incomplete":
         return None
     reason = _dict(response.get("incomplete_details")).get("reason")
-    return reason if isinstance(reason, str) and reason else "unknown"
+    return reason if isinstance(reason, str) else ""
 
 
 def function_calls(response: dict[str, Any]) -> list[dict[str, Any]]:

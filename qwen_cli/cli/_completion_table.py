@@ -246,6 +246,7 @@ COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
         ),
         'options': (
             {'name': 'older_than', 'names': ('--older-than',), 'negations': (), 'help': 'Only responses older than AGE: 30d, 12h, 90m, 2w.', 'nargs': 1, 'multiple': False, 'values': None, 'type': 'str', 'default': None},
+            {'name': 'yes', 'names': ('--yes', '-y'), 'negations': (), 'help': 'Do not ask for confirmation on a terminal.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': False},
             {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},
         ),
         'arguments': (

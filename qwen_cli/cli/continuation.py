@@ -8,7 +8,6 @@ No printing and no HTTP; the history is handed in.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,13 +15,19 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from qwen_cli.api.request import REDACTED, PreparedRequest, RequestOptions, UserInput, redact
-from qwen_cli.errors import ApiError, QwenError, UsageError
-from qwen_cli.history import Entry, History, HistoryUnavailable, resolve
+from qwen_cli.errors import QwenError, UsageError
+from qwen_cli.history import (
+    EmptyHistory,
+    Entry,
+    History,
+    HistoryUnavailable,
+    described,
+    resolve,
+    why_not_continuable,
+)
 
 if TYPE_CHECKING:
     from qwen_cli.settings.presets import Preset
-
-SERVER_KEEPS_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -100,12 +105,31 @@ def find_parent(history: History | None, reference: str, warn: Callable[[str], N
         return Parent(reference, None)
     try:
         entry = resolve(history, reference)
+    except EmptyHistory:
+        raise UsageError("there is no earlier response in the local history to continue; ask something first") from None
     except HistoryUnavailable as error:
         if reference == "last":
             raise
         warn(f"warning: {error.message}; sending the id as it was given")
         return Parent(reference, None)
+    if reference == "last" and entry is not None:
+        check_continuable(history, entry)
     return Parent(entry.id if entry else reference, entry)
+
+
+def check_continuable(history: History, newest: Entry) -> None:
+    """`last` is the newest response: one the server cannot continue is said so, naming the newest that it can,
+    rather than going on silently from an older, unrelated thread."""
+    why = why_not_continuable(newest)
+    if why is None:
+        return
+    other = history.last_continuable()
+    instead = (
+        f"the newest that can be is {described(other)}: qwen continue {other.id}"
+        if other is not None
+        else "no response in the history can be continued; ask something first"
+    )
+    raise UsageError(f"the newest response, {described(newest)}, {why} and cannot be continued; {instead}")
 
 
 def check_exclusive(previous: str | None, conversation: str | None) -> None:
@@ -143,29 +167,12 @@ def parent_tools(parent: Parent | None, warn: Callable[[str], None]) -> tuple[di
     return kept or None
 
 
-def explain_unknown_parent(error: QwenError, parent_id: str | None, history: History | None) -> QwenError:
-    """The server's `Not found previous_response_id` becomes a line that says why, and when it was made."""
-    if parent_id is None or not isinstance(error, ApiError) or "previous_response_id" not in error.message:
-        return error
-    try:
-        known = history.get(parent_id) if history is not None else None
-    except HistoryUnavailable:
-        known = None
-    message = (
-        f"the server does not know response {parent_id}: it keeps responses {SERVER_KEEPS_DAYS} days, never those "
-        "sent with --no-store or deleted, and the id may be mistyped"
-    )
-    if known is not None:
-        message += f"; your history has it from {time.strftime('%Y-%m-%d %H:%M', time.localtime(known.created_at))}"
-        message += f" ({age_text(time.time() - known.created_at)} ago)"
-    return ApiError(message, code=error.code, request_id=error.request_id, status=error.status)
+def explain_unknown_parent(error: QwenError, parent_id: str | None, asked: str, history: History | None) -> QwenError:
+    """The server's `Not found previous_response_id` becomes a line that says why, which endpoint was asked,
+    and when and where the history says the response was made."""
+    from qwen_cli.cli.advice import unknown_response
 
-
-def age_text(seconds: float) -> str:
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.0f} {unit}"
-    return f"{seconds:.0f} seconds"
+    return unknown_response(error, parent_id, asked, history, said=("previous_response_id",))
 
 
 def entry_for(

@@ -7,6 +7,7 @@ recorder (the local history), finished or not.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -15,7 +16,7 @@ from qwen_cli.api.client import Client
 from qwen_cli.api.request import PreparedRequest
 from qwen_cli.api.responses import ResponseView
 from qwen_cli.api.sse import Delta, StreamAccumulator
-from qwen_cli.errors import ApiError, OutputError, QwenError, TransientError
+from qwen_cli.errors import ApiError, OutputError, QwenError, StreamCutError, TransientError
 from qwen_cli.modes import OutputMode
 from qwen_cli.redaction import Secrets
 from qwen_cli.render.renderers import (
@@ -67,6 +68,7 @@ def run(
     record: Recorder | None = None,
     continues: Callable[[Response], bool] | None = None,
     transport: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Response:
     """Send, show and judge one request. When `continues(response)` says another round follows (tool calls
     qwen will answer), this response is not shown as the final one: json mode prints only the last."""
@@ -74,7 +76,7 @@ def run(
     stopwatch = Stopwatch()
     response = ResponseView.of({})
     try:
-        with client_for(settings, output.note, debug, transport) as client:
+        with client_for(settings, output.note, debug, transport, sleep) as client:
             if request.stream:
                 response = stream_answer(client, request, renderer, output.note, record or ignore)
             else:
@@ -86,6 +88,10 @@ def run(
         report(response, renderer, output, stopwatch.elapsed())
     except OutputError as error:
         raise naming_response(error, error.response_id or response.id, kept=record is not None) from None
+    except StreamCutError as error:
+        if output.mode is OutputMode.JSON:
+            error.in_document()
+        raise
     return response.raw
 
 
@@ -155,16 +161,22 @@ def call(
     debug: Callable[[str], None] | None,
     notify: Callable[[str], None],
     transport: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Response:
     """Send one request to a companion endpoint (stored responses, conversations) and return its JSON."""
-    with client_for(settings, notify, debug, transport) as client:
+    with client_for(settings, notify, debug, transport, sleep) as client:
         return client.send(request)
 
 
 def client_for(
-    settings: Settings, notify: Callable[[str], None], debug: Callable[[str], None] | None, transport: Any = None
+    settings: Settings,
+    notify: Callable[[str], None],
+    debug: Callable[[str], None] | None,
+    transport: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Client:
-    """The one HTTP client of a command; `transport` is the world's (a test's MockTransport), None for the network."""
+    """The one HTTP client of a command; `transport` is the world's (a test's MockTransport), None for the network,
+    and `sleep` how it waits between retries (a test's records the waits instead)."""
     return Client(
         connect_timeout=settings.connect_timeout,
         timeout=settings.timeout,
@@ -172,6 +184,7 @@ def client_for(
         notify=notify,
         debug=debug,
         transport=transport,
+        sleep=sleep,
     )
 
 
@@ -200,9 +213,12 @@ def stream_answer(
     except BaseException as exc:
         # Ctrl-C or a cut stream: keep what was shown, end it cleanly, and say which response it was.
         renderer.abort()
-        record_partial(record, accumulator, "interrupted" if isinstance(exc, KeyboardInterrupt) else "cut")
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "cut"
+        record_partial(record, accumulator, status)
         if accumulator.response_id:
-            note(f"response id {accumulator.response_id} (incomplete)")
+            note(f"response id {accumulator.response_id} ({status})")
+        if isinstance(exc, StreamCutError):
+            exc.response_id, exc.partial_text = accumulator.response_id, accumulator.text
         raise
     final = ResponseView.of(accumulator.final_response() or {})
     record_response(record, final)

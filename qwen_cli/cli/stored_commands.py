@@ -16,7 +16,7 @@ import typer
 from qwen_cli.cli.flags import ApiFlags, plain, with_api_flags
 from qwen_cli.cli.terminal import choose_mode, error_boundary
 from qwen_cli.cli.world import World
-from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.errors import AuthError, QwenError, UsageError
 from qwen_cli.modes import OutputMode
 
 history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
@@ -30,9 +30,21 @@ conversation_app = typer.Typer(
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 EntryId = Annotated[
     str,
-    typer.Argument(metavar="ID", help="A response id, an unambiguous prefix of one, or 'last'.", show_default=False),
+    typer.Argument(
+        metavar="ID",
+        help="A response id, an unambiguous prefix of one (resp_ may be left out), or 'last' (the newest).",
+        show_default=False,
+    ),
 ]
 ServerId = Annotated[str, typer.Argument(metavar="ID", help="The id on the server.", show_default=False)]
+ResponseId = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="A response id, 'last', or a prefix of an id in the local history (resp_ may be left out).",
+        show_default=False,
+    ),
+]
 Limit = Annotated[
     Optional[int], typer.Option("--limit", min=1, max=100, help="How many items (1-100; the server's default is 20).")
 ]
@@ -63,6 +75,8 @@ def history_list(
         entries = history.latest(limit)
         if as_json:
             print_json([entry.to_json() for entry in entries], world)
+        elif not entries:
+            world.note(f"the local history is empty ({history.path}); every answered request is recorded there")
         else:
             print_lines(map(entry_line, entries), world)
 
@@ -105,20 +119,25 @@ def history_clear(
         Optional[str],
         typer.Option("--older-than", metavar="AGE", help="Only responses older than AGE: 30d, 12h, 90m, 2w."),
     ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")] = False,
 ) -> None:
-    """Delete recorded responses: all of them, or those older than an age.
+    """Delete recorded responses: all of them, or those older than an age. On a terminal, asks first.
 
     \b
     Examples:
       qwen history clear --older-than 30d
-      qwen history clear
+      qwen history clear --yes
     """
     from qwen_cli.history import parse_age
 
     world = World.of_process()
     with error_boundary(world, debug=False, json_errors=False), local_history(world) as history:
-        removed = history.clear(parse_age(older_than) if older_than else None)
-        print(f"removed {removed} response{'s' if removed != 1 else ''} from the history", file=world.stdout)
+        age = parse_age(older_than) if older_than else None
+        if not yes and not confirmed(world, history, age, older_than):
+            world.note("nothing was removed")
+            return
+        removed = history.clear(age)
+        print(f"removed {removed} {responses(removed)} from the history", file=world.stdout)
 
 
 @history_app.command("path")
@@ -136,6 +155,26 @@ def history_path_command() -> None:
     print(history_path(world.env), file=world.stdout)
 
 
+def confirmed(world: World, history: Any, age: float | None, older_than: str | None) -> bool:
+    """A yes to the question when stdin is a terminal (someone can answer); a script is not asked, and nothing to
+    delete needs no yes."""
+    if not world.stdin_is_terminal or world.stdin is None:
+        return True
+    count = history.count(age)
+    if count == 0:
+        return True
+    which = (
+        f"the {count} {responses(count)} older than {older_than}" if older_than else f"all {count} {responses(count)}"
+    )
+    print(f"delete {which} in {history.path}? [y/N] ", end="", file=world.stderr, flush=True)
+    answer = world.stdin.readline().decode("utf-8", "replace").strip().lower()
+    return answer in ("y", "yes")
+
+
+def responses(count: int) -> str:
+    return "response" if count == 1 else "responses"
+
+
 def local_history(world: World) -> Any:
     from qwen_cli.history import History, history_path
 
@@ -143,9 +182,12 @@ def local_history(world: World) -> Any:
 
 
 def recorded(history: Any, reference: str) -> Any:
-    from qwen_cli.history import resolve
+    from qwen_cli.history import EmptyHistory, resolve
 
-    entry = resolve(history, reference)
+    try:
+        entry = resolve(history, reference)
+    except EmptyHistory:
+        raise UsageError("the local history is empty: there is nothing to show; ask something first") from None
     if entry is None:
         raise UsageError(f"no response '{reference}' in the local history; 'qwen history list' shows what is there")
     return entry
@@ -177,25 +219,26 @@ def entry_text(entry: Any) -> str:
 
 @response_app.command("get")
 @with_api_flags
-def response_get(response: ServerId, *, flags: ApiFlags) -> None:
+def response_get(response: ResponseId, *, flags: ApiFlags) -> None:
     """Fetch a stored response and print it like `ask` does.
 
     \b
     Examples:
-      qwen response get resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
-      qwen response get resp_4ca7fa5e-... --json | jq .usage
+      qwen response get last
+      qwen response get resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c --json | jq .usage
     """
-    call_api(flags, "GET", ("responses", response), show=show_response, world=World.of_process())
+    call_api(flags, "GET", ("responses", response), show=show_response, world=World.of_process(), names_response=True)
 
 
 @response_app.command("delete")
 @with_api_flags
-def response_delete(response: ServerId, *, flags: ApiFlags) -> None:
+def response_delete(response: ResponseId, *, flags: ApiFlags) -> None:
     """Delete a stored response from the server.
 
     \b
     Examples:
       qwen response delete resp_4ca7fa5e-6ff5-9787-bc18-af6ca5eff36c
+      qwen response delete last
     """
     call_api(
         flags,
@@ -203,13 +246,14 @@ def response_delete(response: ServerId, *, flags: ApiFlags) -> None:
         ("responses", response),
         show=lambda result, mode, world: world.print_for_screen(f"deleted {result.get('id', response)}"),
         world=World.of_process(),
+        names_response=True,
     )
 
 
 @response_app.command("items")
 @with_api_flags
 def response_items(
-    response: ServerId, limit: Limit = None, order: Order = None, after: After = None, *, flags: ApiFlags
+    response: ResponseId, limit: Limit = None, order: Order = None, after: After = None, *, flags: ApiFlags
 ) -> None:
     """List the input items of a stored response, earlier turns included.
 
@@ -219,9 +263,8 @@ def response_items(
       qwen response items resp_4ca7fa5e-... --limit 5 --json
     """
     query = {"limit": limit, "order": plain(order), "after": after}
-    call_api(
-        flags, "GET", ("responses", response, "input_items"), query=query, show=show_items, world=World.of_process()
-    )
+    segments = ("responses", response, "input_items")
+    call_api(flags, "GET", segments, query=query, show=show_items, world=World.of_process(), names_response=True)
 
 
 # --- conversations --------------------------------------------------------------------------------------------
@@ -301,12 +344,18 @@ def call_api(
     body: dict[str, Any] | None = None,
     *,
     world: World,
+    names_response: bool = False,
 ) -> None:
-    """Check the id, resolve settings, send one request to a companion endpoint, and show the reply in the chosen mode."""
+    """Check the id, resolve settings, send one request to a companion endpoint, and show the reply in the chosen
+    mode. When the request `names_response` (segments[1]), `last` and prefixes are found in the local history."""
     from qwen_cli.api.request import api_path, build_api_request
 
     with error_boundary(world, flags.debug, json_errors=flags.wants_json()) as boundary:
         path = api_path(*segments)  # first: an id like `..` is refused before anything is resolved or sent
+        history = local_history(world) if names_response else None
+        if history is not None:
+            segments = (segments[0], server_id(history, segments[1], world), *segments[2:])
+            path = api_path(*segments)
         settings = flags.settings(world.env)
         boundary.json_errors = settings.output is OutputMode.JSON
         if not settings.api_key:
@@ -319,12 +368,47 @@ def call_api(
 
         # The server's reply is shown with the key and the base URL's password hidden, whatever it echoes.
         debug = world.note if flags.debug else None
-        result = request.secrets.json(exchange.call(settings, request, debug, world.note, world.transport))
+        try:
+            reply = exchange.call(settings, request, debug, world.note, world.transport, world.sleep)
+        except QwenError as error:
+            raise explained(error, settings, request.url, segments[1:2], history) from None
+        finally:
+            if history is not None:
+                history.close()
+        result = request.secrets.json(reply)
         mode = choose_mode(settings.output, world)
         if mode.is_json:
             print_json(result, world, compact=mode is OutputMode.JSONL)
         else:
             show(result, mode, world)
+
+
+def server_id(history: Any, reference: str, world: World) -> str:
+    """`last` or a prefix found in the local history; an id it does not know (or a history that cannot be read)
+    is sent as it was given."""
+    from qwen_cli.history import EmptyHistory, HistoryUnavailable, resolve
+
+    try:
+        entry = resolve(history, reference)
+    except EmptyHistory:
+        raise UsageError("the local history is empty, so 'last' names no response; give the id") from None
+    except HistoryUnavailable as error:
+        if reference == "last":
+            raise
+        world.note(f"warning: {error.message}; sending the id as it was given")
+        return reference
+    return entry.id if entry is not None else reference
+
+
+def explained(error: QwenError, settings: Any, url: str, ids: tuple[str, ...], history: Any) -> QwenError:
+    """An id the server does not know, a base URL that serves no API, a refused key: said in the user's terms.
+    `ids` are those the URL names; `history` is there when the first is a response's."""
+    from qwen_cli.cli import advice
+    from qwen_cli.cli.continuation import endpoint_of
+
+    if history is not None:
+        error = advice.unknown_response(error, ids[0], endpoint_of(settings.base_url), history, said=())
+    return advice.explained(error, settings, endpoint_of(url), ids=ids)
 
 
 def show_response(response: dict[str, Any], mode: OutputMode, world: World) -> None:

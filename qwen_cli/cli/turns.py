@@ -76,7 +76,6 @@ def run_request(
     tool_outputs: tuple[str, ...] = (),
 ) -> None:
     from qwen_cli import bounds
-    from qwen_cli.cli import continuation
 
     with error_boundary(world, flags.debug, json_errors=flags.wants_json()) as boundary:
         sources = flags.setting_sources(world.env)  # the config file is read once for the whole turn
@@ -93,9 +92,19 @@ def run_request(
                 send_turn(turn, flags)
                 check_nothing_left(turn)
             except QwenError as error:
-                raise continuation.explain_unknown_parent(
-                    error, turn.options.previous_response_id, turn.history
-                ) from None
+                raise explained(error, turn) from None
+
+
+def explained(error: QwenError, turn: Turn) -> QwenError:
+    """A failure said in the user's terms: an unknown parent, a base URL that serves no API, a refused key."""
+    from qwen_cli.cli import advice, continuation
+
+    parent = turn.options.previous_response_id
+    asked = continuation.endpoint_of(turn.settings.base_url)
+    error = continuation.explain_unknown_parent(error, parent, asked, turn.history)
+    return advice.explained(
+        error, turn.settings, continuation.endpoint_of(turn.request.url), ids=(parent,) if parent else ()
+    )
 
 
 def prepare_turn(
@@ -179,7 +188,7 @@ def send_round(
     record = recorder(world, turn.history, request, user_input, turn.preset_ref, turn.origin)
     debug = world.note if flags.debug else None
     continues = lambda response: next_step(response, turn.plan, rounds).run  # noqa: E731
-    return exchange.run(turn.settings, request, output, debug, record, continues, world.transport)
+    return exchange.run(turn.settings, request, output, debug, record, continues, world.transport, world.sleep)
 
 
 def follow_up(turn: Turn, response_id: str, outputs: list[dict[str, Any]]) -> tuple[PreparedRequest, UserInput]:

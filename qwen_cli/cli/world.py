@@ -1,5 +1,5 @@
 """Everything one run of qwen takes from outside the process: the environment, the standard streams, the working
-directory, the clock, the HTTP transport and the secrets to hide. Built once at the entry and passed down, so
+directory, the clock (and how to wait), the HTTP transport and the secrets to hide. Built once at the entry and passed down, so
 the orchestration below it can be run in-process by a test with a world of its own (no module reads os.environ,
 sys.stdout or the working directory deep down, and no secret lives in a module-global registry).
 """
@@ -27,6 +27,7 @@ class World:
     cwd: Path
     stdin_is_terminal: bool = False
     clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep  # how a retry waits; a test's world records the wait instead
     transport: Any = None  # an httpx transport (httpx.MockTransport in tests); None: the network
     secrets: Secrets = field(default_factory=Secrets)  # the key, and every secret learnt since
 

@@ -64,11 +64,14 @@ def usage_text(usage: Usage) -> str:
 
 
 def incomplete_warning(response: ResponseView) -> str | None:
+    """What is known of an incomplete answer: the status, and the server's reason or that it gave none."""
     reason = response.incomplete_reason
     if reason is None:
         return None
-    hint = "; raise --max-output-tokens for more" if reason == "max_output_tokens" else ""
-    return f"warning: the answer is incomplete ({reason}){hint}"
+    if reason == "max_output_tokens":
+        return "warning: the answer is incomplete (max_output_tokens); raise --max-output-tokens for more"
+    because = f"reason: {reason}" if reason else "the server gave no reason"
+    return f"warning: the answer is incomplete (status incomplete, {because})"
 
 
 class PacedStream:
@@ -139,12 +142,14 @@ class PacedStream:
 
 
 class TextRenderer(PlainFooter):
-    """Exactly the answer and one newline on stdout; reasoning only on request, and then on stderr."""
+    """Exactly the answer on stdout, ended by a newline unless it ends with one already; reasoning only on request,
+    and then on stderr."""
 
     def __init__(self, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> None:
         self.out, self.err, self.show_reasoning, self.verbose = out, err, show_reasoning, verbose
         self.paced = PacedStream(out)
         self.wrote_text = self.wrote_reasoning = False
+        self.line_ended = False  # the answer so far ends with a newline of its own
 
     def begin(self, label: str) -> None:
         pass
@@ -155,7 +160,8 @@ class TextRenderer(PlainFooter):
     def delta(self, delta: Delta) -> None:
         if delta.kind == "text":
             self.paced.write(delta.text)
-            self.wrote_text = self.wrote_text or bool(delta.text)
+            if delta.text:
+                self.wrote_text, self.line_ended = True, delta.text.endswith("\n")
         elif self.show_reasoning and delta.text:
             self.paced.flush()  # stdout and stderr may share a terminal: keep their order
             self.err.write(neutralise_controls(delta.text))  # only the answer on stdout passes through unchanged
@@ -178,7 +184,7 @@ class TextRenderer(PlainFooter):
             self.err.write("\n")
             self.err.flush()
             self.wrote_reasoning = False
-        self.paced.close("\n" if self.wrote_text else "")
+        self.paced.close("\n" if self.wrote_text and not self.line_ended else "")
         self.wrote_text = False
 
 

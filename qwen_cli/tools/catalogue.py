@@ -760,8 +760,10 @@ def describe_code(item: Mapping[str, Any]) -> str:
 
 
 def describe_mcp(item: Mapping[str, Any]) -> str:
-    server, name = item.get("server_label") or "?", item.get("name") or "?"
-    return f"MCP {server}: {name} {_arguments(item)}".rstrip()
+    """`MCP <label>: <tool> <arguments>`; the server names its tools `<label>-<tool>`, and the label is said once."""
+    server, name = str(item.get("server_label") or "?"), str(item.get("name") or "?")
+    tool = name.removeprefix(f"{server}-") or name
+    return f"MCP {server}: {tool} {_arguments(item)}".rstrip()
 
 
 def describe_file_search(item: Mapping[str, Any]) -> str:
