@@ -221,7 +221,12 @@ class RequestFlags(ApiFlags):
     ] = ()
     images: Annotated[
         tuple[str, ...],
-        option("--image", metavar="PATH|URL", help="Attach an image file or URL, or - for an image piped in (repeatable).", panel=INPUT),
+        option(
+            "--image",
+            metavar="PATH|URL",
+            help="Attach an image file or URL, or - for an image piped in (repeatable).",
+            panel=INPUT,
+        ),
     ] = ()
     messages: Annotated[
         Optional[str],
