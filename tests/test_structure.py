@@ -52,11 +52,20 @@ OWNERS = {
         "cli.stored_commands",
         "cli.tools_commands",
         "cli.flags",
+        "cli.help_format",
         "dev.generate",
     },
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
-FAST = {"cli.launch", "cli.completion", "cli.fast_argv", "cli._help_texts", "cli._completion_table"}
+FAST = {
+    "cli.launch",
+    "cli.completion",
+    "cli.fast_argv",
+    "cli.default_command",
+    "cli.spelling",
+    "cli._help_texts",
+    "cli._completion_table",
+}
 PURE = {"errors", "bounds", "redaction", "modes", "api.request", "api.sse", "api.responses", "api.wire"}
 
 
