@@ -4,6 +4,7 @@ without a key, help that reads like the README, and the same program installed a
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -153,8 +154,9 @@ def test_usage_lines_name_arguments_and_numbers_as_the_readme_does(qwen) -> None
     assert qwen("continue", "--help").stdout.startswith("Usage: qwen continue [OPTIONS] ID [PROMPT]\n")
     assert "  -n, --limit N " in qwen("history", "list", "--help").stdout
     assert "  --limit N " in qwen("response", "items", "--help").stdout
+    assert "  -p, --port N " in qwen("emulator", "--help").stdout
     for path, text in HELP.items():
-        assert "{" not in text.splitlines()[0] and "range>" not in text and "RANGE" not in text, path
+        assert "{" not in text.splitlines()[0] and "<int" not in text and "RANGE" not in text, path
 
 
 @pytest.mark.parametrize(
@@ -215,10 +217,13 @@ def test_qwen_cli_asks_against_the_emulator(qwen_cli, emulator) -> None:
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else None,
 )
 def test_qwen_cli_help_names_qwen_cli(qwen_cli, qwen, path: tuple[str, ...], usage: str) -> None:
-    """The stored texts name `qwen`; `qwen-cli` renders its own, and they differ only in the name."""
+    """The stored texts name `qwen`; `qwen-cli` renders its own, examples included, to paste where `qwen` is taken."""
     text = qwen_cli(*path, "--help", env={"COLUMNS": "80"}).stdout
     assert text.splitlines()[0] == usage
-    assert text.replace("Usage: qwen-cli", "Usage: qwen") == qwen(*path, "--help", env={"COLUMNS": "80"}).stdout
+    examples = text[text.index("  Examples:\n") :].split("\n\n")[0]
+    assert re.findall(r"(?<![\w./-])qwen ", examples) == [] and "\n    qwen-cli " in examples
+    stored = qwen(*path, "--help", env={"COLUMNS": "80"}).stdout
+    assert len(text.splitlines()) == len(stored.splitlines())
 
 
 def test_qwen_cli_names_itself_in_its_errors(qwen_cli, emulator) -> None:

@@ -36,7 +36,7 @@ ContinueLast = Annotated[
 # The variables qwen reads, listed under the help of `qwen` and of the request commands.
 ENVIRONMENT_HELP = """\b
 Environment:
-  DASHSCOPE_API_KEY  the API key; none yet? try qwen emulator, or --dry-run
+  DASHSCOPE_API_KEY  the API key; none? try qwen emulator or --dry-run
   QWEN_BASE_URL      the endpoint, instead of the region's (--region)
   QWEN_MODEL         the model (default qwen-plus)
   XDG_CONFIG_HOME    where config.yaml and presets/ are (~/.config/qwen)
@@ -172,7 +172,7 @@ app.add_typer(config_app, name="config")
 
 @app.command(short_help="Serve a local emulator of the API, to try qwen offline.")
 def emulator(
-    port: int = typer.Option(8765, "--port", "-p", help="Port to listen on (0 picks a free one)."),
+    port: int = typer.Option(8765, "--port", "-p", metavar="N", help="Port to listen on (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     api_key: str = typer.Option(None, "--api-key", help="Accept only this key (default: any non-empty key)."),
 ) -> None:

@@ -1,19 +1,55 @@
 """How qwen's commands read in their help: the Typer class every command group is made from, whose commands write
-usage lines as the README does (`ID`, where typer writes `{ID}` for a required argument)."""
+usage lines as the README does (`ID`, where typer writes `{ID}` for a required argument) and name the program as
+it was called in their examples (`qwen-cli ask ...` under `qwen-cli`)."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
+
+PROGRAM = "qwen"  # the name the help texts are written with
+# `qwen` as a command in a help text: `qwen ask`, `| qwen`, `$(qwen config path)`; not `.qwen/presets`, `qwen-plus`
+# or `qwen3.8-max`.
+PROGRAM_WORD = re.compile(r"(?<![\w./-])qwen(?= )")
 
 
-class ReadableCommand(TyperCommand):
+class CalledByName:
+    """Help whose text and epilog name the program as it was called (the root context's name)."""
+
+    help: str | None
+    epilog: str | None
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with called(self, ctx.find_root().info_name or PROGRAM):
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def called(command: CalledByName, prog: str) -> Iterator[None]:
+    """The command's help and epilog with `qwen` renamed to `prog` while its help is written."""
+    saved = command.help, command.epilog
+    if prog != PROGRAM:
+        command.help, command.epilog = (None if text is None else PROGRAM_WORD.sub(prog, text) for text in saved)
+    try:
+        yield
+    finally:
+        command.help, command.epilog = saved
+
+
+class ReadableCommand(CalledByName, TyperCommand):
     """A command whose usage line names its arguments plainly: `qwen history show [OPTIONS] ID`."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         return [plain_metavar(piece) for piece in super().collect_usage_pieces(ctx)]
+
+
+class ReadableGroup(CalledByName, TyperGroup):
+    """A group whose help names the program as it was called."""
 
 
 def plain_metavar(piece: str) -> str:
@@ -22,7 +58,11 @@ def plain_metavar(piece: str) -> str:
 
 
 class CommandGroup(typer.Typer):
-    """`typer.Typer` whose commands are `ReadableCommand`s unless a command asks for another class."""
+    """`typer.Typer` made of `ReadableGroup` and `ReadableCommand`s, unless a command asks for another class."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["cls"] = kwargs.get("cls") or ReadableGroup
+        super().__init__(**kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["cls"] = kwargs.get("cls") or ReadableCommand
