@@ -173,8 +173,10 @@ app.add_typer(config_app, name="config")
 @app.command(short_help="Serve a local emulator of the API, to try qwen offline.")
 def emulator(
     port: int = typer.Option(8765, "--port", "-p", metavar="N", help="Port to listen on (0 picks a free one)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    api_key: str = typer.Option(None, "--api-key", help="Accept only this key (default: any non-empty key)."),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on."),
+    api_key: str = typer.Option(
+        None, "--api-key", metavar="KEY", help="Accept only this key (default: any non-empty key)."
+    ),
 ) -> None:
     """Serve a local emulator of the Responses API, for trying qwen and testing scripts offline.
 

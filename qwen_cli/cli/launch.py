@@ -1,7 +1,9 @@
 """The `qwen` command's entry point: `--version`, `--help` and shell completion answered before typer loads, from
 texts and tables generated from the Typer app (`python -m qwen_cli.dev.generate`), and a plain `ask`, `stream` or
-`continue` command line parsed from the same table (`fast_argv`) and run by `turns` without the Typer app;
-everything else goes to the Typer app (`app`). Help is answered here only at the width it was rendered for."""
+`continue` command line parsed from the same table (`fast_argv`) and run by `turns` without the Typer app; a line
+whose first word is no command is first read by `default_command` (a prompt for `ask`, or a typo refused);
+everything else goes to the Typer app (`app`). Help is answered here only at the width it was rendered for, and
+only as `qwen`: the stored texts name it, so `qwen-cli` has typer render its own."""
 
 from __future__ import annotations
 

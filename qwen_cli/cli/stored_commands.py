@@ -71,7 +71,8 @@ Limit = Annotated[
 ]
 SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)
 Order = Annotated[
-    Optional[SortOrder], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")
+    Optional[SortOrder],
+    typer.Option("--order", metavar="asc|desc", help="asc or desc (the server's default is desc: newest first)."),
 ]
 After = Annotated[Optional[str], typer.Option("--after", metavar="ITEM_ID", help="List the items after this item id.")]
 
