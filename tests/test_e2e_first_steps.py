@@ -173,10 +173,21 @@ def test_usage_lines_name_arguments_and_numbers_as_the_readme_does(qwen) -> None
         ),
         (["--verison"], "no such option: --verison; did you mean --version? (see 'qwen --help')"),
         (["--temprature", "1", "hi"], "no such option: --temprature; did you mean --temperature? (see 'qwen --help')"),
+        (["history", "lst"], "no such command 'lst'; did you mean 'list'? (see 'qwen history --help')"),
+        (["history", "bogus"], "no such command 'bogus' (see 'qwen history --help')"),
     ],
-    ids=["near", "nothing near", "nothing near either", "a sub-command's", "top level", "ask's, at the top level"],
+    ids=[
+        "near",
+        "nothing near",
+        "nothing near either",
+        "a sub-command's",
+        "top level",
+        "ask's, at the top level",
+        "a sub-command",
+        "no sub-command near",
+    ],
 )
-def test_a_mistyped_option_suggests_its_nearest_neighbour_or_nothing(
+def test_a_mistyped_option_or_sub_command_suggests_its_nearest_neighbour_or_nothing(
     qwen, emulator, args: list[str], line: str
 ) -> None:
     result = qwen(*args)

@@ -12,6 +12,8 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from qwen_cli.cli.spelling import closest
+
 PROGRAM = "qwen"  # the name the help texts are written with
 # `qwen` as a command in a help text: `qwen ask`, `| qwen`, `$(qwen config path)`; not `.qwen/presets`, `qwen-plus`
 # or `qwen3.8-max`.
@@ -49,7 +51,15 @@ class ReadableCommand(CalledByName, TyperCommand):
 
 
 class ReadableGroup(CalledByName, TyperGroup):
-    """A group whose help names the program as it was called."""
+    """A group whose help names the program as it was called, and whose unknown sub-command suggests the nearest
+    by spelling, or nothing (`qwen history lst`: `list`; `qwen history bogus`: no guess)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            nearest = closest(name, self.list_commands(ctx))
+            ctx.fail(f"no such command '{name}'" + (f"; did you mean '{nearest}'?" if nearest else ""))
+        return super().resolve_command(ctx, args)
 
 
 def plain_metavar(piece: str) -> str:
