@@ -56,7 +56,7 @@ class ReadableGroup(CalledByName, TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+        if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
             nearest = closest(name, self.list_commands(ctx))
             ctx.fail(f"no such command '{name}'" + (f"; did you mean '{nearest}'?" if nearest else ""))
         return super().resolve_command(ctx, args)
