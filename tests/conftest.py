@@ -25,10 +25,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 API_KEY = "sk-test-0123456789abcdef"
 
 
-def qwen_executable() -> str:
-    """The console script installed next to this interpreter: the tests run what a user runs."""
-    found = shutil.which("qwen", path=os.path.dirname(sys.executable))
-    assert found, "the qwen command is not installed in this environment; install the project first (see README)"
+def qwen_executable(name: str = "qwen") -> str:
+    """The console script installed next to this interpreter (`qwen`, or the same program as `qwen-cli`): the tests
+    run what a user runs."""
+    found = shutil.which(name, path=os.path.dirname(sys.executable))
+    assert found, f"the {name} command is not installed in this environment; install the project first (see README)"
     return found
 
 

@@ -63,29 +63,49 @@ def test_generated_file_is_up_to_date(path: Path) -> None:
     )
 
 
-INSTALLED = {"bash": ".bash_completions/qwen.sh", "zsh": ".zfunc/_qwen", "fish": ".config/fish/completions/qwen.fish"}
+INSTALLED = {"bash": ".bash_completions/{}.sh", "zsh": ".zfunc/_{}", "fish": ".config/fish/completions/{}.fish"}
 
 
-@pytest.mark.parametrize("shell", sorted(INSTALLED))
-def test_install_completion_installs_the_shipped_script(shell: str, qwen_env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("program", "shell"), sorted(generate.SCRIPTS))
+def test_install_completion_installs_the_shipped_script(
+    program: str, shell: str, qwen_env: dict[str, str], tmp_path: Path
+) -> None:
     env = {**qwen_env, "HOME": str(tmp_path / "home"), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     result = subprocess.run(
-        [qwen_executable(), "--install-completion", shell], env=env, capture_output=True, text=True, timeout=30
+        [qwen_executable(program), "--install-completion", shell], env=env, capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 0 and f"{shell} completion installed" in result.stdout
-    installed = (tmp_path / "home" / INSTALLED[shell]).read_text()
-    assert installed.strip() == (CHECKOUT / generate.SCRIPTS[shell]).read_text().strip()
+    installed = (tmp_path / "home" / INSTALLED[shell].format(program)).read_text()
+    assert installed.strip() == (CHECKOUT / generate.SCRIPTS[program, shell]).read_text().strip()
 
 
 def test_bash_completes_through_the_shipped_script(qwen_env: dict[str, str]) -> None:
     script = (
-        f"source {CHECKOUT / generate.SCRIPTS['bash']}\n"
+        f"source {CHECKOUT / generate.SCRIPTS['qwen', 'bash']}\n"
         "COMP_WORDS=(qwen stream --output j); COMP_CWORD=3; _qwen_completion qwen; printf '%s\\n' \"${COMPREPLY[@]}\"\n"
         "COMP_WORDS=(qwen hi); COMP_CWORD=1; _qwen_completion qwen; printf '%s\\n' \"${COMPREPLY[@]}\"\n"
     )
     env = {**qwen_env, "PATH": f"{Path(qwen_executable()).parent}{os.pathsep}{qwen_env['PATH']}"}
     result = subprocess.run(["bash", "--norc", "-c", script], env=env, capture_output=True, text=True, timeout=30)
     assert result.stdout.split() == ["json", "jsonl", "history"]
+
+
+def test_bash_completes_qwen_cli_through_its_own_script(qwen_env: dict[str, str]) -> None:
+    """Where `qwen` is another program (Alibaba's Qwen Code), `qwen-cli` completes with a script of its own."""
+    script = (
+        f"source {CHECKOUT / generate.SCRIPTS['qwen-cli', 'bash']}\n"
+        "complete -p qwen-cli; complete -p qwen 2>/dev/null || echo 'qwen: not registered'\n"
+        "COMP_WORDS=(qwen-cli histor); COMP_CWORD=1; _qwen_cli_completion qwen-cli; printf '%s\\n' \"${COMPREPLY[@]}\"\n"
+        "COMP_WORDS=(qwen-cli ask --thi); COMP_CWORD=2; _qwen_cli_completion qwen-cli; printf '%s\\n' \"${COMPREPLY[@]}\"\n"
+    )
+    env = {**qwen_env, "PATH": f"{Path(qwen_executable()).parent}{os.pathsep}{qwen_env['PATH']}"}
+    result = subprocess.run(["bash", "--norc", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    assert result.stdout.splitlines() == [
+        "complete -o default -F _qwen_cli_completion qwen-cli",
+        "qwen: not registered",
+        "history",
+        "--think",
+    ]
 
 
 # --- the shells' formats ---------------------------------------------------------------------------------------

@@ -110,18 +110,25 @@ def test_on_a_terminal_help_is_wrapped_to_its_width_as_typer_does(columns: int) 
 @pytest.mark.parametrize(
     "args",
     [
-        ["history list", "--help"],
         ["ask", "-m", "qwen-max", "--help"],
-        ["nosuch", "--help"],
         ["--help", "ask"],
         ["--version", "ask"],
     ],
-    ids=["one word with a space", "flags before --help", "unknown command", "--help first", "--version then more"],
+    ids=["flags before --help", "--help first", "--version then more"],
 )
 def test_anything_else_is_left_to_the_typer_app(args: list[str]) -> None:
     fast = run([qwen_executable(), *args], plain_env())
     typer = run([*TYPER_APP, *args], plain_env())
     assert (fast.returncode, fast.stdout, fast.stderr) == (typer.returncode, typer.stdout, typer.stderr)
+
+
+@pytest.mark.parametrize("args", [["history list", "--help"], ["nosuch", "--help"]], ids=["a sentence", "a word"])
+def test_help_after_a_prompt_is_asks_help(args: list[str]) -> None:
+    """Words that start with no command are a prompt for ask (see default_command), so --help is ask's."""
+    fast = run([qwen_executable(), *args], plain_env())
+    typer = run([*TYPER_APP, "ask", *args], plain_env())
+    assert (fast.returncode, fast.stdout, fast.stderr) == (typer.returncode, typer.stdout, typer.stderr)
+    assert fast.stdout.startswith("Usage: qwen ask [OPTIONS] [PROMPT]")
 
 
 def test_no_arguments_still_show_help_on_stderr_with_exit_2() -> None:

@@ -52,11 +52,20 @@ OWNERS = {
         "cli.stored_commands",
         "cli.tools_commands",
         "cli.flags",
+        "cli.help_format",
         "dev.generate",
     },
 }
 # The fast entry point answers --version, --help and completion before typer loads: standard library only.
-FAST = {"cli.launch", "cli.completion", "cli.fast_argv", "cli._help_texts", "cli._completion_table"}
+FAST = {
+    "cli.launch",
+    "cli.completion",
+    "cli.fast_argv",
+    "cli.default_command",
+    "cli.spelling",
+    "cli._help_texts",
+    "cli._completion_table",
+}
 PURE = {"errors", "bounds", "redaction", "modes", "api.request", "api.sse", "api.responses", "api.wire"}
 
 
@@ -177,6 +186,11 @@ def test_start_up_paths_load_no_typer_httpx_rich_or_yaml(args: list[str]) -> Non
 
 COMPLETION_REQUESTS = {
     "bash options": {"_QWEN_COMPLETE": "complete_bash", "COMP_WORDS": "qwen stream --ou", "COMP_CWORD": "2"},
+    "bash under qwen-cli": {
+        "_QWEN_CLI_COMPLETE": "complete_bash",
+        "COMP_WORDS": "qwen-cli ask --ou",
+        "COMP_CWORD": "2",
+    },
     "zsh presets": {"_QWEN_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "qwen ask -p "},
     "zsh models": {"_QWEN_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "qwen ask -m qwen3"},
     "fish history": {
@@ -209,6 +223,9 @@ def test_dry_run_needs_no_httpx_or_rich() -> None:
         ["ask", "--dry-run", "--no-stdin", "-o", "text", "hi"],
         ["stream", "--no-stdin", "--dry-run", "--think", "-m", "qwen-max", "hi"],
         ["continue", "resp_1", "--dry-run", "--no-stdin", "--tool-output", "call_1=ok"],
+        ["--dry-run", "--no-stdin", "why", "is", "the", "sky", "blue"],  # a prompt without `ask`
+        ["why is the sky blue", "--dry-run", "--no-stdin"],
+        ["histroy"],  # a typo, refused
     ],
 )
 def test_a_plain_request_line_is_run_without_building_the_typer_app(args: list[str], tmp_path: Path) -> None:

@@ -12,14 +12,14 @@ COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
         'commands': (
             ('ask', 'Send one prompt and print the answer once...'),
             ('stream', 'Send one prompt and print the answer as it...'),
-            ('continue', 'Continue an earlier response: the server...'),
-            ('emulator', 'Serve a local emulator of the Responses...'),
+            ('continue', 'Continue an earlier response (previous_response_id).'),
+            ('emulator', 'Serve a local emulator of the API, to try qwen offline.'),
             ('history', 'The local history of responses (SQLite, in...'),
-            ('response', 'Responses stored on the server (7 days,...'),
-            ('conversation', 'Conversations on the server: their items...'),
-            ('tools', 'Built-in tools, function tools from YAML,...'),
+            ('response', 'Responses the server stores (7 days, unless --no-store).'),
+            ('conversation', 'Conversations on the server, joined with...'),
+            ('tools', 'Built-in tools, function tools, and checks of tools files.'),
             ('presets', 'Saved ways of asking: YAML presets for...'),
-            ('config', 'The settings in effect and where each...'),
+            ('config', 'The settings in effect and their sources; the config file.'),
         ),
         'options': (
             {'name': 'version', 'names': ('--version', '-V'), 'negations': (), 'help': 'Print the version and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': False},
@@ -198,8 +198,8 @@ COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
         'commands': (
             ('list', 'List recorded responses, newest first.'),
             ('show', 'Show one recorded response: its prompt,...'),
-            ('thread', 'Show the chain of turns from the first one...'),
-            ('clear', 'Delete recorded responses: all of them, or...'),
+            ('thread', 'Show the chain of turns from the first one to ID.'),
+            ('clear', 'Delete recorded responses: all, or those older than an age.'),
             ('path', 'Print where the history is kept.'),
         ),
         'options': (
@@ -395,9 +395,9 @@ COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
     },
     ('tools',): {
         'commands': (
-            ('list', 'List the built-in tools with their rules,...'),
-            ('show', 'Print the exact JSON definition qwen would...'),
-            ('check', 'Validate a tools file: errors name the...'),
+            ('list', 'List the built-in tools with their rules, and function tools.'),
+            ('show', 'Print the JSON definition qwen would send for a tool.'),
+            ('check', 'Validate a tools file: errors name the file, entry and key.'),
         ),
         'options': (
             {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},
@@ -444,9 +444,9 @@ COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
         'commands': (
             ('list', 'List the presets: name, project or user,...'),
             ('show', 'Print a preset as written, or as a request...'),
-            ('path', 'Print the directories searched for...'),
-            ('trust', "Trust a project's presets (its..."),
-            ('untrust', "Forget that a project's presets are..."),
+            ('path', 'Print the directories searched for presets, in order.'),
+            ('trust', "Trust a project's presets as they are now, so -p may use them."),
+            ('untrust', "Forget a project's trust: -p refuses its presets again."),
         ),
         'options': (
             {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},

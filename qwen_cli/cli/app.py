@@ -16,7 +16,9 @@ import typer
 from qwen_cli import __version__
 from qwen_cli.cli import turns
 from qwen_cli.cli.flags import RequestFlags, with_request_flags
+from qwen_cli.cli.help_format import CommandGroup
 from qwen_cli.cli.settings_commands import config_app, presets_app
+from qwen_cli.cli.spelling import closest_option
 from qwen_cli.cli.stored_commands import conversation_app, history_app, response_app
 from qwen_cli.cli.terminal import error_boundary, fail, json_requested, silence_stdout, stdout_guard
 from qwen_cli.cli.tools_commands import tools_app
@@ -31,9 +33,19 @@ ContinueLast = Annotated[
     bool, typer.Option("-c", "--continue", help="Continue the last response in the local history.")
 ]
 
-app = typer.Typer(
+# The variables qwen reads, listed under the help of `qwen` and of the request commands.
+ENVIRONMENT_HELP = """\b
+Environment:
+  DASHSCOPE_API_KEY  the API key; none? try qwen emulator or --dry-run
+  QWEN_BASE_URL      the endpoint, instead of the region's (--region)
+  QWEN_MODEL         the model (default qwen-plus)
+  XDG_CONFIG_HOME    where config.yaml and presets/ are (~/.config/qwen)
+  XDG_DATA_HOME      where the history is (~/.local/share/qwen)
+  NO_COLOR           no colour on a terminal
+"""
+
+app = CommandGroup(
     name="qwen",
-    help="Ask Qwen models from the shell, through Model Studio's (DashScope) Responses API.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals can hold the API key
@@ -48,7 +60,7 @@ def show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(epilog=ENVIRONMENT_HELP)
 def main_options(
     version: bool = typer.Option(
         False, "--version", "-V", callback=show_version, is_eager=True, help="Print the version and exit."
@@ -56,20 +68,23 @@ def main_options(
 ) -> None:
     """Ask Qwen models from the shell, through Model Studio's (DashScope) Responses API.
 
+    Words that start with no command are a prompt for ask (a near miss of a command is refused).
+
     \b
     Examples:
-      qwen ask "why is the sky blue"
-      git diff | qwen ask "write a commit message" > msg.txt
+      qwen "why is the sky blue"
+      git diff | qwen "write a commit message" > msg.txt
       qwen stream "tell me a story"
       qwen ask --json "hi" | jq -r .id
+      qwen history list
 
-    The API key is read from DASHSCOPE_API_KEY. Exit codes: 0 ok, 1 API error, 2 bad usage or input,
-    3 authentication, 4 network or server trouble after retries, 5 function calls not run, 6 stdout could not
-    be written, 7 piped input arrived too late to be sent, 130 interrupted.
+    Exit codes: 0 ok, 1 API error, 2 bad usage or input, 3 authentication, 4 network or server trouble
+    after retries, 5 function calls not run, 6 stdout could not be written, 7 piped input arrived too late
+    to be sent, 130 interrupted.
     """
 
 
-@app.command()
+@app.command(epilog=ENVIRONMENT_HELP)
 @with_request_flags
 def ask(prompt: PromptArgument = None, continue_last: ContinueLast = False, *, flags: RequestFlags) -> None:
     """Send one prompt and print the answer once it is complete.
@@ -91,7 +106,7 @@ def ask(prompt: PromptArgument = None, continue_last: ContinueLast = False, *, f
     turns.ask(prompt, continue_last, flags=flags, world=World.of_process())
 
 
-@app.command()
+@app.command(epilog=ENVIRONMENT_HELP)
 @with_request_flags
 def stream(prompt: PromptArgument = None, continue_last: ContinueLast = False, *, flags: RequestFlags) -> None:
     """Send one prompt and print the answer as it arrives.
@@ -107,7 +122,7 @@ def stream(prompt: PromptArgument = None, continue_last: ContinueLast = False, *
     turns.stream(prompt, continue_last, flags=flags, world=World.of_process())
 
 
-@app.command("continue")
+@app.command("continue", epilog=ENVIRONMENT_HELP, short_help="Continue an earlier response (previous_response_id).")
 @with_request_flags
 def continue_command(
     response: Annotated[
@@ -156,11 +171,13 @@ app.add_typer(presets_app, name="presets")
 app.add_typer(config_app, name="config")
 
 
-@app.command()
+@app.command(short_help="Serve a local emulator of the API, to try qwen offline.")
 def emulator(
-    port: int = typer.Option(8765, "--port", "-p", help="Port to listen on (0 picks a free one)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    api_key: str = typer.Option(None, "--api-key", help="Accept only this key (default: any non-empty key)."),
+    port: int = typer.Option(8765, "--port", "-p", metavar="N", help="Port to listen on (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on."),
+    api_key: str = typer.Option(
+        None, "--api-key", metavar="KEY", help="Accept only this key (default: any non-empty key)."
+    ),
 ) -> None:
     """Serve a local emulator of the Responses API, for trying qwen and testing scripts offline.
 
@@ -180,10 +197,11 @@ def emulator(
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
-def main() -> None:
+def main(args: list[str] | None = None, prog_name: str = "qwen") -> None:
+    """Run the Typer app on `args` (by default the process's), naming the program `prog_name` in usage and help."""
     try:
         with stdout_guard():  # also for commands that have no error boundary of their own (`presets path`, ...)
-            code = app(prog_name="qwen", standalone_mode=False)
+            code = app(args=args, prog_name=prog_name, standalone_mode=False)
     except typer.TyperException as exc:
         code = show_usage_error(exc)
     except typer.Abort:
@@ -200,8 +218,22 @@ def show_usage_error(exc: Any) -> int:
     if type(exc).__name__ == "NoArgsIsHelpError" or context is None:
         exc.show()
         return int(getattr(exc, "exit_code", ExitCode.USAGE))
-    error = UsageError(f"{exc.format_message()} (see '{context.command_path} --help')")
+    message = unknown_option(exc, context) if type(exc).__name__ == "NoSuchOption" else exc.format_message()
+    error = UsageError(f"{message} (see '{context.command_path} --help')")
     try:
         fail(error, World.of_process(), json_requested(sys.argv[1:]))
     except SystemExit as exit_:
         return int(exit_.code or 0)
+
+
+def unknown_option(exc: Any, context: Any) -> str:
+    """Click's "no such option", suggesting the one option nearest by spelling, or none when none is near: click
+    lists every option that shares a few letters (`--bogus`: `--verbose`), which only sends the reader astray."""
+    options = [name for param in context.command.get_params(context) for name in (*param.opts, *param.secondary_opts)]
+    if context.parent is None:  # `qwen --model x hi` is ask's option (see default_command): suggest those too
+        from qwen_cli.cli._completion_table import COMMANDS
+        from qwen_cli.cli.default_command import DEFAULT_COMMAND, option_names
+
+        options += option_names(COMMANDS[(DEFAULT_COMMAND,)])
+    nearest = closest_option(exc.option_name, options)
+    return f"no such option: {exc.option_name}" + (f"; did you mean {nearest}?" if nearest else "")

@@ -1,7 +1,9 @@
 """The `qwen` command's entry point: `--version`, `--help` and shell completion answered before typer loads, from
 texts and tables generated from the Typer app (`python -m qwen_cli.dev.generate`), and a plain `ask`, `stream` or
-`continue` command line parsed from the same table (`fast_argv`) and run by `turns` without the Typer app;
-everything else goes to the Typer app (`app`). Help is answered here only at the width it was rendered for."""
+`continue` command line parsed from the same table (`fast_argv`) and run by `turns` without the Typer app; a line
+whose first word is no command is first read by `default_command` (a prompt for `ask`, or a typo refused);
+everything else goes to the Typer app (`app`). Help is answered here only at the width it was rendered for, and
+only as `qwen`: the stored texts name it, so `qwen-cli` has typer render its own."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import os
 import sys
 from collections.abc import Mapping
 
-COMPLETE_VARIABLE = "_QWEN_COMPLETE"  # typer's name for prog "qwen": the installed scripts set it
+PROGRAMS = ("qwen", "qwen-cli")  # the two names the package installs (Qwen Code installs a `qwen` too)
+# typer's variables for the two programs: the generated scripts set the first, `qwen-cli --install-completion` the second
+COMPLETE_VARIABLES = ("_QWEN_COMPLETE", "_QWEN_CLI_COMPLETE")
 FAST_COMPLETIONS = {"complete_bash": "bash", "complete_zsh": "zsh", "complete_fish": "fish"}
 VERSION_FLAGS = (["--version"], ["-V"])
 HELP_FLAGS = ("--help", "-h")
@@ -34,19 +38,23 @@ def main() -> None:
 
 
 def dispatch() -> None:
-    shell = FAST_COMPLETIONS.get(os.environ.get(COMPLETE_VARIABLE, ""))
+    completing = completion_request(os.environ)
+    shell = FAST_COMPLETIONS.get(completing or "")
     if shell is not None:
         from qwen_cli.cli.completion import respond
 
         sys.exit(respond(shell, os.environ, sys.stdout))
-    if sys.argv[1:2] and sys.argv[1] in REQUEST_COMMANDS and COMPLETE_VARIABLE not in os.environ:
-        if run_plain_request(sys.argv[1:]):
+    prog = program_name(sys.argv[0])
+    args = command_line(sys.argv[1:], prog)
+    if args[:1] and args[0] in REQUEST_COMMANDS and completing is None:
+        if run_plain_request(args):
             return
-    text = ready_answer(sys.argv[1:], os.environ)
+    # The stored texts name `qwen`; under another name typer renders the help with the name it was called by.
+    text = ready_answer(args, os.environ) if prog == PROGRAMS[0] else None
     if text is None:
         from qwen_cli.cli.app import main as run_app
 
-        run_app()
+        run_app(args, prog)
         return
     try:
         sys.stdout.write(text)
@@ -60,6 +68,43 @@ def dispatch() -> None:
         print(f"qwen: error: cannot write the answer: {exc.strerror or exc}", file=sys.stderr)
         sys.exit(ExitCode.OUTPUT)
     sys.exit(0)
+
+
+def completion_request(env: Mapping[str, str]) -> str | None:
+    """What a completion script asks for (`complete_bash`, ...), under either program's variable; None when none."""
+    return next((env[name] for name in COMPLETE_VARIABLES if name in env), None)
+
+
+def program_name(argv0: str) -> str:
+    """The name qwen was called by, for its usage lines: `qwen-cli` as such; `qwen`, or `python -m qwen_cli`, as qwen."""
+    name = os.path.basename(argv0)
+    return name if name in PROGRAMS else PROGRAMS[0]
+
+
+def command_line(args: list[str], prog: str) -> list[str]:
+    """The words as the commands read them: a first word that is no command is a prompt for `ask`
+    (`default_command`); a line that reads as a mistyped command ends here, exit 2."""
+    if not args or args[0] in REQUEST_COMMANDS or args in VERSION_FLAGS or args[0] in HELP_FLAGS or stored_help(args):
+        return args  # the commonest lines, decided without reading the command table (~5 ms)
+    from qwen_cli.cli.default_command import routed
+    from qwen_cli.errors import UsageError
+
+    try:
+        return routed(args, prog)
+    except UsageError as error:
+        from qwen_cli.cli.terminal import fail, json_requested
+        from qwen_cli.cli.world import World
+
+        fail(error, World.of_process(), json_requested(args))
+
+
+def stored_help(args: list[str]) -> bool:
+    """Whether `args` ask for the help of a command (`history list --help`), which the stored texts hold."""
+    if args[-1] not in HELP_FLAGS:
+        return False
+    from qwen_cli.cli._help_texts import HELP
+
+    return tuple(args[:-1]) in HELP
 
 
 def run_plain_request(args: list[str]) -> bool:

@@ -25,6 +25,7 @@ from qwen_cli.cli.flags import (
     option,
     with_flags,
 )
+from qwen_cli.cli.help_format import CommandGroup
 from qwen_cli.cli.terminal import error_boundary
 from qwen_cli.cli.world import World
 from qwen_cli.errors import AuthError, UsageError
@@ -41,9 +42,29 @@ from qwen_cli.settings.config import (
 if TYPE_CHECKING:
     from qwen_cli.settings.presets import Preset, PresetInfo
 
-presets_app = typer.Typer(help="Saved ways of asking: YAML presets for -p/--preset.", no_args_is_help=True)
-config_app = typer.Typer(
-    help="The settings in effect and where each comes from; the config file.", no_args_is_help=True
+presets_app = CommandGroup(
+    help="""Saved ways of asking: YAML presets for -p/--preset.
+
+    \b
+    Examples:
+      qwen presets list
+      qwen presets show review --resolved
+      qwen presets trust       # once you have read a cloned project's presets
+      qwen ask -p review -f app.py "focus on error handling"
+    """,
+    no_args_is_help=True,
+)
+config_app = CommandGroup(
+    help="""The settings in effect and where each comes from; the config file.
+
+    \b
+    Examples:
+      qwen config show
+      QWEN_MODEL=qwen3.8-flash qwen config show -p review --region cn
+      qwen config init && "${EDITOR:-vi}" "$(qwen config path)"
+    """,
+    short_help="The settings in effect and their sources; the config file.",
+    no_args_is_help=True,
 )
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -208,7 +229,7 @@ def presets_show(
         )
 
 
-@presets_app.command("path")
+@presets_app.command("path", short_help="Print the directories searched for presets, in order.")
 def presets_path() -> None:
     """Print the directories searched for presets, in order, one per line.
 
@@ -234,7 +255,7 @@ ProjectDir = Annotated[
 ]
 
 
-@presets_app.command("trust")
+@presets_app.command("trust", short_help="Trust a project's presets as they are now, so -p may use them.")
 def presets_trust(directory: ProjectDir = None) -> None:
     """Trust a project's presets (its .qwen/presets) as they are now, so -p may use them.
 
@@ -256,7 +277,7 @@ def presets_trust(directory: ProjectDir = None) -> None:
         print(f"trusted the presets of {root}: {', '.join(files) or 'none yet'}", file=world.stdout)
 
 
-@presets_app.command("untrust")
+@presets_app.command("untrust", short_help="Forget a project's trust: -p refuses its presets again.")
 def presets_untrust(directory: ProjectDir = None) -> None:
     """Forget that a project's presets are trusted; -p refuses them again.
 

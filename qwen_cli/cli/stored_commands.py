@@ -14,17 +14,49 @@ from typing import Annotated, Any, Optional
 import typer
 
 from qwen_cli.cli.flags import ApiFlags, plain, with_api_flags
+from qwen_cli.cli.help_format import CommandGroup
 from qwen_cli.cli.terminal import choose_mode, error_boundary
 from qwen_cli.cli.world import World
-from qwen_cli.errors import AuthError, QwenError, UsageError
+from qwen_cli.errors import QwenError, UsageError
 from qwen_cli.modes import OutputMode
 
-history_app = typer.Typer(help="The local history of responses (SQLite, in XDG_DATA_HOME).", no_args_is_help=True)
-response_app = typer.Typer(
-    help="Responses stored on the server (7 days, unless sent with --no-store).", no_args_is_help=True
+history_app = CommandGroup(
+    help="""The local history of responses (SQLite, in XDG_DATA_HOME).
+
+    \b
+    Examples:
+      qwen history list -n 5
+      qwen history show last
+      qwen history thread resp_4ca7
+      qwen history clear --older-than 30d
+    """,
+    no_args_is_help=True,
 )
-conversation_app = typer.Typer(
-    help="Conversations on the server: their items carry the context of every turn.", no_args_is_help=True
+response_app = CommandGroup(
+    help="""Responses the server stores (7 days, unless sent with --no-store).
+
+    \b
+    Examples:
+      qwen response get resp_4ca7fa5e-... --json | jq .usage
+      qwen response items resp_4ca7fa5e-... --order asc
+      qwen response delete resp_4ca7fa5e-...
+    """,
+    short_help="Responses the server stores (7 days, unless --no-store).",
+    no_args_is_help=True,
+)
+conversation_app = CommandGroup(
+    help="""Conversations on the server, joined with --conversation ID.
+
+    Their items carry the context of every turn.
+
+    \b
+    Examples:
+      conv=$(qwen conversation create --item "My name is Ada.")
+      qwen ask --conversation "$conv" "what is my name?"
+      qwen conversation items "$conv" --order asc
+      qwen conversation delete "$conv"
+    """,
+    no_args_is_help=True,
 )
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -46,11 +78,13 @@ ResponseId = Annotated[
     ),
 ]
 Limit = Annotated[
-    Optional[int], typer.Option("--limit", min=1, max=100, help="How many items (1-100; the server's default is 20).")
+    Optional[int],
+    typer.Option("--limit", min=1, max=100, metavar="N", help="How many items (1-100; the server's default is 20)."),
 ]
 SortOrder = Enum("SortOrder", {"asc": "asc", "desc": "desc"}, type=str)
 Order = Annotated[
-    Optional[SortOrder], typer.Option("--order", help="asc or desc (the server's default is desc: newest first).")
+    Optional[SortOrder],
+    typer.Option("--order", metavar="asc|desc", help="asc or desc (the server's default is desc: newest first)."),
 ]
 After = Annotated[Optional[str], typer.Option("--after", metavar="ITEM_ID", help="List the items after this item id.")]
 
@@ -60,7 +94,9 @@ After = Annotated[Optional[str], typer.Option("--after", metavar="ITEM_ID", help
 
 @history_app.command("list")
 def history_list(
-    limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many responses, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option("-n", "--limit", min=1, metavar="N", help="How many responses, newest first.")
+    ] = 20,
     as_json: Json = False,
 ) -> None:
     """List recorded responses, newest first.
@@ -96,7 +132,7 @@ def history_show(response: EntryId, as_json: Json = False) -> None:
         print_json(entry.to_json(), world) if as_json else world.print_for_screen(entry_text(entry))
 
 
-@history_app.command("thread")
+@history_app.command("thread", short_help="Show the chain of turns from the first one to ID.")
 def history_thread(response: EntryId, as_json: Json = False) -> None:
     """Show the chain of turns from the first one to ID, as far back as the history knows it.
 
@@ -113,7 +149,7 @@ def history_thread(response: EntryId, as_json: Json = False) -> None:
             world.print_for_screen("\n\n".join(map(entry_text, chain)))
 
 
-@history_app.command("clear")
+@history_app.command("clear", short_help="Delete recorded responses: all, or those older than an age.")
 def history_clear(
     older_than: Annotated[
         Optional[str],
@@ -349,6 +385,7 @@ def call_api(
     """Check the id, resolve settings, send one request to a companion endpoint, and show the reply in the chosen
     mode. When the request `names_response` (segments[1]), `last` and prefixes are found in the local history."""
     from qwen_cli.api.request import api_path, build_api_request
+    from qwen_cli.settings.config import require_key
 
     with error_boundary(world, flags.debug, json_errors=flags.wants_json()) as boundary:
         path = api_path(*segments)  # first: an id like `..` is refused before anything is resolved or sent
@@ -358,10 +395,7 @@ def call_api(
             path = api_path(*segments)
         settings = flags.settings(world.env)
         boundary.json_errors = settings.output is OutputMode.JSON
-        if not settings.api_key:
-            raise AuthError(
-                "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
-            )
+        require_key(settings)
         request = build_api_request(settings.base_url, settings.api_key, method, path, query=query, body=body)
         world = boundary.learn(request.secrets)
         from qwen_cli.cli import exchange

@@ -10,11 +10,22 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from qwen_cli.cli.help_format import CommandGroup
 from qwen_cli.cli.terminal import error_boundary
 from qwen_cli.cli.world import World
 
-tools_app = typer.Typer(
-    help="Built-in tools, function tools from YAML, and checks of tools files.", no_args_is_help=True
+tools_app = CommandGroup(
+    help="""Built-in tools, function tools from YAML, and checks of tools files.
+
+    \b
+    Examples:
+      qwen tools list
+      qwen tools show web_search
+      qwen tools check tools.yaml
+      qwen ask --tools-file tools.yaml --run-tools "weather in Paris?"
+    """,
+    short_help="Built-in tools, function tools, and checks of tools files.",
+    no_args_is_help=True,
 )
 
 ToolsFiles = Annotated[
@@ -27,7 +38,7 @@ Preset = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-@tools_app.command("list")
+@tools_app.command("list", short_help="List the built-in tools with their rules, and function tools.")
 def tools_list(tools_file: ToolsFiles = None, preset: Preset = None, as_json: Json = False) -> None:
     """List the built-in tools with their rules, and the function tools of tools files and a preset.
 
@@ -47,7 +58,7 @@ def tools_list(tools_file: ToolsFiles = None, preset: Preset = None, as_json: Js
             world.print_for_screen(listing_text(listing))
 
 
-@tools_app.command("show")
+@tools_app.command("show", short_help="Print the JSON definition qwen would send for a tool.")
 def tools_show(
     name: Annotated[
         str,
@@ -74,7 +85,7 @@ def tools_show(
         print(json.dumps(tool_definition(name, spec), ensure_ascii=False, indent=2), file=world.stdout)
 
 
-@tools_app.command("check")
+@tools_app.command("check", short_help="Validate a tools file: errors name the file, entry and key.")
 def tools_check(
     path: Annotated[str, typer.Argument(metavar="PATH", help="A tools file (YAML or JSON).", show_default=False)],
 ) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from qwen_cli.cli.flags import RequestFlags
 from qwen_cli.cli.terminal import choose_mode, error_boundary
 from qwen_cli.cli.world import World
-from qwen_cli.errors import AuthError, QwenError, UsageError
+from qwen_cli.errors import QwenError, UsageError
 from qwen_cli.modes import OutputMode
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def run_request(
     tool_outputs: tuple[str, ...] = (),
 ) -> None:
     from qwen_cli import bounds
+    from qwen_cli.settings.config import require_key
 
     with error_boundary(world, flags.debug, json_errors=flags.wants_json()) as boundary:
         sources = flags.setting_sources(world.env)  # the config file is read once for the whole turn
@@ -84,10 +85,7 @@ def run_request(
             if flags.dry_run:
                 print(bounds.dumps(turn.request.redacted(), indent=2), file=world.stdout)
                 return
-            if not turn.settings.api_key:
-                raise AuthError(
-                    "DASHSCOPE_API_KEY is not set; create a key in the Model Studio console, then: export DASHSCOPE_API_KEY=sk-..."
-                )
+            require_key(turn.settings)
             try:
                 send_turn(turn, flags)
                 check_nothing_left(turn)

@@ -22,10 +22,13 @@ CHECKOUT = (
 # The generated files, relative to the checkout.
 HELP_MODULE = Path("qwen_cli", "cli", "_help_texts.py")
 TABLE_MODULE = Path("qwen_cli", "cli", "_completion_table.py")
+PROGRAMS = ("qwen", "qwen-cli")  # the package installs both names (launch.PROGRAMS)
+# One script per program and shell, as `PROGRAM --install-completion` installs it: a script registered for `qwen`
+# would run whatever `qwen` is on the PATH at every Tab, and where Alibaba's Qwen Code owns that name, it is not qwen.
 SCRIPTS = {
-    "bash": Path("completions", "qwen.bash"),
-    "zsh": Path("completions", "_qwen"),
-    "fish": Path("completions", "qwen.fish"),
+    (program, shell): Path("completions", pattern.format(program))
+    for program in PROGRAMS
+    for shell, pattern in (("bash", "{}.bash"), ("zsh", "_{}"), ("fish", "{}.fish"))
 }
 COMMAND = "python -m qwen_cli.dev.generate"
 HELP_COLUMNS = 80  # click wraps help to the terminal, at most 80 columns: launch uses these texts only that wide
@@ -79,14 +82,14 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_app(args: list[str], **env: str) -> str:
-    """What the Typer app writes to stdout for `qwen ARGS`, run in this process."""
+def run_app(args: list[str], prog_name: str = "qwen", **env: str) -> str:
+    """What the Typer app writes to stdout for `PROG_NAME ARGS`, run in this process."""
     from qwen_cli.cli.app import app
 
     out = io.StringIO()
     with environment(**env), contextlib.redirect_stdout(out):
         try:
-            app(args=args, prog_name="qwen", standalone_mode=False)
+            app(args=args, prog_name=prog_name, standalone_mode=False)
         except SystemExit:
             pass
     return out.getvalue()
@@ -182,9 +185,10 @@ def models() -> tuple[str, ...]:
 # --- completion scripts --------------------------------------------------------------------------------------
 
 
-def completion_script(shell: str) -> str:
-    """The script `qwen --install-completion` installs for `shell`, as typer writes it."""
-    return run_app([], _QWEN_COMPLETE=f"source_{shell}").strip() + "\n"
+def completion_script(program: str, shell: str) -> str:
+    """The script `PROGRAM --install-completion` installs for `shell`, as typer writes it."""
+    variable = "_" + program.upper().replace("-", "_") + "_COMPLETE"  # typer's name, as launch.COMPLETE_VARIABLES
+    return run_app([], program, **{variable: f"source_{shell}"}).strip() + "\n"
 
 
 # --- writing -------------------------------------------------------------------------------------------------
@@ -229,7 +233,7 @@ def table_module() -> str:
 
 def outputs() -> dict[Path, str]:
     files = {HELP_MODULE: help_module(), TABLE_MODULE: table_module()}
-    files.update({path: completion_script(shell) for shell, path in SCRIPTS.items()})
+    files.update({path: completion_script(program, shell) for (program, shell), path in SCRIPTS.items()})
     return files
 
 

@@ -23,6 +23,11 @@ REGIONS: dict[str, str] = {
     "us": "https://dashscope-us.aliyuncs.com/compatible-mode/v1",
 }
 API_KEY_ENV = "DASHSCOPE_API_KEY"
+# Where keys are made; a key works in its own region only (the international console serves intl and us).
+KEY_CONSOLES: dict[str, str] = {
+    "intl": "https://modelstudio.console.alibabacloud.com/",
+    "cn": "https://bailian.console.aliyun.com/",
+}
 
 DEFAULTS: dict[str, Any] = {
     "model": "qwen-plus",
@@ -219,6 +224,18 @@ def api_key_from(env: Mapping[str, str]) -> str | None:
             f"{API_KEY_ENV} holds spaces, control characters or non-ASCII characters; set it to the key alone"
         )
     return key or None
+
+
+def require_key(settings: Settings) -> str:
+    """The key a request sends; without one, the error that says where keys are made and how to try qwen without."""
+    if settings.api_key:
+        return settings.api_key
+    raise AuthError(
+        f"{API_KEY_ENV} is not set; create a key in the Model Studio console ({KEY_CONSOLES['intl']} for --region"
+        f" intl, the default, and us; {KEY_CONSOLES['cn']} for --region cn; a key works only in its own region),"
+        f" then: export {API_KEY_ENV}=sk-...; to try qwen without a key: qwen emulator, or --dry-run to print the"
+        " request instead of sending it"
+    )
 
 
 def check_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:

@@ -1,0 +1,1 @@
+complete --command qwen-cli --no-files --arguments "(env _QWEN_CLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) qwen-cli)" --condition "env _QWEN_CLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) qwen-cli"
