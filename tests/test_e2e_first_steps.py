@@ -70,7 +70,7 @@ def test_a_sentence_that_starts_like_a_command_is_asked(qwen, emulator) -> None:
             "'histroy' is not a command; did you mean 'qwen history'? (to ask it as a prompt: qwen ask histroy ...)",
         ),
         (
-            ["stram", "tell me a story"],
+            ["stram", "-o", "text"],
             "'stram' is not a command; did you mean 'qwen stream'? (to ask it as a prompt: qwen ask stram ...)",
         ),
         (
@@ -83,12 +83,17 @@ def test_a_sentence_that_starts_like_a_command_is_asked(qwen, emulator) -> None:
             " (to ask it as a prompt: qwen ask list)",
         ),
     ],
-    ids=["histroy", "stram", "histroy list", "stram and a prompt", "a group's typo with an option", "a sub-command"],
+    ids=["histroy", "stram", "histroy list", "stram and an option", "a group's typo with an option", "a sub-command"],
 )
 def test_a_near_miss_of_a_command_is_refused_and_nothing_is_sent(qwen, emulator, args: list[str], line: str) -> None:
     result = qwen(*args)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", f"qwen: error: {line}\n")
     assert created(emulator) == []
+
+
+def test_a_near_miss_of_a_request_command_followed_by_words_is_a_sentence_and_is_asked(qwen, emulator) -> None:
+    result = qwen("steam", "deck", "review")
+    assert (result.returncode, result.stdout) == (0, "You said: steam deck review\n")
 
 
 def test_the_refusal_says_how_to_ask_it_anyway(qwen, emulator) -> None:

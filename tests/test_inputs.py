@@ -204,19 +204,26 @@ def test_a_pipe_with_data_is_read_to_the_end(pipe: tuple[io.BufferedReader, int]
     assert read_piped_stdin(reader, 0.2) == "some piped text\n"
 
 
-def test_once_data_arrives_a_slow_writer_is_waited_for(pipe: tuple[io.BufferedReader, int]) -> None:
+def test_a_writer_that_goes_quiet_without_ending_ends_the_reading_after_the_grace_period(
+    pipe: tuple[io.BufferedReader, int],
+) -> None:
+    # An inherited pipe (a grace period applies): a parent that writes a line and then waits for qwen to exit
+    # before closing it must not hang both of them. A pipeline's producer (no grace period) is read to the end.
     reader, write_end = pipe
     os.write(write_end, b"first ")
 
     def finish_later() -> None:
-        time.sleep(0.4)  # longer than the wait: the rest must still be read
+        time.sleep(0.4)  # longer than the grace period
         os.write(write_end, b"and the rest")
         os.close(write_end)
 
     writer = threading.Thread(target=finish_later)
     writer.start()
+    quiet: list[bool] = []
     try:
-        assert read_piped_stdin(reader, 0.1) == "first and the rest"
+        assert read_piped_stdin(reader, 0.1, went_quiet=lambda: quiet.append(True)) == "first "
+        assert quiet == [True]
+        assert read_piped_stdin(reader, None) == "and the rest"  # no grace period: read to the end
     finally:
         writer.join()
 

@@ -9,8 +9,8 @@ The rules, in order (the README's "Asking without `ask`" says the same):
 - a first word that starts with `-` and is one of `ask`'s options (`-m`, `--json`, `-c`): `ask` with every word;
   any other option is left to the Typer app, whose error suggests the nearest option;
 - a first word of letters that is a near miss of a command (`spelling.is_near`) is refused when the words after it
-  fit that command: nothing, an option, or for a group one of its sub-commands (`qwen histroy list`); `ask`,
-  `stream` and `continue` take free words, so after a near miss of theirs anything fits (`qwen stram a story`).
+  fit that command: nothing, an option, or for a group one of its sub-commands (`qwen histroy list`); after a near
+  miss of `ask`, `stream` or `continue`, other words make a sentence (`qwen steam deck review`), which is asked.
   A lone word that is a sub-command's name (`qwen list`) is refused too, naming the commands it belongs to;
 - anything else is a prompt: `ask` with every word (`qwen histroy of rome`, `qwen "stram of thought"`).
 """
@@ -89,7 +89,9 @@ def fits(entry: Mapping[str, Any], rest: list[str]) -> bool:
     subcommands = command_names(entry)
     if subcommands:
         return rest[0] in subcommands or closest(rest[0], subcommands) is not None
-    return bool(entry["arguments"])  # a command that takes words takes these
+    # ask, stream and continue take free words, so words after a near miss of theirs are a sentence more often than
+    # a typo (`qwen steam deck review`, `qwen task list for today`): asked, as the whole line, by ask.
+    return False
 
 
 def alternatives(prog: str, paths: list[str]) -> str:

@@ -8,9 +8,10 @@ is checked as it arrives: /dev/zero or /dev/urandom given as a file is refused a
 from __future__ import annotations
 
 import base64
+import os
 import select
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 from qwen_cli.api.request import Attachment, UserInput
@@ -58,6 +59,7 @@ class StdinPolicy:
     grace: Callable[[], float | None]
     note: Callable[[str], None]
     waiting: Callable[[], None] = lambda: None
+    quiet_after_data: Callable[[], None] = lambda: None  # the writer went quiet without ending its input
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,10 @@ def collect(
     left = False
     if stdin is not None and "-" not in sources.files and "-" not in sources.images:
         has_other_input = bool(prompt.strip() or attachments or images or messages)
-        piped = piped_text(stdin, policy.grace() if has_other_input else None, policy)
-        left = piped is None
+        quiet: list[bool] = []  # the writer went quiet without ending: what it sends later must not go unnoticed
+        watched = replace(policy, quiet_after_data=lambda: quiet.append(True))
+        piped = piped_text(stdin, policy.grace() if has_other_input else None, watched)
+        left = piped is None or bool(quiet)
         if piped and not prompt.strip():
             prompt = piped.rstrip()
         elif piped:
@@ -101,7 +105,14 @@ def collect(
 
 def piped_text(stdin: BinaryIO, wait: float | None, policy: StdinPolicy) -> str | None:
     """The piped text ("" when it is empty or blank), or None when it stayed silent for `wait` seconds."""
-    text = read_piped_stdin(stdin, wait, policy.waiting)
+
+    def went_quiet() -> None:
+        policy.note(
+            f"stdin sent some text, then nothing more for {wait:g} s without ending; going on with what it sent"
+        )
+        policy.quiet_after_data()
+
+    text = read_piped_stdin(stdin, wait, policy.waiting, went_quiet)
     if text is None:
         policy.note(
             f"stdin sent nothing within {wait:g} s; going on without it (--stdin-wait SECONDS waits longer, -f - waits for its end, --no-stdin skips it)"
@@ -110,12 +121,18 @@ def piped_text(stdin: BinaryIO, wait: float | None, policy: StdinPolicy) -> str 
     return text if text.strip() else ""
 
 
-def read_piped_stdin(stdin: BinaryIO, wait: float | None, waiting: Callable[[], None] = lambda: None) -> str | None:
+def read_piped_stdin(
+    stdin: BinaryIO,
+    wait: float | None,
+    waiting: Callable[[], None] = lambda: None,
+    went_quiet: Callable[[], None] = lambda: None,
+) -> str | None:
     """All of a piped stdin as text, or None when it delivers nothing within `wait` seconds (None: wait for it).
 
     CI runners often leave stdin open and idle; with a prompt given, qwen must not hang on it. A wait that
-    passes a second is announced (`waiting`). Once the first byte arrives the rest is read to the end (up to
-    the cap), however long the writer takes.
+    passes a second is announced (`waiting`). With no grace period (a pipeline's producer, or no other input)
+    the rest is read to the end, however long the writer takes; with one, a writer that sends something and
+    then stays silent for `wait` seconds without closing the pipe ends the reading (`went_quiet` is told).
     """
     first = ANNOUNCE_AFTER if wait is None else min(wait, ANNOUNCE_AFTER)
     if not has_data_within(stdin, first):
@@ -124,7 +141,30 @@ def read_piped_stdin(stdin: BinaryIO, wait: float | None, waiting: Callable[[], 
         waiting()
         if wait is not None and not has_data_within(stdin, wait - first):
             return None
-    return read_text_from(stdin, "stdin")
+    if wait is None:
+        return read_text_from(stdin, "stdin")
+    limited = IdleLimited(stdin, wait)
+    text = read_text_from(limited, "stdin")  # type: ignore[arg-type]
+    if limited.went_quiet:
+        went_quiet()
+    return text
+
+
+class IdleLimited:
+    """A stream whose reading ends, as at the end of input, once it stays silent for `idle` seconds: a parent that
+    writes a line to qwen's stdin and then waits for qwen to exit before closing it must not hang them both."""
+
+    def __init__(self, stream: BinaryIO, idle: float) -> None:
+        self.stream, self.idle, self.went_quiet = stream, idle, False
+
+    def read(self, size: int) -> bytes:
+        if not has_data_within(self.stream, self.idle):
+            self.went_quiet = True
+            return b""
+        try:
+            return os.read(self.stream.fileno(), size)  # unbuffered: no byte may hide from the next select
+        except (AttributeError, OSError, ValueError):
+            return self.stream.read(size)
 
 
 def late_data(stdin: BinaryIO) -> bool:

@@ -43,7 +43,12 @@ def dispatch() -> None:
     if shell is not None:
         from qwen_cli.cli.completion import respond
 
-        sys.exit(respond(shell, os.environ, sys.stdout))
+        try:
+            code = respond(shell, os.environ, sys.stdout)
+            sys.stdout.flush()
+        except OSError as exc:
+            cannot_write(exc)
+        sys.exit(code)
     prog = program_name(sys.argv[0])
     args = command_line(sys.argv[1:], prog)
     if args[:1] and args[0] in REQUEST_COMMANDS and completing is None:
@@ -59,15 +64,20 @@ def dispatch() -> None:
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the reader left: exit quietly
     except OSError as exc:
-        from qwen_cli.errors import ExitCode
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print(f"qwen: error: cannot write the answer: {exc.strerror or exc}", file=sys.stderr)
-        sys.exit(ExitCode.OUTPUT)
+        cannot_write(exc)
     sys.exit(0)
+
+
+def cannot_write(exc: OSError) -> None:
+    """stdout failed on the fast path: a reader that left ends qwen quietly; a full disk is exit 6 with one line."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the buffered rest must not fail again at exit
+    if isinstance(exc, BrokenPipeError):
+        sys.exit(0)
+    from qwen_cli.errors import ExitCode
+
+    print(f"qwen: error: cannot write the answer: {exc.strerror or exc}", file=sys.stderr)
+    sys.exit(ExitCode.OUTPUT)
 
 
 def completion_request(env: Mapping[str, str]) -> str | None:

@@ -44,11 +44,15 @@ def stdin_writer(fd: int = 0, proc: Path = Path("/proc")) -> Writer:
 
 
 def pipe_of(fd: int) -> str | None:
-    """The pipe on `fd` as /proc names it (`pipe:[12345]`), or None when `fd` is not a pipe."""
+    """The pipe (or socket) on `fd` as /proc names it (`pipe:[12345]`), or None when `fd` is neither."""
     status = os.fstat(fd)
-    if not stat.S_ISFIFO(status.st_mode):
-        return None
-    return f"pipe:[{status.st_ino}]"
+    if stat.S_ISFIFO(status.st_mode):
+        return f"pipe:[{status.st_ino}]"
+    if stat.S_ISSOCK(status.st_mode):
+        # Node's (libuv's) children get a socket pair where a shell gives a pipe. The peer is another inode, so
+        # no writer is found and the spawner's idle socket gets the short grace period of an inherited pipe.
+        return f"socket:[{status.st_ino}]"
+    return None
 
 
 def stat_fields(pid: int, proc: Path) -> list[str] | None:

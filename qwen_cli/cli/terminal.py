@@ -123,13 +123,14 @@ def output_failure(exc: OSError) -> OutputError:
 
 def fail(error: QwenError, world: World, json_errors: bool, exit_code: int | None = None) -> NoReturn:
     code = exit_code if exit_code is not None else int(error.exit_code)
-    # A closed or full stdout must not turn into a traceback.
-    with contextlib.suppress(OSError, ValueError, OutputError):
-        if json_errors and error.json_on_stdout:
-            document = error.to_json()
-            document["error"]["exit_code"] = code
-            print(world.secrets.text(json.dumps(document, ensure_ascii=False)), file=world.stdout, flush=True)
+    # A closed or full stdout must not turn into a traceback, nor keep the line on stderr from being written.
+    with contextlib.suppress(OSError, ValueError):
         print(world.for_stderr(f"qwen: error: {error.line()}"), file=world.stderr, flush=True)
+    if json_errors and error.json_on_stdout:
+        document = error.to_json()
+        document["error"]["exit_code"] = code
+        with contextlib.suppress(OSError, ValueError, OutputError):
+            print(world.secrets.text(json.dumps(document, ensure_ascii=False)), file=world.stdout, flush=True)
     raise SystemExit(code)
 
 
