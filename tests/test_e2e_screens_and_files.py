@@ -169,3 +169,10 @@ def test_a_history_folder_of_another_user_is_left_alone_with_one_warning(place: 
         f"qwen: warning: {folder} belongs to another user and others can read it; make it private: chmod 700 {folder}\n"
     )
     assert modes(folder)["qwen"] == 0o755
+
+
+def test_an_error_in_json_mode_with_a_full_stdout_still_says_why_on_stderr(place: Place, emulator: Emulator) -> None:
+    place.env["DASHSCOPE_API_KEY"] = ""
+    result = run_into_full_disk(place, "ask", "-o", "json", "hi")
+    assert result.returncode == 3
+    assert result.stderr.startswith("qwen: error: DASHSCOPE_API_KEY is not set") and result.stderr.count("\n") == 1

@@ -25,7 +25,7 @@ FORGETS = (
 def explained(error: QwenError, settings: Settings, url: str, ids: tuple[str, ...] = ()) -> QwenError:
     """The error as the user should read it: a refused key names the region, a 404 about none of `ids` (the
     ids the request named) is a path that does not exist."""
-    if isinstance(error, AuthError) and is_key_refusal(error):
+    if isinstance(error, AuthError) and error.status in (401, 403):
         return AuthError(
             f"{error.message}; {region_advice(settings)}",
             code=error.code,
@@ -41,12 +41,6 @@ def explained(error: QwenError, settings: Settings, url: str, ids: tuple[str, ..
             status=error.status,
         )
     return error
-
-
-def is_key_refusal(error: QwenError) -> bool:
-    """A 401, or a 403 whose code says the key itself was refused: a 403 about a model or a quota is not the
-    region's doing, and the region hint would mislead."""
-    return error.status == 401 or (error.status == 403 and "apikey" in (error.code or "").replace("_", "").lower())
 
 
 # The codes a gateway gives for a path it does not serve; an API error about a thing carries a code of its own.
