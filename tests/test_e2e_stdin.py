@@ -168,9 +168,9 @@ def test_stdin_cannot_be_both_a_file_and_an_image(qwen, emulator: Emulator) -> N
 def test_a_parent_that_writes_a_line_and_keeps_the_pipe_open_does_not_hang_qwen(
     qwen_env: dict[str, str], emulator: Emulator
 ) -> None:
-    result, elapsed = idle_pipe_run(qwen_env, "ask", "--stdin-wait", "0.5", "summarise", write_after=0.2)
+    result, _ = idle_pipe_run(qwen_env, "ask", "--stdin-wait", "0.5", "summarise", write_after=0.2)
     assert result.returncode == 0 and result.stdout.endswith("summarise\n")
     assert result.stderr == (
         "qwen: stdin sent some text, then nothing more for 0.5 s without ending; going on with what it sent\n"
     )
-    assert MATERIAL in json.dumps(sent_input(emulator)) and elapsed < 20
+    assert MATERIAL in json.dumps(sent_input(emulator))  # the hang it guards against ends in idle_pipe_run's timeout
