@@ -260,6 +260,9 @@ def test_a_unique_prefix_resolves_and_an_ambiguous_one_is_exit_2_naming_the_cand
     result = qwen("continue", prefix, "more")
     assert (result.returncode, result.stdout) == (0, "You said: more (turn 2)\n")
     assert last_body(emulator)["previous_response_id"] == first.id
+    # unique among all three now (the continued turn's id is random and may share the first one's prefix)
+    others = [entry["id"] for entry in history_json(qwen, "list") if entry["id"] != first.id]
+    prefix = unique_prefix(first.id, others)
     without_resp = qwen("continue", prefix.removeprefix("resp_"), "again")  # `qwen continue d237`
     assert (without_resp.returncode, without_resp.stdout) == (0, "You said: again (turn 2)\n")
     assert last_body(emulator)["previous_response_id"] == first.id
