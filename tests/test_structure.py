@@ -25,7 +25,8 @@ MAY_IMPORT = {
     "tools": {"errors", "redaction", "bounds", "api", "settings"},
     "render": {"errors", "redaction", "bounds", "modes", "api"},
     "history": {"errors", "redaction", "bounds", "settings"},
-    "emulator": {"models"},  # the emulated server shares only the product's facts with the client
+    "emulator": {"models"},
+    "batch": {"errors", "redaction", "bounds", "models", "api", "settings", "history"},  # many prompts: both engines  # the emulated server shares only the product's facts with the client
     "cli": {
         "errors",
         "redaction",
@@ -38,6 +39,7 @@ MAY_IMPORT = {
         "render",
         "history",
         "emulator",
+        "batch",
     },
     "dev": {"cli", "models", "tools"},  # the generator of help texts and completion tables, run by developers
 }
