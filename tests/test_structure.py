@@ -25,8 +25,8 @@ MAY_IMPORT = {
     "tools": {"errors", "redaction", "bounds", "api", "settings"},
     "render": {"errors", "redaction", "bounds", "modes", "api"},
     "history": {"errors", "redaction", "bounds", "settings"},
-    "emulator": {"models"},
-    "batch": {"errors", "redaction", "bounds", "models", "api", "settings", "history"},  # many prompts: both engines  # the emulated server shares only the product's facts with the client
+    "emulator": {"models"},  # the emulated server shares only the product's facts with the client
+    "batch": {"errors", "redaction", "bounds", "models", "api", "settings", "history"},  # many prompts: both engines
     "cli": {
         "errors",
         "redaction",
