@@ -2,7 +2,8 @@
 
 Owns the emulated wire behaviour (routes, validation, deterministic replies, SSE framing, fault switches)
 for tests and demos, in the modules of this package: `server` (HTTP, the Emulator object, serve_forever),
-`routes`, `validation`, `replies`, `streams`, `faults`, `state` and `wire`. Standard library only; of the package
+`routes`, `validation`, `replies`, `streams`, `faults`, `state` and `wire`; the Batch API in `files`, `batches`
+and `batch_lines`. Standard library only; of the package
 it imports only the model catalogue, and it does nothing at import time.
 
 Paths: everything lives under ``/compatible-mode/v1`` and, identically, under the legacy prefix
@@ -72,6 +73,47 @@ Choices where the reference is silent or ambiguous:
   ``presence_penalty``, ``service_tier``, ``store``, ``temperature``, ``top_p``, ``top_logprobs``,
   ``max_output_tokens``, ``reasoning`` (echoes or defaults), plus ``instructions``/``previous_response_id``
   when given. A streamed response is stored before its events are written, faults or not.
+
+Batch rules (the Files and Batches endpoints of ``batch-api.md``; every refusal uses the nested envelope
+``{"error": {"message", "type", "param", "code"}}``, except a missing or wrong key, which stays flat):
+
+* ``POST /files`` takes multipart/form-data with a ``file`` part that has a filename and ``purpose=batch``
+  (anything else: 400, ``"'purpose' must be 'batch'"``, param ``purpose``); at most 500 MB, not empty. Input
+  files are ``file-batch-<24 hex>``, output and error files both ``file-batch_output-<24 hex>`` (as seen live)
+  with purpose ``batch_output``. Only those can be downloaded (``GET /files/{id}/content``; other ids: 400
+  ``invalid_file``). Unknown file ids: 404 ``file_not_found``; unknown batch ids: 404 ``batch_not_found``.
+  ``GET /files`` lists newest first (``after``, ``limit`` 1-2000, ``purpose``), without first/last ids.
+* ``POST /batches`` checks ``input_file_id`` (an uploaded batch file), ``endpoint`` (``/v1/chat/completions``,
+  ``/v1/embeddings``, ``/v1/chat/ds-test``), ``completion_window`` (``Nh``/``Nd``, 24h to 336h) and
+  ``metadata`` (strings; ``ds_name`` at most 100 characters, ``ds_description`` 200) and answers the Batch with
+  every key present, ``expires_at`` null, status ``validating``. ``GET /batches`` is newest first with ``after``,
+  ``limit`` (1-100, default 20), ``status``, ``input_file_ids`` (at most 20) and ``ds_name`` (substring); an empty
+  page is ``"data": null`` with null first/last ids.
+* Life, driven by the clock on every read (no thread): each step lasts ``Faults.batch_step_seconds`` (taken at
+  create): validating -> in_progress (``request_counts.total`` set; lines finish one by one across the step)
+  -> finalizing -> completed. Validation failures end ``failed`` at the first step with ``errors.data[]``
+  ``{code, message, param, line}``: ``invalid_json_line``, ``invalid_custom_id``, ``invalid_method``,
+  ``url_not_found`` (a url that is not one of the three, or not the batch's endpoint), ``invalid_body`` (no
+  model), ``duplicate_custom_id``, ``model_mismatch`` (the documented message), ``mismatched_test_url`` (every
+  ``batch-test-model`` line when the endpoint is not ds-test), ``too_many_requests`` (over 50,000 lines),
+  ``test_model_limit`` (test model over 100 lines or 1 MB), ``line_too_large`` (over 6 MB), ``empty_file``.
+* Cancel (validating, in_progress, finalizing) answers ``cancelling`` with ``cancelling_at`` still null; a step
+  later ``cancelled``: lines finished before are in the output file, the rest in the error file (code
+  ``batch_cancelled``, counted failed). A settled batch: 400 ``"batch status does not allow cancel"``.
+  ``Faults.batch_expire``, or ``@@expire`` in ``metadata.ds_name``, makes the batch ``expired`` after half of its
+  lines: they are in the output file, the rest are in no file.
+* Settling writes the files with the lines in reverse order of the input (match by ``custom_id``). A line:
+  ``{"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error"}``. Chat lines are answered
+  by the reply rules above, read from the Chat request: the prompt is the last user message's text, system
+  messages are the instructions, assistant ``tool_calls`` and ``tool`` messages are function calls and their
+  outputs, ``max_tokens`` caps the answer (``finish_reason "length"``), thinking adds
+  ``message.reasoning_content`` and ``usage.completion_tokens_details.reasoning_tokens``, ``@@call=NAME`` with a
+  function tool gives ``tool_calls`` (``content ""``, ``finish_reason "tool_calls"``). Usage: prompt = words of
+  every message (min 1), completion = answer + reasoning + arguments words, ``cached_tokens`` 0.
+  ``@@fail`` puts the line in the error file (500 ``InternalError``; ``@@fail=400``: 400 ``InvalidParameter``);
+  ``@@fail-inside`` writes a 500 line into the OUTPUT file, counted neither completed nor failed (as observed
+  live). A line without a ``messages`` array fails in the error file (400). ``batch-test-model`` on ds-test
+  answers ``"This is a test result."`` (no role) with usage 20/6/26; embeddings lines get eight numbers per text.
 """
 
 from __future__ import annotations

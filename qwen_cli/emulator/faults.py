@@ -44,7 +44,7 @@ NOT_JSON = b"upstream connect error or disconnect/reset before headers. reset re
 
 @dataclass(frozen=True)
 class Faults:
-    """Fault switches; all off by default. Counters are consumed by POST /responses requests only.
+    """Fault switches; all off by default. Counters are consumed by POST /responses requests only, except batch_*.
 
     rate_limit_http200: the next N creates answer HTTP 200 with the rate-limit ``failed`` Response
         (code ``server_error``); a stream gets that Response as its single ``response.failed`` event.
@@ -79,6 +79,15 @@ class Faults:
         ``Accept-Encoding`` allows gzip; a stream is compressed as one gzip body, flushed after every frame
         (so events still arrive one by one, and cut/stall still apply).
     Frame counts for cut/stall include inserted frames.
+
+    Batches (see the package docstring; read when a batch is created, so a batch keeps the pace it started with):
+    batch_step_seconds: how long each step of a batch's life takes: validating, then in_progress (its lines
+        finish one by one across the step), then finalizing, then settled; a cancel settles one step later.
+    batch_expire: batches created while this is on run out of time: ``expired`` after half their lines.
+    batch_http_status / batch_http_status_count: the next N requests to ``/files`` and ``/batches`` answer HTTP
+        ``batch_http_status`` (0 = off) with the nested envelope, before doing anything (``retry_after`` applies).
+    batch_create_lost: the next N batch creates make the batch, then answer HTTP 502 as if the reply had been
+        lost on the way back (the case a client must reconcile through ``GET /batches?input_file_ids=``).
     """
 
     rate_limit_http200: int = 0
@@ -101,6 +110,11 @@ class Faults:
     sse_style: str = "dashscope"
     split_writes: bool = False
     gzip: bool = False
+    batch_step_seconds: float = 0.5
+    batch_expire: bool = False
+    batch_http_status: int = 0
+    batch_http_status_count: int = 1
+    batch_create_lost: int = 0
 
     def __post_init__(self) -> None:
         if self.error_body not in ERROR_BODIES:
@@ -109,6 +123,10 @@ class Faults:
             raise ValueError(f"sse_style must be one of {SSE_STYLES}, got {self.sse_style!r}")
         if self.stream_body not in STREAM_BODIES:
             raise ValueError(f"stream_body must be one of {STREAM_BODIES}, got {self.stream_body!r}")
+        if not 0 <= self.batch_step_seconds <= STALL_LIMIT:
+            raise ValueError(
+                f"batch_step_seconds must be between 0 and {STALL_LIMIT:g}, got {self.batch_step_seconds!r}"
+            )
         if self.fail_event not in FAIL_EVENTS:
             raise ValueError(f"fail_event must be one of {FAIL_EVENTS}, got {self.fail_event!r}")
 
@@ -131,6 +149,8 @@ class Faults:
             "truncate_json": self.truncate_json,
             "invalid_json": self.invalid_json,
             "stall_json": self.stall_json,
+            "batch_http_status": self.batch_http_status_count if self.batch_http_status else 0,
+            "batch_create_lost": self.batch_create_lost,
         }
 
 

@@ -341,8 +341,12 @@ def compose_output(turn: Turn, prompt: Prompt, answer: Answer) -> Composition:
     return Composition(tuple(item for item, _ in parts), {item["id"]: deltas for item, deltas in parts}, status)
 
 
+def reasoning_text(prompt: Prompt) -> str:
+    return f"Thinking about: {prompt.text[:ECHO_LIMIT] or 'the conversation'}"
+
+
 def reasoning_part(prompt: Prompt) -> tuple[dict[str, Any], tuple[str, ...]]:
-    text = f"Thinking about: {prompt.text[:ECHO_LIMIT] or 'the conversation'}"
+    text = reasoning_text(prompt)
     item = {"id": new_id("msg"), "type": "reasoning", "summary": [{"type": "summary_text", "text": text}]}
     return item, text_deltas(text)
 

@@ -1,4 +1,4 @@
-"""The API's endpoints (responses, input items, conversations and their items) and the routing of every request to them."""
+"""The API's endpoints (responses, input items, conversations and their items) and the routing (Files and Batches in `files`, `batches`) of every request to them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from dataclasses import asdict
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from qwen_cli.emulator.batches import cancel_batch, create_batch, guarded, list_batches, retrieve_batch
 from qwen_cli.emulator.faults import GATEWAY_ERRORS, NOT_JSON, RATE_LIMIT_MESSAGE, Faults
+from qwen_cli.emulator.files import delete_file, file_content, list_files, retrieve_file, upload_file
 from qwen_cli.emulator.replies import ECHO_KEY, KEY_PLACEHOLDER, execute, failed_shell
 from qwen_cli.emulator.streams import stream_events
 from qwen_cli.emulator.validation import validate_create
@@ -339,6 +341,12 @@ ROUTES: tuple[tuple[re.Pattern[str], dict[str, Route]], ...] = (
         re.compile(rf"/conversations/{SEGMENT}/items/{SEGMENT}"),
         {"GET": get_conversation_item, "DELETE": delete_conversation_item},
     ),
+    (re.compile(r"/files"), {"POST": guarded(upload_file), "GET": guarded(list_files)}),
+    (re.compile(rf"/files/{SEGMENT}"), {"GET": guarded(retrieve_file), "DELETE": guarded(delete_file)}),
+    (re.compile(rf"/files/{SEGMENT}/content"), {"GET": guarded(file_content)}),
+    (re.compile(r"/batches"), {"POST": guarded(create_batch), "GET": guarded(list_batches)}),
+    (re.compile(rf"/batches/{SEGMENT}"), {"GET": guarded(retrieve_batch)}),
+    (re.compile(rf"/batches/{SEGMENT}/cancel"), {"POST": guarded(cancel_batch)}),
 )
 
 

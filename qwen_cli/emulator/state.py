@@ -1,4 +1,4 @@
-"""The emulator's memory: stored responses, conversations, the requests received and the faults in force, behind one lock."""
+"""The emulator's memory: stored responses, conversations, files, batches, the requests received and the faults in force, behind one lock."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class EmulatorState:
         self.requests: list[dict[str, Any]] = []
         self.responses: dict[str, dict[str, Any]] = {}
         self.conversations: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}  # id -> {"object": the FileObject, "content": bytes}
+        self.batches: dict[str, Any] = {}  # id -> batches.BatchJob
 
     def set_faults(self, faults: Faults) -> None:
         with self.lock:
@@ -48,4 +50,6 @@ class EmulatorState:
             self.requests.clear()
             self.responses.clear()
             self.conversations.clear()
+            self.files.clear()
+            self.batches.clear()
         self.set_faults(Faults())

@@ -41,6 +41,18 @@ class ApiFailure(Exception):
         self.message = message
 
 
+class NestedFailure(ApiFailure):
+    """An error the Files and Batches endpoints report with OpenAI's nested envelope (reference §6)."""
+
+    def __init__(
+        self, status: int, message: str, *, code: str | None = None, param: str | None = None, kind: str = ""
+    ) -> None:
+        super().__init__(status, code or "", message)
+        self.code_or_null = code
+        self.param = param
+        self.kind = kind or ("invalid_request_error" if status < 500 else "server_error")
+
+
 @dataclass(frozen=True)
 class Call:
     """One HTTP request as the routes see it; headers have lower-case names."""
@@ -101,6 +113,9 @@ def json_reply(status: int, value: Any) -> JsonReply:
 
 
 def error_reply(failure: ApiFailure, request_id: str) -> JsonReply:
+    if isinstance(failure, NestedFailure):
+        error = {"message": failure.message, "type": failure.kind, "param": failure.param}
+        return json_reply(failure.status, {"error": {**error, "code": failure.code_or_null}})
     envelope = {"request_id": request_id, "code": failure.code, "message": failure.message}
     return json_reply(failure.status, envelope)
 
