@@ -18,6 +18,9 @@ MAX_EVENT_BYTES = (
     64 * MIB
 )  # what a stream may send without completing an event: the last one carries the whole response
 MAX_ERROR_BODY_BYTES = 1 * MIB  # of an error reply, only this much is read: its message is all qwen needs
+# A batch's output or error file, written to disk as it arrives: the input may hold 500 MB and every answer is longer
+# than its request would be in a file of short prompts, yet a file past this is a mistake or a hostile server.
+MAX_DOWNLOAD_BYTES = 1024 * MIB
 MAX_TEXT_BYTES = 32 * MIB  # one attached file, stdin, a messages, tools, preset or config file
 MAX_JSON_DEPTH = 256  # nested arrays and objects; real replies and inputs stay below 30
 

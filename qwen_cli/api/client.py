@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from qwen_cli import bounds
@@ -38,6 +38,13 @@ MAX_RETRY_AFTER = 60.0  # a server asking for longer than this is better answere
 # replaces the API key's Bearer header (curl, too, lets an explicit Authorization header win).
 AS_BUILT = httpx.Auth()
 Notify = Callable[[str], None]
+Value = TypeVar("Value")
+
+
+class Writable(Protocol):
+    """Where a download goes: an open binary file, a BytesIO, a hashing writer."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -105,22 +112,74 @@ class Client:
     def __exit__(self, *exc_info: object) -> None:
         self.http.close()
 
-    def send(self, request: PreparedRequest) -> dict[str, Any]:
-        """Send a JSON request and return the JSON reply, retrying transient failures."""
-        for attempt in range(self.max_retries + 1):
+    def send(self, request: PreparedRequest, *, retry: bool = True) -> dict[str, Any]:
+        """Send a JSON request and return the JSON reply, retrying transient failures unless `retry` is False (for a
+        request that must never run twice, such as creating a batch: a lost reply is then the caller's to resolve)."""
+        return self.exchange(request, lambda: self.build(request), read_json, retry=retry)
+
+    def upload(self, request: PreparedRequest, file: BinaryIO, filename: str, fields: dict[str, str]) -> dict[str, Any]:
+        """POST `file` (read from its current position) as the multipart part `file` named `filename`, beside the
+        form `fields`, and return the JSON reply; retried as `send` is, each attempt from the same position."""
+        start = file.tell()
+
+        def build() -> httpx.Request:
+            self.log_request(request)
+            file.seek(start)
+            headers = {name: value for name, value in request.headers.items() if name.lower() != "content-type"}
+            parts = {"file": (filename, file, "application/jsonl")}
+            return self.http.build_request("POST", request.url, headers=headers, files=parts, data=fields)
+
+        return self.exchange(request, build, read_json)
+
+    def download(self, request: PreparedRequest, sink: Writable, limit: int = bounds.MAX_DOWNLOAD_BYTES) -> int:
+        """Write the reply's body (decoded) to `sink` as it arrives and return its size; refused past `limit` bytes.
+
+        Retried as `send` is while nothing was written; once bytes are in `sink`, a cut connection is an error
+        (the caller discards what `sink` holds and can run it again)."""
+        written = 0
+
+        def read(reply: httpx.Response) -> tuple[int, Failure | None]:
+            nonlocal written
+            try:
+                for chunk in body_chunks(reply):
+                    written += len(chunk)
+                    if written > limit:
+                        raise TransientError(
+                            f"the file is larger than {limit // bounds.MIB} MiB, the limit for one download; qwen stopped reading it",
+                            request_id=reply.headers.get("x-request-id"),
+                        )
+                    sink.write(chunk)
+            except httpx.TransportError as exc:
+                if written:
+                    raise TransientError(f"the download was cut after {written} bytes; run it again") from exc
+                raise
+            return written, None
+
+        return self.exchange(request, lambda: self.build(request), read)
+
+    def exchange(
+        self,
+        request: PreparedRequest,
+        build: Callable[[], httpx.Request],
+        read: Callable[[httpx.Response], tuple[Value, Failure | None]],
+        *,
+        retry: bool = True,
+    ) -> Value:
+        """One request with the retry rules: `read` turns a reply without an HTTP error into its value, or a Failure."""
+        retries = self.max_retries if retry else 0
+        for attempt in range(retries + 1):
             failure = None
             try:
-                with contextlib.closing(self.http.send(self.build(request), stream=True, auth=AS_BUILT)) as reply:
+                with contextlib.closing(self.http.send(build(), stream=True, auth=AS_BUILT)) as reply:
                     self.log_reply(reply)
                     failure = http_failure(reply)
                     if failure is None:
-                        payload = json_body(reply)
-                        failure = rate_limit_failure(payload)
+                        value, failure = read(reply)
                         if failure is None:
-                            return payload
+                            return value
             except httpx.TransportError as exc:
                 failure = transport_failure(exc, request, self.timeout)
-            self.retry_or_raise(failure, attempt)
+            self.retry_or_raise(failure, attempt, retries)
         raise AssertionError("retry_or_raise raises on the last attempt")
 
     def stream(self, request: PreparedRequest) -> Iterator[dict[str, Any]]:
@@ -169,10 +228,13 @@ class Client:
         self.notify(f"skipped a malformed event in the stream ({reason})")
 
     def build(self, request: PreparedRequest) -> httpx.Request:
-        if self.debug:
-            self.debug("request " + bounds.dumps(request.redacted()))
+        self.log_request(request)
         content = None if request.body is None else bounds.dumps(request.body).encode("utf-8")
         return self.http.build_request(request.method, request.url, headers=request.headers, content=content)
+
+    def log_request(self, request: PreparedRequest) -> None:
+        if self.debug:
+            self.debug("request " + bounds.dumps(request.redacted()))
 
     def log_reply(self, reply: httpx.Response) -> None:
         if self.debug:
@@ -181,13 +243,14 @@ class Client:
                 f"reply HTTP {reply.status_code} {reply.headers.get('content-type', '')} request id {request_id}"
             )
 
-    def retry_or_raise(self, failure: Failure, attempt: int) -> None:
-        if not failure.retryable or attempt >= self.max_retries:
+    def retry_or_raise(self, failure: Failure, attempt: int, retries: int | None = None) -> None:
+        retries = self.max_retries if retries is None else retries
+        if not failure.retryable or attempt >= retries:
             raise failure.error
         delay = failure.retry_after
         if delay is None:
             delay = rate_limit_backoff(attempt, self.jitter) if failure.rate_limited else backoff(attempt, self.jitter)
-        self.notify(f"{failure.error.line()}; retrying in {delay:.1f} s (retry {attempt + 1} of {self.max_retries})")
+        self.notify(f"{failure.error.line()}; retrying in {delay:.1f} s (retry {attempt + 1} of {retries})")
         self.sleep(delay)
 
 
@@ -267,6 +330,11 @@ def json_body(reply: httpx.Response) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise TransientError("the server's reply is not a JSON object; try again", status=reply.status_code)
     return payload
+
+
+def read_json(reply: httpx.Response) -> tuple[dict[str, Any], Failure | None]:
+    payload = json_body(reply)
+    return payload, rate_limit_failure(payload)
 
 
 def rate_limit_failure(response: dict[str, Any] | None) -> Failure | None:
