@@ -11,7 +11,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from email.message import Message
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from typing import TYPE_CHECKING, Any
 
 from qwen_cli.emulator.wire import JsonReply, NestedFailure, json_reply, now_seconds
@@ -65,7 +65,8 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, FormPart]:
         head, found, content = section.removeprefix(b"\r\n").removesuffix(b"\r\n").partition(b"\r\n\r\n")
         if not found:
             raise NestedFailure(400, "The multipart/form-data body is malformed.")
-        headers = BytesHeaderParser().parsebytes(head + b"\r\n\r\n")
+        # Clients send a filename as raw UTF-8 (the HTML form rule); read it as text before parsing the header.
+        headers = HeaderParser().parsestr(head.decode("utf-8", "replace") + "\r\n\r\n")
         name = headers.get_param("name", header="content-disposition")
         if isinstance(name, str):
             parts[name] = FormPart(content, plain_filename(headers.get_filename()))
@@ -73,11 +74,8 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, FormPart]:
 
 
 def plain_filename(raw: str | None) -> str | None:
-    """The name as UTF-8 text without any directory part (the parser reads header bytes as ASCII with escapes)."""
-    if raw is None:
-        return None
-    text = raw.encode("ascii", "surrogateescape").decode("utf-8", "replace")
-    return os.path.basename(text.replace("\\", "/")) or None
+    """The name without any directory part."""
+    return None if raw is None else os.path.basename(raw.replace("\\", "/")) or None
 
 
 def upload_file(state: EmulatorState, call: Call) -> Reply:
