@@ -557,7 +557,7 @@ def test_cancel_while_in_progress_settles_as_cancelled(emu: Emulator, http: http
 
 
 def test_a_cancelled_batch_keeps_what_finished_and_fails_the_rest(emu: Emulator, http: httpx.Client) -> None:
-    emu.set_faults(batch_step_seconds=0.3)
+    emu.set_faults(batch_step_seconds=1.0)  # long enough that the cancel lands while lines are still running
     batch_id = create(http, jsonl([chat_line(f"r{n}", "hi") for n in range(50)]))["id"]
     running, _ = wait_for(http, batch_id, {"in_progress"} | TERMINAL)
     deadline = time.monotonic() + DEADLINE
