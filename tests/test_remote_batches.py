@@ -225,6 +225,8 @@ def test_a_download_past_its_limit_leaves_no_file(
     with pytest.raises(TransientError, match="the limit for one download"):
         remote.download_to(client, target, batch.output_file_id or "", path, limit=1000)
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(UsageError, match="cannot write"):
+        remote.download_to(client, target, batch.output_file_id or "", tmp_path / "no" / "such" / "dir.jsonl")
     emu.set_faults(gzip=True)  # decoded as it arrives: the size counted is the file's, not the wire's
     assert remote.download_to(client, target, batch.output_file_id or "", path) == path.stat().st_size
     assert "w2000" in path.read_text()

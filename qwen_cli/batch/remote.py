@@ -325,8 +325,11 @@ def download_to(
     client: Client, target: Target, file_id: str, path: Path, limit: int = bounds.MAX_DOWNLOAD_BYTES
 ) -> int:
     """Download into ``path`` whole or not at all: a temporary file beside it is renamed over it once complete."""
-    with atomic_file(path) as handle:
-        return download_file(client, target, file_id, handle, limit)
+    try:
+        with atomic_file(path) as handle:
+            return download_file(client, target, file_id, handle, limit)
+    except OSError as exc:  # the directory is missing, the disk is full: the user's side, said in one line
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 @contextlib.contextmanager
