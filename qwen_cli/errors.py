@@ -37,6 +37,11 @@ class QwenError(Exception):
     kind: str = "api_error"
     # In -o json the error is written to stdout too, unless stdout already holds what the script needs.
     json_on_stdout: bool = True
+    # What the client learnt of a failed request, for a caller that retries on its own (`qwen batch run`): whether
+    # another attempt may help, whether it was a rate limit, and the server's Retry-After in seconds.
+    retryable: bool = False
+    rate_limited: bool = False
+    retry_after: float | None = None
 
     def __init__(
         self,

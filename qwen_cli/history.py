@@ -135,20 +135,24 @@ class History:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def record(self, entry: Entry) -> None:
-        values = [dumps(getattr(entry, name)) if name in JSON_COLUMNS else getattr(entry, name) for name in COLUMNS]
+    def record(self, *entries: Entry) -> None:
+        """Record entries in one transaction (`qwen batch run` records many at a time: one commit, one sync)."""
+        rows = [
+            [dumps(getattr(entry, name)) if name in JSON_COLUMNS else getattr(entry, name) for name in COLUMNS]
+            for entry in entries
+        ]
         with self.connection() as db:
-            db.execute(
+            db.executemany(
                 f"INSERT OR REPLACE INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                values,
+                rows,
             )
 
-    def record_or_explain(self, entry: Entry) -> str | None:
+    def record_or_explain(self, *entries: Entry) -> str | None:
         """Record, or say why not (once): a history that cannot be written must never fail a request."""
         if self.unavailable:
             return None
         try:
-            self.record(entry)
+            self.record(*entries)
         except HistoryUnavailable as exc:
             reason: object = exc.reason
         except (sqlite3.Error, OSError) as exc:

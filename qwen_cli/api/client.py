@@ -183,7 +183,13 @@ class Client:
 
     def retry_or_raise(self, failure: Failure, attempt: int) -> None:
         if not failure.retryable or attempt >= self.max_retries:
-            raise failure.error
+            error = failure.error
+            error.retryable, error.rate_limited, error.retry_after = (
+                failure.retryable,
+                failure.rate_limited,
+                failure.retry_after,
+            )
+            raise error
         delay = failure.retry_after
         if delay is None:
             delay = rate_limit_backoff(attempt, self.jitter) if failure.rate_limited else backoff(attempt, self.jitter)
