@@ -8,7 +8,8 @@
      │    └── StreamCutError       exit 4  a stream ended before its terminal event
      ├── ToolCallsPending          exit 5  the model asked for function calls that qwen did not run
      ├── OutputError               exit 6  stdout could not be written (disk full, I/O error); not a closed pipe
-     └── InputLeftError            exit 7  piped input arrived after qwen had answered without it
+     ├── InputLeftError            exit 7  piped input arrived after qwen had answered without it
+     └── ItemsFailed               exit 8  a batch ran, and some of its items failed (their lines say why)
 
 Every error carries one human line (`message`) and, when the server said so, its `code`, `request_id`
 and HTTP `status`. The cli's error boundary turns them into that one line on stderr and the exit code; nothing else does.
@@ -29,6 +30,7 @@ class ExitCode(IntEnum):
     TOOL_CALLS = 5
     OUTPUT = 6
     INPUT_LEFT = 7
+    ITEMS_FAILED = 8
     INTERRUPTED = 130
 
 
@@ -149,3 +151,12 @@ class InputLeftError(QwenError):
     exit_code = ExitCode.INPUT_LEFT
     kind = "input_left"
     json_on_stdout = False  # stdout already holds the answer
+
+
+class ItemsFailed(QwenError):
+    """`qwen batch`: the run went through, but some items failed after their retries; each one's result line
+    says why, and rerunning the same command runs only those again."""
+
+    exit_code = ExitCode.ITEMS_FAILED
+    kind = "items_failed"
+    json_on_stdout = False  # stdout (or -O) holds the result lines

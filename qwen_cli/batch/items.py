@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
@@ -65,7 +65,7 @@ class Items:
         self.each_file = each_file
         self.stdin = stdin
         self.spooled: IO[bytes] | None = None
-        self.count = 0
+        self.positions: dict[str, int] = {}  # id -> place in the input: ids only, never the items
 
     def __enter__(self) -> Items:
         return self
@@ -78,19 +78,21 @@ class Items:
             self.spooled.close()
             self.spooled = None
 
-    def check(self) -> int:
-        """Read every item once and refuse the first bad one, naming its line; returns how many there are."""
-        seen: set[str] = set()
-        count = 0
+    def check(self, each: Callable[[Item], None] | None = None) -> int:
+        """Read every item once and refuse the first bad one, naming its line (`each` may refuse one too); returns
+        how many there are, and keeps each id's place in the input (`position`)."""
         for item in self.iterate(first_pass=True):
-            if item.id in seen:
+            if item.id in self.positions:
                 raise UsageError(f"{item.where}: the id {item.id!r} is used twice; ids must be unique")
-            seen.add(item.id)
-            count += 1
-        if count == 0:
+            if each is not None:
+                each(item)
+            self.positions[item.id] = len(self.positions)
+        if not self.positions:
             raise UsageError("no items: the input holds no prompts (blank lines are skipped)")
-        self.count = count
-        return count
+        return len(self.positions)
+
+    def position(self, item_id: str) -> int | None:
+        return self.positions.get(item_id)
 
     def iterate(self, first_pass: bool = False) -> Iterator[Item]:
         """The items in input order, read as a stream."""
