@@ -142,6 +142,12 @@ def chat_body(item: str, body: Mapping[str, Any]) -> dict[str, Any]:
     return chat
 
 
+def thinking_mode(chat: Mapping[str, Any]) -> str:
+    """A line's thinking configuration in words, for the one-per-file check: `enable_thinking true, thinking_budget 50`."""
+    shown = [f"{key} {json.dumps(chat[key])}" for key in ("enable_thinking", "thinking_budget") if key in chat]
+    return ", ".join(shown) or "the model's default thinking"
+
+
 def thinks_by_default(model: str) -> bool:
     return any(model == base or model.startswith(base + "-") for base in THINKING_BY_DEFAULT)
 
