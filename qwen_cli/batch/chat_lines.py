@@ -60,7 +60,7 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("`input` as a string", '`{"role": "user", "content": ...}`'),
     ("input messages, roles `user` / `assistant` / `system`", "the same roles (`developer`: refused)"),
     ("`input_text` parts (prompts, attached files)", '`{"type": "text", "text"}` (assistant, system: one string)'),
-    ("`input_image` with an https URL", '`{"type": "image_url", "image_url": {"url"}}`'),
+    ("`input_image` with an http(s) URL", '`{"type": "image_url", "image_url": {"url"}}`'),
     ("`input_image` inline (`data:`, a local file)", "refused: batch lines take only public URLs"),
     ("`input_file`, other parts", "refused"),
     ("`function_call` items", 'assistant `tool_calls: [{"id": call_id, "type": "function", "function"}]`'),
@@ -78,7 +78,11 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ('`text.format` `{"type": "json_object"}`', '`response_format: {"type": "json_object"}`'),
     ("`text.format` json_schema, other `text` fields", "refused"),
     ("`store`, `stream`", "dropped (a batch keeps nothing and answers in files)"),
-    ("`previous_response_id`, `conversation`, `background`, `include`", "refused"),
+    (
+        "`previous_response_id`, `conversation`, `background`, `include`, `truncation`, `max_tool_calls`, `prompt`, "
+        "`prompt_cache_key`, `stream_options`",
+        "refused",
+    ),
     ("header `x-dashscope-session-cache: enable`", "refused (no context cache in batch)"),
     ("other fields (`--extra`: `seed`, `top_k`, `thinking_budget`, ...)", "copied as they are"),
 )
