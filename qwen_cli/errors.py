@@ -9,7 +9,8 @@
      ├── ToolCallsPending          exit 5  the model asked for function calls that qwen did not run
      ├── OutputError               exit 6  stdout could not be written (disk full, I/O error); not a closed pipe
      ├── InputLeftError            exit 7  piped input arrived after qwen had answered without it
-     └── ItemsFailed               exit 8  a batch ran, and some of its items failed (their lines say why)
+     ├── ItemsFailed               exit 8  a batch ran, and some of its items failed (their lines say why)
+     └── NotSettled                exit 9  a provider batch job has not settled yet: nothing to fetch
 
 Every error carries one human line (`message`) and, when the server said so, its `code`, `request_id`
 and HTTP `status`. The cli's error boundary turns them into that one line on stderr and the exit code; nothing else does.
@@ -31,6 +32,7 @@ class ExitCode(IntEnum):
     OUTPUT = 6
     INPUT_LEFT = 7
     ITEMS_FAILED = 8
+    NOT_SETTLED = 9
     INTERRUPTED = 130
 
 
@@ -160,3 +162,10 @@ class ItemsFailed(QwenError):
     exit_code = ExitCode.ITEMS_FAILED
     kind = "items_failed"
     json_on_stdout = False  # stdout (or -O) holds the result lines
+
+
+class NotSettled(QwenError):
+    """`qwen batch fetch` of a job the provider has not finished: try again later (a script can wait on exit 9)."""
+
+    exit_code = ExitCode.NOT_SETTLED
+    kind = "not_settled"

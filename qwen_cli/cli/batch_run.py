@@ -248,7 +248,7 @@ class Run:
             raise ItemsFailed(f"{failed} of {total} items failed (the first, {self.tally.first_failure}); {again}")
 
 
-def summary(tally: Tally, total: int, elapsed: float, out: str | None) -> str:
+def summary(tally: Tally, total: int, elapsed: float | None, out: str | None) -> str:
     parts = [
         f"{tally.counts.get(status, 0)} {status.replace('_', ' ')}"
         for status in ("completed", "incomplete", "function_calls", "failed")
@@ -258,7 +258,8 @@ def summary(tally: Tally, total: int, elapsed: float, out: str | None) -> str:
         parts.append(f"{tally.skipped} already done")
     tokens = f"{tally.input_tokens:,} in, {tally.output_tokens:,} out"
     where = f"; results in {out}" if out else ""
-    return f"batch: {total} items: {', '.join(parts)}; tokens {tokens}; {elapsed:.1f} s{where}"
+    took = f"; {elapsed:.1f} s" if elapsed is not None else ""
+    return f"batch: {total} items: {', '.join(parts)}; tokens {tokens}{took}{where}"
 
 
 def turns_history(world: World, flags: BatchFlags, setup: BatchSetup) -> Any:
