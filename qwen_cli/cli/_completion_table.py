@@ -200,6 +200,7 @@ COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
             ('show', 'Show one recorded response: its prompt,...'),
             ('thread', 'Show the chain of turns from the first one to ID.'),
             ('clear', 'Delete recorded responses: all, or those older than an age.'),
+            ('usage', 'Sum the tokens used, by model, day or preset, with an estimated cost.'),
             ('path', 'Print where the history is kept.'),
         ),
         'options': (
@@ -247,6 +248,19 @@ COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
         'options': (
             {'name': 'older_than', 'names': ('--older-than',), 'negations': (), 'help': 'Only responses older than AGE: 30d, 12h, 90m, 2w.', 'nargs': 1, 'multiple': False, 'values': None, 'type': 'str', 'default': None},
             {'name': 'yes', 'names': ('--yes', '-y'), 'negations': (), 'help': 'Do not ask for confirmation on a terminal.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': False},
+            {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},
+        ),
+        'arguments': (
+        ),
+    },
+    ('history', 'usage'): {
+        'commands': (
+        ),
+        'options': (
+            {'name': 'since', 'names': ('--since',), 'negations': (), 'help': 'Only responses since an age ago (7d, 12h) or a date (2026-05-01).', 'nargs': 1, 'multiple': False, 'values': None, 'type': 'str', 'default': None},
+            {'name': 'by', 'names': ('--by',), 'negations': (), 'help': 'One row per model, local day or preset.', 'nargs': 1, 'multiple': False, 'values': (('model', None), ('day', None), ('preset', None)), 'type': 'choice', 'default': 'unsupported'},
+            {'name': 'output', 'names': ('-o', '--output'), 'negations': (), 'help': 'auto (a table on a terminal, else tab-separated text), pretty, text, json or jsonl (one line).', 'nargs': 1, 'multiple': False, 'values': (('auto', None), ('pretty', None), ('text', None), ('json', None), ('jsonl', None)), 'type': 'choice', 'default': None},
+            {'name': 'as_json', 'names': ('--json',), 'negations': (), 'help': 'Print JSON instead of text.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': False},
             {'name': 'help', 'names': ('-h', '--help'), 'negations': (), 'help': 'Show this message and exit.', 'nargs': 0, 'multiple': False, 'values': None, 'type': 'boolean', 'default': None},
         ),
         'arguments': (
