@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from qwen_cli.api.responses import Usage, usage_of
 from qwen_cli.history import BATCH, UsageRecord
-from qwen_cli.settings.prices import Prices, estimate
+from qwen_cli.settings.prices import Prices, count, estimate
 
 GROUPINGS = ("model", "day", "preset")
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens", "total_tokens")
@@ -79,7 +79,7 @@ def summarise(records: Iterable[UsageRecord], by: str, prices: Prices, since: fl
     """Sum `records` into one row per model, local day or preset, and the totals."""
     report = Report(by, since, prices)
     for record in records:
-        usage = usage_of({"usage": record.usage}) or Usage()
+        usage = tokens_of(record.usage)
         batch = record.billing == BATCH
         cost = estimate(asdict(usage), record.model, prices, batch=batch)
         if cost is None and (usage.input_tokens or usage.output_tokens):
@@ -87,6 +87,28 @@ def summarise(records: Iterable[UsageRecord], by: str, prices: Prices, since: fl
         report.rows.setdefault(group_key(record, by), Tally()).add(usage, batch, cost)
         report.totals.add(usage, batch, cost)
     return report
+
+
+def tokens_of(recorded: dict[str, Any] | None) -> Usage:
+    """The counts of a recorded usage object in any of the shapes an entry may hold: the Responses API's (with
+    its details, or DashScope's x_details), a batch result line's flat one (cached_tokens, reasoning_tokens at the
+    top) or a Chat Completions one (prompt_tokens, completion_tokens)."""
+    if not recorded:
+        return Usage()
+    if "input_tokens" not in recorded and "prompt_tokens" in recorded:
+        recorded = {
+            "input_tokens": recorded.get("prompt_tokens"),
+            "output_tokens": recorded.get("completion_tokens"),
+            "total_tokens": recorded.get("total_tokens"),
+            "input_tokens_details": recorded.get("prompt_tokens_details"),
+            "output_tokens_details": recorded.get("completion_tokens_details"),
+        }
+    usage = usage_of({"usage": recorded}) or Usage()
+    return replace(
+        usage,
+        cached_tokens=usage.cached_tokens or count(recorded, "cached_tokens"),
+        reasoning_tokens=usage.reasoning_tokens or count(recorded, "reasoning_tokens"),
+    )
 
 
 def group_key(record: UsageRecord, by: str) -> str:
