@@ -632,3 +632,15 @@ def test_e2e_an_older_history_file_is_summed_and_gains_the_billing_column(qwen, 
     assert (before["totals"]["responses"], before["totals"]["cost"]) == (1, 0.4)
     assert after["totals"]["responses"] == 2
     assert "billing" in columns(path)
+
+
+def test_a_cost_for_a_summary_line() -> None:
+    from qwen_cli.settings.prices import shown_cost
+
+    assert [shown_cost(cost, "USD") for cost in (1234.5, 0.00001, 0.0, None)] == [
+        "≈ 1,234.5000 USD",
+        "≈ <0.0001 USD",
+        "≈ 0.0000 USD",
+        "no price",
+    ]
+    assert shown_cost(0.5, None) == "≈ 0.5000"

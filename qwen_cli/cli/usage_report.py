@@ -16,7 +16,7 @@ from typing import Any
 
 from qwen_cli.api.responses import Usage, usage_of
 from qwen_cli.history import BATCH, UsageRecord
-from qwen_cli.settings.prices import Prices, count, estimate
+from qwen_cli.settings.prices import Prices, count, estimate, shown_cost
 
 GROUPINGS = ("model", "day", "preset")
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens", "total_tokens")
@@ -159,9 +159,7 @@ def cost_text(cost: float | None, for_a_person: bool) -> str:
         return "-"
     if not for_a_person:
         return f"{cost:.6f}"
-    if 0 < cost < 0.00005:
-        return "<0.0001"  # not 0.0000: something was spent
-    return f"{cost:,.4f}"
+    return shown_cost(cost, None).removeprefix("≈ ")  # <0.0001 rather than 0.0000: something was spent
 
 
 def table_text(report: Report) -> str:

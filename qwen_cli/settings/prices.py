@@ -128,3 +128,11 @@ def parse_number(model: str, key: str, value: Any, where: str) -> float:
             f"{where}: prices: '{model}': '{key}' must be a number of 0 or more (per 1M tokens), not {value!r}"
         )
     return float(value)
+
+
+def shown_cost(cost: float | None, currency: str | None) -> str:
+    """An estimate for a person, as a summary line ends: `≈ 0.0123 USD`, `≈ <0.0001`; `no price` when unknown."""
+    if cost is None:
+        return "no price"
+    amount = "<0.0001" if 0 < cost < 0.00005 else f"{cost:,.4f}"
+    return f"≈ {amount} {currency}" if currency else f"≈ {amount}"
