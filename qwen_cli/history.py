@@ -197,9 +197,12 @@ class History:
         if self._connection is None and not self.path.exists():
             return
         billing = "billing" if "billing" in self._columns_after_opening() else "NULL"
-        query = f"SELECT created_at, model, preset, usage, {billing} FROM responses WHERE created_at >= ? ORDER BY created_at"
+        query = f"SELECT created_at, model, preset, usage, {billing} FROM responses WHERE created_at >= ?"
+        start = float("-inf") if since is None else since
         try:
-            for created_at, model, preset, usage, kind in self.connection().execute(query, (since or float("-inf"),)):
+            for created_at, model, preset, usage, kind in self.connection().execute(
+                f"{query} ORDER BY created_at", (start,)
+            ):
                 yield UsageRecord(created_at, model, preset, loads(usage), kind)
         except sqlite3.Error as exc:
             self.unavailable = True
@@ -446,11 +449,11 @@ def loads(text: str | None) -> dict[str, Any] | None:
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_age(text: str, option: str = "--older-than") -> float:
+def parse_age(text: str) -> float:
     """`30d`, `12h`, `90m`, `2w` or `45s` as seconds, for `history clear --older-than`."""
     age = age_seconds(text)
     if age is None:
-        raise UsageError(f"{option} takes a number and a unit (s, m, h, d or w), like 30d; got '{text}'")
+        raise UsageError(f"--older-than takes a number and a unit (s, m, h, d or w), like 30d; got '{text}'")
     return age
 
 
@@ -472,10 +475,11 @@ def parse_since(text: str, now: float) -> float:
     if age is not None:
         return now - age
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        # A date without a time zone is local time, as `history list` shows times; year 1 in local time can be
+        # before the epoch's range, which is as wrong as a date that does not exist.
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except (ValueError, OverflowError, OSError):
         raise UsageError(
             f"--since takes an age (a number and s, m, h, d or w, like 7d) or a date (2026-05-01, 2026-05-01T09:30);"
             f" got '{text}'"
         ) from None
-    return moment.timestamp()  # a date without a time zone is local time, as `history list` shows times
