@@ -111,6 +111,7 @@ class Followed:
     settings: Settings
     target: Target
     debug: bool = False
+    settings_sources: Any = None  # the flags, environment and config file the settings came from
 
 
 def follow(world: World, flags: ApiFlags, reference: str) -> Followed:
@@ -129,9 +130,11 @@ def follow(world: World, flags: ApiFlags, reference: str) -> Followed:
     batch_id = job.batch_id if job is not None else reference
     chosen = flags.region is not None or flags.base_url is not None
     layer = preset_layer(None, job.base_url if job is not None and not chosen else None)
-    settings = flags.setting_sources(world.env).resolve(layer)
+    sources = flags.setting_sources(world.env)
+    settings = sources.resolve(layer)
     require_key(settings)
-    return Followed(job, batch_id, settings, remote.Target(settings.base_url, settings.api_key), flags.debug)
+    target = remote.Target(settings.base_url, settings.api_key)
+    return Followed(job, batch_id, settings, target, flags.debug, sources)
 
 
 def client_of(settings: Settings, world: World, debug: bool) -> Client:
@@ -316,7 +319,8 @@ def fetch_settled(world: World, followed: Followed, batch: BatchView, fetching: 
             if fetching.raw or job is None:
                 write_raw(files, fetching.out, world)
             else:
-                tally = write_results(world, job, batch, files, fetching)
+                history_wanted = bool(followed.settings_sources.value("history"))
+                tally = write_results(world, job, batch, files, fetching, history_wanted)
         if job is not None and fetching.out:
             jobs.add_fetched(job.batch_id, os.path.abspath(fetching.out), world.env)
         if fetching.delete:
@@ -380,17 +384,21 @@ class BytesToText:
         self.stream.write(data.decode("utf-8", "replace"))
 
 
-def write_results(world: World, job: Job, batch: BatchView, files: list[Path], fetching: Fetching) -> Any:
+def write_results(
+    world: World, job: Job, batch: BatchView, files: list[Path], fetching: Fetching, history_wanted: bool
+) -> Any:
     """Result lines, the same as `run` writes: every item once, in input order, failures included."""
     from qwen_cli.batch import jobs
     from qwen_cli.batch.outfile import ResultsFile
     from qwen_cli.batch.provider import ProviderResults, Unreadable
     from qwen_cli.cli.batch_run import Tally
+    from qwen_cli.settings.config import configured_prices
 
     digests = jobs.digests_of(job.batch_id, world.env)
     order = {item_id: place for place, item_id in enumerate(digests)}
     reader = ProviderResults(digests, full=fetching.full)
-    tally = Tally()
+    tally = Tally(prices=configured_prices(world.env), batch=True)
+    recorder = BatchRecorder(world, job, history_wanted)
     destination = Path(fetching.out) if fetching.out else None
     folder = destination.parent if destination else Path(tempfile.gettempdir())
     scratch = Path(tempfile.mkstemp(prefix=".qwen-results-", suffix=".jsonl", dir=folder)[1])
@@ -402,8 +410,10 @@ def write_results(world: World, job: Job, batch: BatchView, files: list[Path], f
                         if isinstance(outcome, Unreadable):
                             world.note(f"warning: {outcome.message()}")
                             continue
-                        results.write(world.secrets.json(outcome))
-                        tally.add(outcome)
+                        outcome = world.secrets.json(outcome)
+                        results.write(outcome)
+                        tally.add(outcome, job.model)
+                        recorder.add(outcome)
             for missing in reader.missing(list(digests)):
                 if batch.errors:
                     first = batch.errors[0]
@@ -411,6 +421,7 @@ def write_results(world: World, job: Job, batch: BatchView, files: list[Path], f
                 results.write(missing)
                 tally.add(missing)
             results.sort(order.get)
+        recorder.flush()
         if destination is not None:
             os.replace(scratch, destination)
         else:
@@ -421,6 +432,48 @@ def write_results(world: World, job: Job, batch: BatchView, files: list[Path], f
         with contextlib.suppress(OSError):
             scratch.unlink()
     return tally
+
+
+class BatchRecorder:
+    """Each answer of a fetched job in the local history, billed as batch (so `qwen history usage` prices it at the
+    batch discount), a few at a time; fetching the same job again replaces its entries, never adds to them."""
+
+    EVERY = 256
+
+    def __init__(self, world: World, job: Job, wanted: bool) -> None:
+        self.world, self.job, self.wanted = world, job, wanted
+        self.entries: list[Any] = []
+
+    def add(self, result: dict[str, Any]) -> None:
+        from qwen_cli.history import BATCH, Entry
+
+        if not self.wanted or not result.get("response_id") or result["status"] == "failed":
+            return
+        self.entries.append(
+            Entry(
+                id=str(result["response_id"]),
+                model=self.job.model,
+                prompt=f"(item {result['id']} of {self.job.batch_id})",
+                answer=str(result.get("text") or ""),
+                status=result["status"],
+                usage=result.get("usage"),
+                endpoint=self.job.base_url,
+                billing=BATCH,
+            )
+        )
+        if len(self.entries) >= self.EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.entries:
+            return
+        from qwen_cli.history import History, history_path
+
+        with History(history_path(self.world.env), warn=self.world.note) as history:
+            problem = history.record_or_explain(*self.entries)
+        if problem:
+            self.world.note(f"warning: {problem}")
+        self.entries = []
 
 
 def conclude(world: World, job: Job, batch: BatchView, tally: Any, out: str | None) -> None:

@@ -16,6 +16,8 @@ from qwen_cli.cli.flags import BatchFlags
 from qwen_cli.cli.terminal import error_boundary
 from qwen_cli.cli.world import World
 from qwen_cli.errors import ItemsFailed, QwenError
+from qwen_cli.settings.config import prices_of
+from qwen_cli.settings.prices import NO_PRICES, Prices, estimate, shown_cost
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,18 +55,28 @@ def run(paths: list[str], flags: BatchFlags, world: World) -> None:
 class Tally:
     """What the run did, for the summary line."""
 
+    prices: Prices = NO_PRICES  # the config file's, for an estimate of the cost
+    batch: bool = False  # billed by the provider's Batch API, at its discount
     counts: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
     changed: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cost: float = 0.0
+    unpriced: set[str] = field(default_factory=set)  # models that used tokens but have no price
     first_failure: str | None = None
 
-    def add(self, result: dict[str, Any]) -> None:
+    def add(self, result: dict[str, Any], model: str | None = None) -> None:
         self.counts[result["status"]] = self.counts.get(result["status"], 0) + 1
         usage = result.get("usage") or {}
         self.input_tokens += int(usage.get("input_tokens") or 0)
         self.output_tokens += int(usage.get("output_tokens") or 0)
+        if usage and self.prices.models:
+            cost = estimate(usage, model, self.prices, self.batch)
+            if cost is None:
+                self.unpriced.add(model or "an unknown model")
+            else:
+                self.cost += cost
         if result["status"] == "failed" and self.first_failure is None:
             self.first_failure = f"item {result['id']}: {(result.get('error') or {}).get('message', 'failed')}"
 
@@ -79,7 +91,7 @@ class Run:
         self.flags = flags
         self.items = items
         self.world = setup.world
-        self.tally = Tally()
+        self.tally = Tally(prices=prices_of(setup.sources.config_file))
         self.entries: list[Entry] = []
         self.history: History | None = None
         self.file: ResultsFile | None = None
@@ -191,17 +203,17 @@ class Run:
 
     def receive(self, finished: Finished) -> None:
         result = finished.work.request.secrets.json(finished.result)  # an echoed key never reaches a file
-        self.write(finished.work.order, result)
+        self.write(finished.work.order, result, (finished.work.request.body or {}).get("model"))
         if finished.response is not None and self.history is not None:
             self.remember(finished, result)
 
-    def write(self, order: int, result: dict[str, Any]) -> None:
+    def write(self, order: int, result: dict[str, Any], model: str | None = None) -> None:
         if self.file is not None:
             self.file.write(result)
         else:
             assert self.stdout is not None
             self.stdout.write(order, result)
-        self.tally.add(result)
+        self.tally.add(result, model)
         usage = result.get("usage") or {}
         assert self.progress is not None
         self.progress.advance(result["status"] == "failed", int(usage.get("total_tokens") or 0))
@@ -259,7 +271,17 @@ def summary(tally: Tally, total: int, elapsed: float | None, out: str | None) ->
     tokens = f"{tally.input_tokens:,} in, {tally.output_tokens:,} out"
     where = f"; results in {out}" if out else ""
     took = f"; {elapsed:.1f} s" if elapsed is not None else ""
-    return f"batch: {total} items: {', '.join(parts)}; tokens {tokens}{took}{where}"
+    return f"batch: {total} items: {', '.join(parts)}; tokens {tokens}{cost_of(tally)}{took}{where}"
+
+
+def cost_of(tally: Tally) -> str:
+    """`; cost ≈ 0.0123 USD` when the config file gives prices (`(batch price)` for the provider's batch)."""
+    if not tally.prices.models:
+        return ""
+    if tally.unpriced:
+        return f"; cost unknown (no price for {', '.join(sorted(tally.unpriced))})"
+    kind = " at the batch price" if tally.batch else ""
+    return f"; cost {shown_cost(tally.cost, tally.prices.currency)}{kind}"
 
 
 def turns_history(world: World, flags: BatchFlags, setup: BatchSetup) -> Any:
