@@ -8,7 +8,9 @@
      │    └── StreamCutError       exit 4  a stream ended before its terminal event
      ├── ToolCallsPending          exit 5  the model asked for function calls that qwen did not run
      ├── OutputError               exit 6  stdout could not be written (disk full, I/O error); not a closed pipe
-     └── InputLeftError            exit 7  piped input arrived after qwen had answered without it
+     ├── InputLeftError            exit 7  piped input arrived after qwen had answered without it
+     ├── ItemsFailed               exit 8  a batch ran, and some of its items failed (their lines say why)
+     └── NotSettled                exit 9  a provider batch job has not settled yet: nothing to fetch
 
 Every error carries one human line (`message`) and, when the server said so, its `code`, `request_id`
 and HTTP `status`. The cli's error boundary turns them into that one line on stderr and the exit code; nothing else does.
@@ -29,6 +31,8 @@ class ExitCode(IntEnum):
     TOOL_CALLS = 5
     OUTPUT = 6
     INPUT_LEFT = 7
+    ITEMS_FAILED = 8
+    NOT_SETTLED = 9
     INTERRUPTED = 130
 
 
@@ -37,6 +41,11 @@ class QwenError(Exception):
     kind: str = "api_error"
     # In -o json the error is written to stdout too, unless stdout already holds what the script needs.
     json_on_stdout: bool = True
+    # What the client learnt of a failed request, for a caller that retries on its own (`qwen batch run`): whether
+    # another attempt may help, whether it was a rate limit, and the server's Retry-After in seconds.
+    retryable: bool = False
+    rate_limited: bool = False
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -144,3 +153,19 @@ class InputLeftError(QwenError):
     exit_code = ExitCode.INPUT_LEFT
     kind = "input_left"
     json_on_stdout = False  # stdout already holds the answer
+
+
+class ItemsFailed(QwenError):
+    """`qwen batch`: the run went through, but some items failed after their retries; each one's result line
+    says why, and rerunning the same command runs only those again."""
+
+    exit_code = ExitCode.ITEMS_FAILED
+    kind = "items_failed"
+    json_on_stdout = False  # stdout (or -O) holds the result lines
+
+
+class NotSettled(QwenError):
+    """`qwen batch fetch` of a job the provider has not finished: try again later (a script can wait on exit 9)."""
+
+    exit_code = ExitCode.NOT_SETTLED
+    kind = "not_settled"

@@ -8,15 +8,17 @@ several qwen processes writing at once (WAL, busy timeout); older files gain the
 from __future__ import annotations
 
 import json
+import math
 import os
 import shlex
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from qwen_cli.errors import UsageError
@@ -45,7 +47,9 @@ ADDED_COLUMNS = {
     "preset_path": "TEXT",  # the preset file, resolved, and the digest of its whole extends chain
     "preset_digest": "TEXT",
     "preset_settings": "TEXT",  # JSON {"chain": [files], "values": {...}}: the preset as resolved, no secrets
+    "billing": "TEXT",  # NULL: a realtime request; "batch": a result of the provider's Batch API (half price)
 }
+BATCH = "batch"  # the billing of a result fetched from the provider's Batch API
 BUSY_TIMEOUT_MS = 10_000
 SETUP_ATTEMPTS = 20  # setting up a new file while others do: tried again after 0.02 s, 0.04 s, ... (~4 s in all)
 SETUP_PAUSE = 0.02
@@ -92,9 +96,20 @@ class Entry:
     preset_path: str | None = None
     preset_digest: str | None = None
     preset_settings: dict[str, Any] | None = None
+    billing: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+class UsageRecord(NamedTuple):
+    """The part of an entry that `qwen history usage` sums."""
+
+    created_at: float
+    model: str | None
+    preset: str | None
+    usage: dict[str, Any] | None
+    billing: str | None
 
 
 COLUMNS = tuple(Entry.__dataclass_fields__)
@@ -135,20 +150,24 @@ class History:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def record(self, entry: Entry) -> None:
-        values = [dumps(getattr(entry, name)) if name in JSON_COLUMNS else getattr(entry, name) for name in COLUMNS]
+    def record(self, *entries: Entry) -> None:
+        """Record entries in one transaction (`qwen batch run` records many at a time: one commit, one sync)."""
+        rows = [
+            [dumps(getattr(entry, name)) if name in JSON_COLUMNS else getattr(entry, name) for name in COLUMNS]
+            for entry in entries
+        ]
         with self.connection() as db:
-            db.execute(
+            db.executemany(
                 f"INSERT OR REPLACE INTO responses ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                values,
+                rows,
             )
 
-    def record_or_explain(self, entry: Entry) -> str | None:
+    def record_or_explain(self, *entries: Entry) -> str | None:
         """Record, or say why not (once): a history that cannot be written must never fail a request."""
         if self.unavailable:
             return None
         try:
-            self.record(entry)
+            self.record(*entries)
         except HistoryUnavailable as exc:
             reason: object = exc.reason
         except (sqlite3.Error, OSError) as exc:
@@ -166,11 +185,36 @@ class History:
 
     def last_continuable(self) -> Entry | None:
         """The newest response the server can continue: finished or cut, and stored (not sent with --no-store)."""
+        if self._connection is None and not self.path.exists():
+            return None  # reading must not create the file
         marks = ", ".join("?" * len(CONTINUABLE))
         stored = "NOT (json_valid(options) AND json_extract(options, '$.store') IS 0)"  # JSON false reads as 0
-        clause = f"WHERE status IN ({marks}) AND {stored} ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        # An old file opened read-only has no billing column, and no batch results either.
+        realtime = f" AND billing IS NOT '{BATCH}'" if "billing" in self._columns_after_opening() else ""
+        clause = f"WHERE status IN ({marks}) AND {stored}{realtime} ORDER BY created_at DESC, rowid DESC LIMIT 1"
         rows = self.select(clause, CONTINUABLE)
         return rows[0] if rows else None
+
+    def usage_records(self, since: float | None = None) -> Iterator[UsageRecord]:
+        """What each response used, oldest first, from `since` (a time stamp) on: read a row at a time, without
+        prompts and answers, so summing a large history takes little memory."""
+        if self._connection is None and not self.path.exists():
+            return
+        billing = "billing" if "billing" in self._columns_after_opening() else "NULL"
+        query = f"SELECT created_at, model, preset, usage, {billing} FROM responses WHERE created_at >= ?"
+        start = float("-inf") if since is None else since
+        try:
+            for created_at, model, preset, usage, kind in self.connection().execute(
+                f"{query} ORDER BY created_at", (start,)
+            ):
+                yield UsageRecord(created_at, model, preset, loads(usage), kind)
+        except sqlite3.Error as exc:
+            self.unavailable = True
+            raise HistoryUnavailable(self.path, "read", exc) from exc
+
+    def _columns_after_opening(self) -> tuple[str, ...]:
+        self.connection()
+        return self._columns
 
     def with_prefix(self, prefix: str) -> list[Entry]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -275,7 +319,10 @@ def prompt_start(entry: Entry) -> str:
 
 
 def why_not_continuable(entry: Entry) -> str | None:
-    """Why the server cannot continue this response (None: it can): it failed, or it was never stored."""
+    """Why the server cannot continue this response (None: it can): it failed, it was never stored, or it came
+    from the Batch API, whose chat.completion ids the Responses API does not know."""
+    if entry.billing == BATCH:
+        return "is a Batch API result (the Responses API cannot continue a chat.completion id)"
     if entry.status not in CONTINUABLE:
         return "failed" if entry.status == "failed" else f"ended {entry.status or 'without a status'}"
     if (entry.options or {}).get("store") is False:
@@ -403,14 +450,40 @@ def loads(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
 def parse_age(text: str) -> float:
     """`30d`, `12h`, `90m`, `2w` or `45s` as seconds, for `history clear --older-than`."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    age = age_seconds(text)
+    if age is None:
+        raise UsageError(f"--older-than takes a number and a unit (s, m, h, d or w), like 30d; got '{text}'")
+    return age
+
+
+def age_seconds(text: str) -> float | None:
     number, unit = text[:-1], text[-1:].lower()
     try:
         value = float(number)
     except ValueError:
-        value = -1.0
-    if unit not in units or value < 0:
-        raise UsageError(f"--older-than takes a number and a unit (s, m, h, d or w), like 30d; got '{text}'")
-    return value * units[unit]
+        return None
+    if unit not in AGE_UNITS or not (math.isfinite(value) and value >= 0):
+        return None
+    return value * AGE_UNITS[unit]
+
+
+def parse_since(text: str, now: float) -> float:
+    """`--since`: an age back from `now` (7d, 12h) or a local date or time (2026-05-01, 2026-05-01T09:30), as
+    the time stamp from which on responses count."""
+    age = age_seconds(text)
+    if age is not None:
+        return now - age
+    try:
+        # A date without a time zone is local time, as `history list` shows times; year 1 in local time can be
+        # before the epoch's range, which is as wrong as a date that does not exist.
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(
+            f"--since takes an age (a number and s, m, h, d or w, like 7d) or a date (2026-05-01, 2026-05-01T09:30);"
+            f" got '{text}'"
+        ) from None

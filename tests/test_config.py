@@ -260,7 +260,7 @@ def test_an_unknown_key_with_no_close_match_lists_the_valid_keys(env: dict[str, 
     path = config_path(env)
 
     assert config_error(env, "colour: blue\n") == (
-        f"{path}:1: unknown key 'colour'; valid keys: model, region, base_url, connect_timeout, timeout, max_retries, output, history, stdin_wait"
+        f"{path}:1: unknown key 'colour'; valid keys: model, region, base_url, connect_timeout, timeout, max_retries, output, history, stdin_wait, prices"
     )
 
 

@@ -524,6 +524,7 @@ def test_every_response_is_recorded_with_what_a_user_needs(qwen, emulator, comma
         "preset_path": None,
         "preset_digest": None,
         "preset_settings": None,
+        "billing": None,  # a realtime request
     }
 
 

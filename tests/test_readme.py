@@ -24,6 +24,7 @@ COMMANDS = [
     "history show",
     "history thread",
     "history clear",
+    "history usage",
     "response get",
     "response delete",
     "response items",

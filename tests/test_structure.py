@@ -46,13 +46,14 @@ MAY_IMPORT = {
 # Each third-party library has one owner; typer is the cli's (flags makes its options only when the app is built).
 OWNERS = {
     "httpx": {"api.client"},
-    "rich": {"render.renderers", "render.markdown_stream"},
+    "rich": {"render.renderers", "render.markdown_stream", "render.progress"},
     "yaml": {"settings.yamlfile"},
     "typer": {
         "cli.app",
         "cli.settings_commands",
         "cli.stored_commands",
         "cli.tools_commands",
+        "cli.batch_commands",
         "cli.flags",
         "cli.help_format",
         "dev.generate",

@@ -94,6 +94,7 @@ class Client:
         debug: Notify | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[float, float], float] = random.uniform,
+        connections: int = 20,
     ) -> None:
         self.timeout = timeout
         self.max_retries = max_retries
@@ -104,7 +105,12 @@ class Client:
         limits = httpx.Timeout(connect=connect_timeout, read=timeout, write=timeout, pool=connect_timeout)
         # Only the encodings `wire` undoes under its caps: httpx would inflate whatever it has a decoder for, unbounded.
         headers = {"Accept-Encoding": wire.ACCEPT_ENCODING}
-        self.http = httpx.Client(timeout=limits, transport=transport, verify=DeferredTLS(), headers=headers)
+        # `connections` stay open for reuse: a batch with -j 32 keeps 32, where one more TCP (and TLS) handshake per
+        # request would cost more than the request itself.
+        pool = httpx.Limits(max_connections=max(100, connections), max_keepalive_connections=connections)
+        self.http = httpx.Client(
+            timeout=limits, limits=pool, transport=transport, verify=DeferredTLS(), headers=headers
+        )
 
     def __enter__(self) -> Client:
         return self
@@ -246,7 +252,13 @@ class Client:
     def retry_or_raise(self, failure: Failure, attempt: int, retries: int | None = None) -> None:
         retries = self.max_retries if retries is None else retries
         if not failure.retryable or attempt >= retries:
-            raise failure.error
+            error = failure.error
+            error.retryable, error.rate_limited, error.retry_after = (
+                failure.retryable,
+                failure.rate_limited,
+                failure.retry_after,
+            )
+            raise error
         delay = failure.retry_after
         if delay is None:
             delay = rate_limit_backoff(attempt, self.jitter) if failure.rate_limited else backoff(attempt, self.jitter)

@@ -15,6 +15,7 @@ import typer
 
 from qwen_cli import __version__
 from qwen_cli.cli import turns
+from qwen_cli.cli.batch_commands import batch_app
 from qwen_cli.cli.flags import RequestFlags, with_request_flags
 from qwen_cli.cli.help_format import CommandGroup
 from qwen_cli.cli.settings_commands import config_app, presets_app
@@ -80,7 +81,7 @@ def main_options(
 
     Exit codes: 0 ok, 1 API error, 2 bad usage or input, 3 authentication, 4 network or server trouble
     after retries, 5 function calls not run, 6 stdout could not be written, 7 piped input arrived too late
-    to be sent, 130 interrupted.
+    to be sent, 8 some items of a batch failed, 130 interrupted.
     """
 
 
@@ -163,6 +164,7 @@ def continue_command(
     turns.continue_(response, prompt, stream, tool_output, flags=flags, world=World.of_process())
 
 
+app.add_typer(batch_app, name="batch")
 app.add_typer(history_app, name="history")
 app.add_typer(response_app, name="response")
 app.add_typer(conversation_app, name="conversation")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from qwen_cli.api.request import REDACTED, PreparedRequest, RequestOptions, UserInput, redact
 from qwen_cli.errors import QwenError, UsageError
 from qwen_cli.history import (
+    BATCH,
     EmptyHistory,
     Entry,
     History,
@@ -114,6 +115,8 @@ def find_parent(history: History | None, reference: str, warn: Callable[[str], N
         return Parent(reference, None)
     if reference == "last" and entry is not None:
         check_continuable(history, entry)
+    elif entry is not None and entry.billing == BATCH:
+        raise UsageError(f"response {described(entry)} {why_not_continuable(entry)}; start anew with qwen ask")
     return Parent(entry.id if entry else reference, entry)
 
 

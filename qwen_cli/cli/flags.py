@@ -30,7 +30,8 @@ INPUT = "Input"
 OUTPUT = "Output"
 CONNECTION = "Connection"
 TOOLS = "Tools"
-PANELS = (MODEL, INPUT, TOOLS, OUTPUT, CONNECTION)
+BATCH = "Batch"
+PANELS = (BATCH, MODEL, INPUT, TOOLS, OUTPUT, CONNECTION)
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,50 @@ class RequestFlags(ApiFlags):
         return replace(flagged, **unset)
 
 
+@dataclass(frozen=True)
+class BatchFlags(RequestFlags):
+    """The flags of `qwen batch run` and `qwen batch submit`: every request flag, applied to every item, and how
+    the items are read and their results written."""
+
+    each_file: Annotated[
+        bool,
+        option(
+            "--each-file", help="The PATHs are files: one item per file, attached, its path as the id.", panel=BATCH
+        ),
+    ] = False
+    prompt: Annotated[
+        Optional[str],
+        option(
+            "--prompt",
+            metavar="TEXT",
+            help="The prompt of every item; {input} takes the item's own prompt (as a preset's prompt does).",
+            panel=BATCH,
+        ),
+    ] = None
+    out: Annotated[
+        Optional[str],
+        option(
+            "-O", "--out", metavar="FILE", help="Write the results to FILE (resumable) instead of stdout.", panel=BATCH
+        ),
+    ] = None
+    full: Annotated[bool, option("--full", help="Add the whole response to each result line.", panel=BATCH)] = False
+    jobs: Annotated[
+        Optional[int], option("-j", "--jobs", metavar="N", help="Requests in flight at most (default 8).", panel=BATCH)
+    ] = None
+    rpm: Annotated[Optional[int], option("--rpm", metavar="N", help="Requests per minute at most.", panel=BATCH)] = None
+    tpm: Annotated[
+        Optional[int], option("--tpm", metavar="N", help="Tokens per minute at most (paced from replies).", panel=BATCH)
+    ] = None
+    unordered: Annotated[
+        bool, option("--unordered", help="Write results as they finish, not in input order.", panel=BATCH)
+    ] = False
+    fail_fast: Annotated[
+        bool, option("--fail-fast", help="Stop sending at the first item that fails.", panel=BATCH)
+    ] = False
+
+    SWITCHES: ClassVar[tuple[str, ...]] = (*RequestFlags.SWITCHES, "each_file", "full", "unordered", "fail_fast")
+
+
 def with_flags(kind: type[Any]) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command every flag of `kind`; it receives them as one keyword argument `flags`."""
 
@@ -426,4 +471,5 @@ def spec_of(annotation: Any) -> OptionSpec:
 
 
 with_request_flags = with_flags(RequestFlags)
+with_batch_flags = with_flags(BatchFlags)
 with_api_flags = with_flags(ApiFlags)

@@ -118,6 +118,14 @@ STARTER = """\
 # Seconds an open but idle stdin may stay silent when a prompt is given (flag --stdin-wait); auto is 1,
 # or 10 where qwen cannot see who writes it. A producer beside qwen in a pipeline is waited for to its end.
 # stdin_wait: auto
+
+# Prices per 1M tokens, for the cost estimate of `qwen history usage` (an estimate, not a bill): input, output
+# and cached (input read from the context cache; left out, it costs the input price). currency is a label only.
+# Batch API results are priced at half the input and output price. Example numbers: take yours from the
+# provider's price list.
+# prices:
+#   currency: USD
+#   qwen-plus: {input: 0.4, output: 1.2, cached: 0.08}
 """
 
 

@@ -29,6 +29,7 @@ history_app = CommandGroup(
       qwen history show last
       qwen history thread resp_4ca7
       qwen history clear --older-than 30d
+      qwen history usage --since 7d --by day
     """,
     no_args_is_help=True,
 )
@@ -174,6 +175,70 @@ def history_clear(
             return
         removed = history.clear(age)
         print(f"removed {removed} {responses(removed)} from the history", file=world.stdout)
+
+
+Grouping = Enum("Grouping", {"model": "model", "day": "day", "preset": "preset"}, type=str)
+ReportMode = Enum(
+    "ReportMode", {"auto": "auto", "pretty": "pretty", "text": "text", "json": "json", "jsonl": "jsonl"}, type=str
+)
+
+
+@history_app.command("usage", short_help="Sum the tokens used, by model, day or preset, with an estimated cost.")
+def history_usage(
+    since: Annotated[
+        Optional[str],
+        typer.Option(
+            "--since", metavar="AGE|DATE", help="Only responses since an age ago (7d, 12h) or a date (2026-05-01)."
+        ),
+    ] = None,
+    by: Annotated[
+        Grouping, typer.Option("--by", metavar="model|day|preset", help="One row per model, local day or preset.")
+    ] = Grouping.model,
+    output: Annotated[
+        Optional[ReportMode],
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="MODE",
+            help="auto (a table on a terminal, else tab-separated text), pretty, text, json or jsonl (one line).",
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Sum the tokens the recorded responses used, by model, day or preset, with an estimated cost.
+
+    The cost is estimated from the prices in the config file (prices:, per 1M tokens); results of the
+    provider's Batch API are priced at its half price. A model without a price shows its cost as -.
+    An empty history is not an error (exit 0).
+
+    \b
+    Examples:
+      qwen history usage
+      qwen history usage --since 7d --by day
+      qwen history usage --since 2026-05-01 --by preset
+      qwen history usage --json | jq .totals.cost
+    """
+    import time as clock
+
+    from qwen_cli.cli import usage_report
+    from qwen_cli.history import parse_since
+    from qwen_cli.settings.config import config_path, configured_prices
+
+    world = World.of_process()
+    mode = "json" if as_json else plain(output) or "auto"
+    with error_boundary(world, debug=False, json_errors=mode in ("json", "jsonl")), local_history(world) as history:
+        start = parse_since(since, clock.time()) if since else None
+        prices = configured_prices(world.env)
+        report = usage_report.summarise(history.usage_records(start), plain(by), prices, start)
+        if mode in ("json", "jsonl"):
+            print_json(usage_report.report_json(report), world, compact=mode == "jsonl")
+            return
+        if report.is_empty():
+            world.note(usage_report.empty_line(report, str(history.path)))
+            return
+        pretty = mode == "pretty" or mode == "auto" and world.stdout_is_terminal()
+        world.print_for_screen(usage_report.table_text(report) if pretty else usage_report.plain_text(report))
+        world.note_all(usage_report.notes(report, str(config_path(world.env))))
 
 
 @history_app.command("path")

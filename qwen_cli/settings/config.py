@@ -16,6 +16,7 @@ from typing import Any
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.modes import OUTPUT_MODES, OutputMode
 from qwen_cli.redaction import shown_url
+from qwen_cli.settings.prices import NO_PRICES, Prices, parse_prices
 
 REGIONS: dict[str, str] = {
     "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -53,6 +54,7 @@ CONFIG_KEYS: dict[str, tuple[type, ...]] = {
     "output": (str,),
     "history": (bool,),
     "stdin_wait": (int, float, str),  # seconds, or "auto"
+    "prices": (dict,),  # model -> {input, output, cached} per 1M tokens, for estimates (settings/prices.py)
 }
 
 
@@ -105,8 +107,20 @@ def config_file_layer(path: Path) -> Layer:
 
     values, lines = load_yaml_mapping(path)
     check_keys(values, lines, path, CONFIG_KEYS)
+    if "prices" in values:  # checked with the rest, so a mistake in it is found whatever the command
+        values["prices"] = parse_prices(values["prices"], f"{path}:{lines.get('prices', '?')}")
     warning = exposure_warning(path, values)
     return Layer(f"config file {path}", values, (warning,) if warning else ())
+
+
+def configured_prices(env: Mapping[str, str]) -> Prices:
+    """The model prices of the config file (none when it gives none), for estimates of what tokens cost."""
+    return prices_of(config_file_layer(config_path(env)))
+
+
+def prices_of(layer: Layer) -> Prices:
+    prices = layer.values.get("prices")
+    return prices if isinstance(prices, Prices) else NO_PRICES
 
 
 def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
