@@ -81,7 +81,7 @@ def main_options(
 
     Exit codes: 0 ok, 1 API error, 2 bad usage or input, 3 authentication, 4 network or server trouble
     after retries, 5 function calls not run, 6 stdout could not be written, 7 piped input arrived too late
-    to be sent, 8 some items of a batch failed, 130 interrupted.
+    to be sent, 8 some items of a batch failed, 9 a batch job not settled yet, 130 interrupted.
     """
 
 
