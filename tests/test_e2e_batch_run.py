@@ -63,7 +63,7 @@ def test_a_failed_item_never_stops_the_others_and_exits_8(qwen, tmp_path: Path) 
     rows = lines(result.stdout)
     assert [row["status"] for row in rows] == ["completed", "failed", "completed"]
     assert rows[1]["error"] == {"type": "api_error", "message": "Emulated failure.", "code": "InternalError"}
-    assert "1 of 3 items failed (the first, item 2: Emulated failure.)" in result.stderr
+    assert "1 of 3 items failed (item 2: Emulated failure.)" in result.stderr
 
 
 def test_full_adds_the_whole_response(qwen, tmp_path: Path) -> None:

@@ -483,6 +483,6 @@ def conclude(world: World, job: Job, batch: BatchView, tally: Any, out: str | No
     failed = tally.counts.get("failed", 0)
     if failed:
         raise ItemsFailed(
-            f"{failed} of {job.items} items failed (the first, {tally.first_failure}); a job is never resubmitted "
+            f"{failed} of {job.items} items failed ({tally.failure_example()}); a job is never resubmitted "
             "by itself: submit the failed items again, or run them here with qwen batch run"
         )

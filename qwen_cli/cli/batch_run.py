@@ -80,6 +80,10 @@ class Tally:
         if result["status"] == "failed" and self.first_failure is None:
             self.first_failure = f"item {result['id']}: {(result.get('error') or {}).get('message', 'failed')}"
 
+    def failure_example(self) -> str:
+        """`item 7: <why>`, or `e.g. item 7: <why>` when more than one failed."""
+        return ("e.g. " if self.counts.get("failed", 0) > 1 else "") + str(self.first_failure)
+
     @property
     def done(self) -> int:
         return sum(self.counts.values())
@@ -257,7 +261,7 @@ class Run:
                 if self.flags.out
                 else "with -O FILE a rerun retries only those"
             )
-            raise ItemsFailed(f"{failed} of {total} items failed (the first, {self.tally.first_failure}); {again}")
+            raise ItemsFailed(f"{failed} of {total} items failed ({self.tally.failure_example()}); {again}")
 
 
 def summary(tally: Tally, total: int, elapsed: float | None, out: str | None) -> str:
