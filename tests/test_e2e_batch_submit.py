@@ -156,7 +156,10 @@ def test_cancel_says_completed_requests_are_billed_and_fetch_keeps_them(
     assert [row["id"] for row in rows] == ["1", "2", "3", "4"]  # every item once, finished or not
     assert fetched.returncode == (8 if any(row["status"] == "failed" for row in rows) else 0)
     again = qwen("batch", "cancel", batch_id)
-    assert again.returncode == 1 and "does not allow cancel" in again.stderr
+    assert (
+        again.returncode == 1
+        and f"{batch_id} has settled already (cancelled): there is nothing to cancel" in again.stderr
+    )
 
 
 def test_an_expired_job_yields_its_finished_part_and_fails_the_rest(qwen, emulator: Emulator, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from qwen_cli.cli.batch_setup import prepare
 from qwen_cli.cli.flags import ApiFlags, BatchFlags
 from qwen_cli.cli.terminal import choose_mode, error_boundary
 from qwen_cli.cli.world import World
-from qwen_cli.errors import ItemsFailed, NotSettled, UsageError
+from qwen_cli.errors import ApiError, ItemsFailed, NotSettled, UsageError
 from qwen_cli.modes import OutputMode
 
 if TYPE_CHECKING:
@@ -194,7 +194,17 @@ def cancel(reference: str, flags: ApiFlags, world: World) -> None:
         followed = follow(world, flags, reference)
         world = boundary.learn(secrets_of(followed.settings))
         with client_of(followed.settings, world, followed.debug) as client:
-            batch = remote.cancel_batch(client, followed.target, followed.batch_id)
+            try:
+                batch = remote.cancel_batch(client, followed.target, followed.batch_id)
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                settled = refreshed(world, followed, client)  # the usual refusal: the job has settled already
+                if not settled.terminal:
+                    raise
+                raise ApiError(
+                    f"{settled.id} has settled already ({settled.status}): there is nothing to cancel; {next_step(settled)}"
+                ) from None
         if followed.job is not None:
             jobs.record_batch(followed.batch_id, batch.raw, world.env)
         if choose_mode(followed.settings.output, world) is OutputMode.JSON:
