@@ -42,6 +42,12 @@ COMMANDS = [
     "config show",
     "config path",
     "config init",
+    "batch run",
+    "batch submit",
+    "batch status",
+    "batch list",
+    "batch cancel",
+    "batch fetch",
 ]
 
 
@@ -89,3 +95,9 @@ def test_the_readme_install_command_installs_from_the_checkout_and_asks() -> Non
 def test_every_exit_code_is_documented() -> None:
     table = README.split("| exit code | meaning |", 1)[1]
     assert re.findall(r"^\| (\d+) \|", table, re.MULTILINE) == [str(int(code)) for code in sorted(ExitCode)]
+
+
+def test_the_batch_mapping_in_the_readme_is_the_one_submit_applies() -> None:
+    from qwen_cli.batch.chat_lines import mapping_table
+
+    assert mapping_table() in README
