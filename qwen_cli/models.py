@@ -65,3 +65,8 @@ RESPONSES_MODELS = NEWEST + ALSO_LISTED
 
 # Models that think unless `enable_thinking: false` says otherwise, with their dated variants.
 THINKING_BY_DEFAULT = ("qwen3.5-plus", "qwen3.6-plus", "qwen3.7-plus", "qwen3.8-max", "qwen3.8-flash")
+
+
+def thinks_by_default(model: str) -> bool:
+    """Whether `model` thinks when a request says nothing: the models above and their dated variants."""
+    return any(model == base or model.startswith(base + "-") for base in THINKING_BY_DEFAULT)

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
 FREE_TEXT_MINIMUM = 8  # shorter values are too likely to be ordinary text ("en", "yes") to be rewritten everywhere
@@ -103,6 +103,13 @@ def url_password(url: str) -> str | None:
         return urlsplit(url).password or None
     except ValueError:
         return None
+
+
+def endpoint_of(base_url: str) -> str:
+    """The base URL as recorded (the history, batch job records): no user and password (requests authenticate with
+    the key's header anyway), and no query or fragment, which a base URL joined with a path cannot use."""
+    parts = urlsplit(base_url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def shown_url(url: str) -> str:

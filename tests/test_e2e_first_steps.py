@@ -13,7 +13,7 @@ from conftest import Result, assert_no_secret, qwen_executable
 from qwen_cli.cli._help_texts import HELP
 from qwen_cli.emulator import Emulator
 
-GROUPS = ["history", "response", "conversation", "presets", "config", "tools"]
+GROUPS = ["batch", "history", "response", "conversation", "presets", "config", "tools"]
 ENVIRONMENT = ["DASHSCOPE_API_KEY", "QWEN_BASE_URL", "QWEN_MODEL", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "NO_COLOR"]
 
 
@@ -79,7 +79,8 @@ def test_a_sentence_that_starts_like_a_command_is_asked(qwen, emulator) -> None:
         ),
         (
             ["list"],
-            "'list' is not a command; did you mean 'qwen history list', 'qwen tools list' or 'qwen presets list'?"
+            "'list' is not a command; did you mean 'qwen batch list', 'qwen history list', 'qwen tools list' or"
+            " 'qwen presets list'?"
             " (to ask it as a prompt: qwen ask list)",
         ),
     ],

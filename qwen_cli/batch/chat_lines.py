@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qwen_cli.errors import UsageError
-from qwen_cli.models import THINKING_BY_DEFAULT
+from qwen_cli.models import thinks_by_default
 
 TEST_MODEL = "batch-test-model"
 CHAT_URL = "/v1/chat/completions"
@@ -150,10 +150,6 @@ def thinking_mode(chat: Mapping[str, Any]) -> str:
     """A line's thinking configuration in words, for the one-per-file check: `enable_thinking true, thinking_budget 50`."""
     shown = [f"{key} {json.dumps(chat[key])}" for key in ("enable_thinking", "thinking_budget") if key in chat]
     return ", ".join(shown) or "the model's default thinking"
-
-
-def thinks_by_default(model: str) -> bool:
-    return any(model == base or model.startswith(base + "-") for base in THINKING_BY_DEFAULT)
 
 
 def thinking_of(item: str, model: str, body: Mapping[str, Any]) -> bool | None:

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from qwen_cli.api.request import PATH_SEGMENT
 from qwen_cli.batch.provider import lines_of
 from qwen_cli.errors import UsageError
 from qwen_cli.history import tighten
+from qwen_cli.redaction import endpoint_of
 from qwen_cli.settings.config import data_dir
 from qwen_cli.settings.files import replace_private
 from qwen_cli.settings.trust import lock
@@ -88,12 +88,6 @@ class UnknownJob(UsageError):
 
 def jobs_dir(env: Mapping[str, str]) -> Path:
     return data_dir(env) / FOLDER
-
-
-def endpoint_of(base_url: str) -> str:
-    """The base URL as recorded: no user and password (the key travels in a header), no query or fragment."""
-    parts = urlsplit(base_url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def record_path(batch_id: str, env: Mapping[str, str]) -> Path:

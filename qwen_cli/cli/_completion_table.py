@@ -14,7 +14,7 @@ COMMANDS: dict[tuple[str, ...], dict[str, Any]] = {
             ('stream', 'Send one prompt and print the answer as it...'),
             ('continue', 'Continue an earlier response (previous_response_id).'),
             ('emulator', 'Serve a local emulator of the API, to try qwen offline.'),
-            ('batch', 'Many prompts at once: concurrently on this...'),
+            ('batch', 'Many prompts at once, here or through the...'),
             ('history', 'The local history of responses (SQLite, in...'),
             ('response', 'Responses the server stores (7 days, unless --no-store).'),
             ('conversation', 'Conversations on the server, joined with...'),

@@ -14,7 +14,7 @@ from qwen_cli.cli.help_format import CommandGroup
 from qwen_cli.cli.world import World
 
 batch_app = CommandGroup(
-    help="""Many prompts at once: concurrently on this machine, or through Model Studio's Batch API.
+    help="""Many prompts at once, here or through the Batch API.
 
     Items are JSON lines: a prompt string, or {"id", "prompt", "instructions", "model", "files", "images",
     "input", "values"}. Results are JSON lines, one per item, in input order.

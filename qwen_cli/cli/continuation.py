@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from qwen_cli.api.request import REDACTED, PreparedRequest, RequestOptions, UserInput, redact
 from qwen_cli.errors import QwenError, UsageError
@@ -26,6 +25,7 @@ from qwen_cli.history import (
     resolve,
     why_not_continuable,
 )
+from qwen_cli.redaction import endpoint_of as endpoint_of  # re-exported: cli modules and tests use it from here
 
 if TYPE_CHECKING:
     from qwen_cli.settings.presets import Preset
@@ -41,13 +41,6 @@ class Origin:
     preset_path: str | None = None
     preset_digest: str | None = None
     preset_settings: dict[str, Any] | None = None
-
-
-def endpoint_of(base_url: str) -> str:
-    """The base URL as recorded: no user and password (requests authenticate with the key's header anyway),
-    and no query or fragment, which a base URL joined with `/responses` cannot use."""
-    parts = urlsplit(base_url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def origin_of(base_url: str, preset: Preset | None) -> Origin:

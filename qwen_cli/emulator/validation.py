@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from qwen_cli.emulator.wire import invalid, missing, normalize_input, render
-from qwen_cli.models import RESPONSES_MODELS, THINKING_BY_DEFAULT
+from qwen_cli.models import RESPONSES_MODELS, thinks_by_default
 
 if TYPE_CHECKING:
     from qwen_cli.emulator.state import EmulatorState
@@ -200,4 +200,4 @@ def wants_thinking(model: str, body: dict[str, Any]) -> bool:
         return effort != "none"
     if isinstance(body.get("enable_thinking"), bool):
         return body["enable_thinking"]
-    return any(model == base or model.startswith(base + "-") for base in THINKING_BY_DEFAULT)
+    return thinks_by_default(model)
