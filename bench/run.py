@@ -1,4 +1,4 @@
-"""qwen's performance bench (issue 6): whole processes, timed against a standard-library client in the same run.
+"""qwen's performance bench (issues 6 and 14): whole processes, timed against references in the same run.
 
     .venv/bin/python bench/run.py [--runs N] [--only GOAL ...]
 
@@ -6,6 +6,8 @@ Each goal's commands run interleaved (A, B, C, A, B, C, ...) after one untimed w
 medians of N runs (default 7), the peak RSS of the child (os.wait4), ratios and each goal's verdict. The
 emulator and the time-to-first-token server run in their own processes on 127.0.0.1. llm, shell_gpt and the
 openai SDK are measured when found next to this interpreter or on PATH, and skipped with a note otherwise.
+Goals 7 to 9 (`qwen batch run`) talk to emulators of their own that wait before every reply, and run fewer
+rounds (goal 7 at most 3, goal 8 one without warm-up), as one of their rounds takes from seconds to minutes.
 Progress goes to stderr, the Markdown table to stdout. Every process started here is stopped at the end,
 also on error or Ctrl-C.
 """
