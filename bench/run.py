@@ -844,11 +844,15 @@ def answers_check(count: int) -> Check:
     return lambda out: sorted(out.splitlines()) == expected
 
 
+def results_path(bench: Bench, count: int) -> Path:
+    return bench.workdir / "batch" / f"out-{count}.jsonl"
+
+
 def batch_command(bench: Bench, count: int, latency: float) -> Command:
     """`qwen batch run ITEMS -j 32 -O OUT` against the emulator with this latency, each run from no results file
     (a second run against the same file would skip every item)."""
     items = write_items(bench.workdir / "batch" / f"items-{count}.jsonl", count)
-    out = bench.workdir / "batch" / f"out-{count}.jsonl"
+    out = results_path(bench, count)
     label = f"qwen batch run items-{count}.jsonl -j {JOBS} -O out.jsonl ({latency * 1000:g} ms replies)"
     return Command(
         label,
@@ -984,16 +988,19 @@ def sent_per_item(base_url: str) -> Counter[str]:
     log = emulator_control(base_url, "GET", "/__emulator/requests")
     assert isinstance(log, list)
     creates = [entry for entry in log if entry["method"] == "POST" and entry["path"].endswith("/responses")]
-    return Counter(item_of.get(str((entry["body"] or {}).get("input")), "unknown") for entry in creates)
+    sent = Counter(item_of.get(str((entry["body"] or {}).get("input")), "unknown") for entry in creates)
+    if "unknown" in sent or len(sent) < ITEMS:  # else a log that names no item would pass as "none sent twice"
+        raise BenchError(f"the emulator's request log does not show every item sent: {len(creates)} requests")
+    return sent
 
 
 def goal_resume(bench: Bench) -> None:
     # An emulator of its own: its request log then holds exactly the two runs of this goal.
     base_url = start_slow_emulator(bench.tools.python, bench.env, LATENCY)
     command = replace(batch_command(bench, ITEMS, LATENCY), env=(("QWEN_BASE_URL", base_url),))
-    out = bench.workdir / "batch" / f"out-{ITEMS}.jsonl"
+    out = results_path(bench, ITEMS)
     progress("9 resume: a run killed halfway")
-    command.prepare()  # type: ignore[misc]
+    out.unlink(missing_ok=True)
     at_kill = kill_halfway(bench, command, out)
     progress("9 resume: the same command again")
     rerun = bench.execute(replace(command, check=lambda out: True, prepare=None))  # the counts below judge it
