@@ -1,4 +1,4 @@
-"""qwen's performance bench (issue 6): whole processes, timed against a standard-library client in the same run.
+"""qwen's performance bench (issues 6 and 14): whole processes, timed against references in the same run.
 
     .venv/bin/python bench/run.py [--runs N] [--only GOAL ...]
 
@@ -6,6 +6,8 @@ Each goal's commands run interleaved (A, B, C, A, B, C, ...) after one untimed w
 medians of N runs (default 7), the peak RSS of the child (os.wait4), ratios and each goal's verdict. The
 emulator and the time-to-first-token server run in their own processes on 127.0.0.1. llm, shell_gpt and the
 openai SDK are measured when found next to this interpreter or on PATH, and skipped with a note otherwise.
+Goals 7 to 9 (`qwen batch run`) talk to emulators of their own that wait before every reply, and run fewer
+rounds (goal 7 at most 3, goal 8 one without warm-up), as one of their rounds takes from seconds to minutes.
 Progress goes to stderr, the Markdown table to stdout. Every process started here is stopped at the end,
 also on error or Ctrl-C.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import http.client
 import json
 import os
 import platform
@@ -29,13 +32,18 @@ import tempfile
 import termios
 import threading
 import time
+import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-GOAL_NAMES = {"1": "start", "2": "ask", "3": "stream", "4": "pretty", "5": "memory", "6": "ttft"}
+GOAL_NAMES = {
+    **{"1": "start", "2": "ask", "3": "stream", "4": "pretty", "5": "memory", "6": "ttft"},
+    **{"7": "batch", "8": "xargs", "9": "resume"},
+}
 WORDS, MORE_WORDS = 20_000, 40_000
 ASK_PROMPT = "hello"
 RUN_TIMEOUT = 60.0  # seconds one command may take before it is killed and the bench fails
@@ -128,8 +136,8 @@ def reap(proc: subprocess.Popen, report_read: int) -> tuple[float, int, float, i
 
 
 @contextmanager
-def watchdog(proc: subprocess.Popen) -> Iterator[None]:
-    timer = threading.Timer(RUN_TIMEOUT, stop, (proc, signal.SIGKILL))
+def watchdog(proc: subprocess.Popen, timeout: float) -> Iterator[None]:
+    timer = threading.Timer(timeout, stop, (proc, signal.SIGKILL))
     timer.start()
     try:
         yield
@@ -137,11 +145,11 @@ def watchdog(proc: subprocess.Popen) -> Iterator[None]:
         timer.cancel()
 
 
-def run_piped(python: str, argv: list[str], env: dict[str, str]) -> Run:
+def run_piped(python: str, argv: list[str], env: dict[str, str], timeout: float = RUN_TIMEOUT) -> Run:
     """One whole process with stdout and stderr on pipes, both drained as they fill."""
     streams = dict(stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc, report = spawn(python, argv, env, **streams)
-    with watchdog(proc):
+    with watchdog(proc, timeout):
         out, err, first_byte = drain(proc.stdout.fileno(), proc.stderr.fileno())
         seconds, rss, cpu, code = reap(proc, report)
     proc.stdout.close()
@@ -167,7 +175,7 @@ def drain(out_fd: int, err_fd: int) -> tuple[bytes, bytes, float | None]:
     return b"".join(chunks[out_fd]), b"".join(chunks[err_fd]), first_byte
 
 
-def run_pty(python: str, argv: list[str], env: dict[str, str]) -> Run:
+def run_pty(python: str, argv: list[str], env: dict[str, str], timeout: float = RUN_TIMEOUT) -> Run:
     """One whole process on a pseudo-terminal (stdin, stdout and stderr), its output read fully until EOF."""
     master, slave = pty.openpty()
     try:
@@ -176,7 +184,7 @@ def run_pty(python: str, argv: list[str], env: dict[str, str]) -> Run:
     finally:
         os.close(slave)
     chunks = []
-    with watchdog(proc):
+    with watchdog(proc, timeout):
         while True:
             try:
                 data = os.read(master, 65536)
@@ -214,6 +222,30 @@ def start_emulator(python: str, env: dict[str, str]) -> str:
     return line.removeprefix("Emulator listening on ")
 
 
+def emulator_control(base_url: str, method: str, path: str, body: object = None) -> object:
+    """A call to the emulator's control endpoints (/__emulator/..., at the root of its origin, without a key)."""
+    origin = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(origin.hostname or "127.0.0.1", origin.port, timeout=30)
+    try:
+        payload = None if body is None else json.dumps(body).encode()
+        connection.request(method, path, payload, {"Content-Type": "application/json"})
+        reply = connection.getresponse()
+        data = reply.read()
+    finally:
+        connection.close()
+    if reply.status != 200:
+        raise BenchError(f"the emulator refused {method} {path}: {reply.status} {data[:200]!r}")
+    return json.loads(data)
+
+
+def start_slow_emulator(python: str, env: dict[str, str], latency: float) -> str:
+    """An emulator of its own that waits `latency` seconds before every reply (fault first_event_delay), so the
+    other goals' emulator stays fast and each goal's request log holds only its own requests."""
+    base_url = start_emulator(python, env)
+    emulator_control(base_url, "POST", "/__emulator/faults", {"first_event_delay": latency})
+    return base_url
+
+
 class TtftServer:
     """bench/ttft_server.py in its own process; `stamp()` is when it wrote the first delta of the last request."""
 
@@ -242,6 +274,8 @@ class Command:
     optional: bool = False  # a third-party tool: a failure skips it with a note instead of ending the bench
     ttft: TtftServer | None = None
     env: tuple[tuple[str, str], ...] = ()  # variables added to the bench's environment for this command
+    timeout: float = RUN_TIMEOUT
+    prepare: Callable[[], None] | None = None  # called before every run (a batch run starts without its results file)
 
 
 @dataclass
@@ -354,6 +388,7 @@ class Bench:
             None  # where click and pygments were installed for goal 2; "" if they could not be
         )
         self.env["QWEN_BASE_URL"] = self.base_url = start_emulator(tools.python, self.env)
+        self.slow_emulators: dict[float, str] = {}  # reply latency -> base URL, for goals 7 and 8
         byte_compile(tools.python)
         self.configure_llm()
         self.note_missing_tools()
@@ -382,14 +417,23 @@ class Bench:
         )
         (user_dir / "keys.json").write_text('{"bench": "sk-bench"}\n')
 
+    def slow_emulator(self, latency: float) -> str:
+        if latency not in self.slow_emulators:
+            self.slow_emulators[latency] = start_slow_emulator(self.tools.python, self.env, latency)
+        return self.slow_emulators[latency]
+
     # -- measuring
 
-    def measure(self, title: str, commands: list[Command]) -> dict[str, Samples]:
-        """One warm-up each, then `runs` interleaved rounds; optional commands that fail are dropped with a note."""
-        kept = [command for command in commands if self.warm_up(command)]
+    def measure(
+        self, title: str, commands: list[Command], rounds: int | None = None, warm: bool = True
+    ) -> dict[str, Samples]:
+        """One warm-up each (unless `warm` is False), then `rounds` (default `runs`) interleaved rounds; optional
+        commands that fail are dropped with a note."""
+        kept = [command for command in commands if not warm or self.warm_up(command)]
         samples = {command.label: Samples() for command in kept}
-        for round_number in range(1, self.runs + 1):
-            progress(f"{title}: round {round_number}/{self.runs}")
+        rounds = rounds or self.runs
+        for round_number in range(1, rounds + 1):
+            progress(f"{title}: round {round_number}/{rounds}")
             for command in kept:
                 self.record(command, samples[command.label])
         return samples
@@ -413,8 +457,10 @@ class Bench:
             samples.ttft.append(run.ttft)
 
     def execute(self, command: Command) -> Run:
+        if command.prepare is not None:
+            command.prepare()
         run = (run_pty if command.pty else run_piped)(
-            self.tools.python, list(command.argv), {**self.env, **dict(command.env)}
+            self.tools.python, list(command.argv), {**self.env, **dict(command.env)}, command.timeout
         )
         if run.returncode != 0 or not command.check(run.out):
             detail = (run.err or run.out)[-400:].decode(errors="replace").strip()
@@ -741,6 +787,262 @@ def goal_ttft(bench: Bench) -> None:
     )
 
 
+# Goals 7 to 9 (issue 14): many prompts through `qwen batch run`, against emulators that wait before every reply,
+# so the wall time is set by the latency and the concurrency, as it is against the real service.
+ITEMS, MORE_ITEMS = 1_000, 10_000
+JOBS = 32
+LATENCY = 0.2  # the issue's fixed reply latency
+# RSS does not depend on the latency (the same requests are in flight, only for less time): the 10,000-item run
+# waits 20 ms per reply, so it takes seconds instead of a minute.
+SHORT_LATENCY = 0.02
+BATCH_ROUNDS = 3  # a round of goal 7 takes about 25 s here: at most 3 of them, whatever --runs says
+BATCH_TIMEOUT = 300.0
+LOOP_TIMEOUT = 1200.0  # the shell loop starts 1,000 processes: about 3 minutes on 2 cores
+
+
+def prompt_of(number: int) -> str:
+    return f"prompt {number}"
+
+
+def write_items(path: Path, count: int) -> Path:
+    """`count` items, one JSON object a line, each with its own id and prompt (the prompt names its item in the
+    emulator's request log)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w") as items:
+            for number in range(count):
+                items.write(json.dumps({"id": f"item-{number}", "prompt": prompt_of(number)}) + "\n")
+    return path
+
+
+def result_ids(path: Path) -> Counter[str]:
+    """How often each item id appears on a whole line of a results file with status completed (a torn last line
+    is not counted, as the next run cuts it off; a failed line would be retried, so it does not count either)."""
+    counts: Counter[str] = Counter()
+    with path.open("rb") as results:
+        for line in results:
+            if line.endswith(b"\n"):
+                value = json.loads(line)
+                if value["status"] == "completed":
+                    counts[value["id"]] += 1
+    return counts
+
+
+def results_check(path: Path, count: int) -> Check:
+    """With -O the answers go to the file, not stdout: every item once, each completed."""
+
+    def check(out: bytes) -> bool:
+        ids = result_ids(path)
+        return len(ids) == count and set(ids.values()) == {1}
+
+    return check
+
+
+def answers_check(count: int) -> Check:
+    """The shell loop prints one answer per prompt, in the order they finish."""
+    expected = sorted(f"You said: {prompt_of(number)}".encode() for number in range(count))
+    return lambda out: sorted(out.splitlines()) == expected
+
+
+def results_path(bench: Bench, count: int) -> Path:
+    return bench.workdir / "batch" / f"out-{count}.jsonl"
+
+
+def batch_command(bench: Bench, count: int, latency: float) -> Command:
+    """`qwen batch run ITEMS -j 32 -O OUT` against the emulator with this latency, each run from no results file
+    (a second run against the same file would skip every item)."""
+    items = write_items(bench.workdir / "batch" / f"items-{count}.jsonl", count)
+    out = results_path(bench, count)
+    label = f"qwen batch run items-{count}.jsonl -j {JOBS} -O out.jsonl ({latency * 1000:g} ms replies)"
+    return Command(
+        label,
+        (bench.tools.qwen, "batch", "run", str(items), "-j", str(JOBS), "-O", str(out)),
+        results_check(out, count),
+        env=(("QWEN_BASE_URL", bench.slow_emulator(latency)),),
+        timeout=BATCH_TIMEOUT,
+        prepare=lambda: out.unlink(missing_ok=True),
+    )
+
+
+def ideal_seconds(count: int, latency: float) -> float:
+    """Every request waits `latency`, `JOBS` at a time, and nothing else costs anything."""
+    return count * latency / JOBS
+
+
+def goal_batch(bench: Bench) -> None:
+    one, more = batch_command(bench, ITEMS, LATENCY), batch_command(bench, MORE_ITEMS, SHORT_LATENCY)
+    rounds = min(bench.runs, BATCH_ROUNDS)
+    samples = bench.measure("7 batch", [one, more], rounds)
+    rows = [
+        f"### 7. `qwen batch run`: {ITEMS:,} items at {LATENCY * 1000:g} ms per reply, and {MORE_ITEMS:,} at "
+        f"{SHORT_LATENCY * 1000:g} ms (medians of {rounds})",
+        "",
+        "| command | median | ideal (items × latency / jobs) | ratio to ideal | CPU (median) | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for command, count, latency in ((one, ITEMS, LATENCY), (more, MORE_ITEMS, SHORT_LATENCY)):
+        sample, ideal = samples[command.label], ideal_seconds(count, latency)
+        rows.append(
+            f"| `{command.label}` | {ms(sample.median())} | {ms(ideal)} | {sample.median() / ideal:.2f}× "
+            f"| {ms(sample.median_cpu())} | {sample.peak_mib():.1f} MiB |"
+        )
+    bench.sections.append("\n".join(rows + [""]))
+    first, second = samples[one.label], samples[more.label]
+    bench.judge(
+        f"7 {ITEMS:,} items, -j {JOBS}: wall time / ideal", first.median() / ideal_seconds(ITEMS, LATENCY), 1.25
+    )
+    bench.judge(f"7 peak RSS, {ITEMS:,} items", first.peak_mib(), 80, unit=" MiB")
+    bench.judge(f"7 peak RSS, {MORE_ITEMS:,} items / {ITEMS:,} items", second.peak_mib() / first.peak_mib(), 1.2)
+
+
+def loop_command(bench: Bench, xargs: str, count: int) -> Command:
+    """The shell loop a batch replaces: one `qwen ask` process per prompt, 32 at a time. The prompts go to xargs
+    NUL-separated from a file (-0 -a), so no shell or quoting touches them."""
+    prompts = bench.workdir / "batch" / f"prompts-{count}.bin"
+    prompts.write_bytes(b"".join(prompt_of(number).encode() + b"\0" for number in range(count)))
+    return Command(
+        f"xargs -0 -P {JOBS} -n 1 qwen ask ({count:,} prompts, {LATENCY * 1000:g} ms replies)",
+        (xargs, "-0", "-a", str(prompts), "-P", str(JOBS), "-n", "1", bench.tools.qwen, "ask"),
+        answers_check(count),
+        env=(("QWEN_BASE_URL", bench.slow_emulator(LATENCY)),),
+        timeout=LOOP_TIMEOUT,
+    )
+
+
+def goal_xargs(bench: Bench) -> None:
+    xargs = shutil.which("xargs")
+    if xargs is None:
+        bench.notes.append("xargs is not on PATH: goal 8 is skipped")
+        bench.judge(f"8 xargs loop / `qwen batch run` ({ITEMS:,} items; batch faster by)", None, 5, at_most=False)
+        return
+    batch, loop = batch_command(bench, ITEMS, LATENCY), loop_command(bench, xargs, ITEMS)
+    # One round, no warm-up: the loop takes minutes on 2 cores, a warm-up would double that, and its own first
+    # processes warm the caches for the other 999. The margin is far wider than the noise between rounds.
+    samples = bench.measure("8 xargs", [batch, loop], rounds=1, warm=False)
+    bench.table(
+        f"8. {ITEMS:,} prompts: `qwen batch run` against a shell loop of `qwen ask` (one round)", samples, batch.label
+    )
+    bench.judge(
+        f"8 xargs loop / `qwen batch run` ({ITEMS:,} items; batch faster by)",
+        bench.ratio(samples, loop.label, batch.label),
+        5,
+        at_most=False,
+    )
+
+
+@dataclass
+class Resumed:
+    """What goal 9 counted: the results file at the kill and after the rerun, and the requests the emulator got."""
+
+    at_kill: set[str]  # ids with a whole, completed line in the file when the first run was killed
+    final: Counter[str]  # completed lines per id after the rerun
+    sent: Counter[str]  # requests per item id, both runs together
+    rerun_seconds: float
+
+    @property
+    def duplicates(self) -> int:
+        return sum(count - 1 for count in self.final.values() if count > 1)
+
+    @property
+    def missing(self) -> int:
+        return ITEMS - len(self.final)
+
+    @property
+    def resent_after_completing(self) -> int:
+        return sum(1 for item_id in self.at_kill if self.sent[item_id] > 1)
+
+
+def kill_halfway(bench: Bench, command: Command, out: Path) -> set[str]:
+    """Start the command, SIGKILL its whole process group once about half the items have a line in `out`, and
+    return the ids those lines hold."""
+    proc, report = spawn(
+        bench.tools.python,
+        list(command.argv),
+        {**bench.env, **dict(command.env)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(report)  # the killed run's time is not measured
+    deadline = time.monotonic() + BATCH_TIMEOUT
+    while lines_in(out) < ITEMS // 2:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc, signal.SIGKILL)
+            raise BenchError(f"`{command.label}` ended or stalled before half its items were written")
+        time.sleep(0.005)  # ~160 lines a second arrive: the kill lands within a line or two of half
+    stop(proc, signal.SIGKILL)
+    proc.wait()
+    return set(result_ids(out))
+
+
+def lines_in(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def sent_per_item(base_url: str) -> Counter[str]:
+    """Requests to create a response, per item, from the emulator's request log (each prompt names its item)."""
+    item_of = {prompt_of(number): f"item-{number}" for number in range(ITEMS)}
+    log = emulator_control(base_url, "GET", "/__emulator/requests")
+    assert isinstance(log, list)
+    creates = [entry for entry in log if entry["method"] == "POST" and entry["path"].endswith("/responses")]
+    sent = Counter(item_of.get(str((entry["body"] or {}).get("input")), "unknown") for entry in creates)
+    if "unknown" in sent or len(sent) < ITEMS:  # else a log that names no item would pass as "none sent twice"
+        raise BenchError(f"the emulator's request log does not show every item sent: {len(creates)} requests")
+    return sent
+
+
+def goal_resume(bench: Bench) -> None:
+    # An emulator of its own: its request log then holds exactly the two runs of this goal.
+    base_url = start_slow_emulator(bench.tools.python, bench.env, LATENCY)
+    command = replace(batch_command(bench, ITEMS, LATENCY), env=(("QWEN_BASE_URL", base_url),))
+    out = results_path(bench, ITEMS)
+    progress("9 resume: a run killed halfway")
+    out.unlink(missing_ok=True)
+    at_kill = kill_halfway(bench, command, out)
+    progress("9 resume: the same command again")
+    rerun = bench.execute(replace(command, check=lambda out: True, prepare=None))  # the counts below judge it
+    counted = Resumed(at_kill, result_ids(out), sent_per_item(base_url), rerun.seconds)
+    report_resume(bench, counted)
+
+
+def report_resume(bench: Bench, counted: Resumed) -> None:
+    sent_twice = sum(1 for count in counted.sent.values() if count == 2)
+    rows = [
+        f"### 9. `qwen batch run` of {ITEMS:,} items ({LATENCY * 1000:g} ms replies, -j {JOBS}) killed with SIGKILL "
+        "halfway, then rerun",
+        "",
+        "| items | lines in the file at the kill | rerun took | sent once | sent twice (in flight at the kill) "
+        "| sent more often | missing from the results | duplicates in the results | sent again after their line was written |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {ITEMS:,} | {len(counted.at_kill)} | {ms(counted.rerun_seconds)} "
+        f"| {sum(1 for count in counted.sent.values() if count == 1)} | {sent_twice} "
+        f"| {sum(1 for count in counted.sent.values() if count > 2)} | {counted.missing} | {counted.duplicates} "
+        f"| {counted.resent_after_completing} |",
+        "",
+    ]
+    bench.sections.append("\n".join(rows))
+    once = counted.missing == 0 and counted.duplicates == 0
+    bench.verdicts.append(
+        Verdict(
+            "9 every item exactly once in the results after SIGKILL and a rerun",
+            f"{counted.missing} missing, {counted.duplicates} duplicates",
+            "0 and 0",
+            once,
+        )
+    )
+    bench.verdicts.append(
+        Verdict(
+            "9 items sent again after their line was in the file",
+            str(counted.resent_after_completing),
+            "0",
+            counted.resent_after_completing == 0,
+        )
+    )
+
+
 GOALS: dict[str, Callable[[Bench], None]] = {
     "start": goal_start,
     "ask": goal_ask,
@@ -748,6 +1050,9 @@ GOALS: dict[str, Callable[[Bench], None]] = {
     "pretty": goal_pretty,
     "memory": goal_memory,
     "ttft": goal_ttft,
+    "batch": goal_batch,
+    "xargs": goal_xargs,
+    "resume": goal_resume,
 }
 
 
