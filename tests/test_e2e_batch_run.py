@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
 import time
 from collections import Counter
@@ -353,3 +355,36 @@ def test_long_results_stay_whole_under_concurrency(qwen, tmp_path: Path) -> None
     assert qwen("batch", "run", str(items), "-O", str(out), "-j", "16").returncode == 0
     rows = lines(out.read_text())
     assert [len(row["text"].split()) for row in rows] == [n * 50 for n in range(1, 41)]
+
+
+def test_items_from_a_pipe_are_read_once_and_all_sent(qwen_env: dict[str, str], tmp_path: Path) -> None:
+    """`qwen batch run <(jq ...)`: a source that can be read only once is kept for the second pass."""
+    fifo = tmp_path / "items.fifo"
+    os.mkfifo(fifo)
+    argv = [qwen_executable(), "batch", "run", str(fifo)]
+    process = subprocess.Popen(
+        argv, env=qwen_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    with open(fifo, "w") as writer:
+        writer.write('"one"\n"two"\n"three"\n')
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert [row["text"] for row in lines(stdout.decode())] == ["You said: one", "You said: two", "You said: three"]
+
+
+def test_c1_controls_and_line_separators_are_escaped_in_result_lines(qwen, tmp_path: Path) -> None:
+    items = write_items(tmp_path / "items.jsonl", ["csi \u009b31m and \u2028 here"])
+    out = tmp_path / "out.jsonl"
+    assert qwen("batch", "run", str(items), "-O", str(out)).returncode == 0
+    raw = out.read_text(encoding="utf-8")
+    assert "\u009b" not in raw and "\u2028" not in raw and "\\u009b" in raw
+    assert lines(raw)[0]["text"] == "You said: csi \u009b31m and \u2028 here"  # the same data once parsed
+
+
+def test_a_new_results_file_gets_the_umask_mode_like_a_shell_redirection(qwen, tmp_path: Path) -> None:
+    items = write_items(tmp_path / "items.jsonl", ["a", "@@fail"])
+    out = tmp_path / "out.jsonl"
+    qwen("batch", "run", str(items), "-O", str(out))
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~mask  # kept through the rewrite that sorted it

@@ -6,14 +6,15 @@ one of prompt, files, images, input. Ids are unique; a line without one gets its
 when items come from several sources), so a rerun of the same input finds the same ids.
 
 `Items.check()` reads everything once, keeping only the ids, and reports the first bad line with its number; then
-`Items.iterate()` reads it again as a stream. Stdin can be read only once, so the first pass keeps a copy of it in a
-temporary file (deleted on close). Nothing here reads the files an item names: that is done when it is sent.
+`Items.iterate()` reads it again as a stream. Stdin or a pipe can be read only once, so the first pass keeps a copy
+of it in a temporary file (deleted on close). Nothing here reads the files an item names: that is done when it is sent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ class Items:
         self.sources = sources
         self.each_file = each_file
         self.stdin = stdin
-        self.spooled: IO[bytes] | None = None
+        self.spooled: dict[str, IO[bytes]] = {}  # the copy of each source that can be read only once
         self.positions: dict[str, int] = {}  # id -> place in the input: ids only, never the items
 
     def __enter__(self) -> Items:
@@ -74,9 +75,9 @@ class Items:
         self.close()
 
     def close(self) -> None:
-        if self.spooled is not None:
-            self.spooled.close()
-            self.spooled = None
+        for copy in self.spooled.values():
+            copy.close()
+        self.spooled = {}
 
     def check(self, each: Callable[[Item], None] | None = None) -> int:
         """Read every item once and refuse the first bad one, naming its line (`each` may refuse one too); returns
@@ -109,23 +110,28 @@ class Items:
 
     @contextlib.contextmanager
     def opened(self, source: str, first_pass: bool) -> Iterator[Any]:
-        if source != STDIN:
-            try:
-                stream = open(source, "rb")  # noqa: SIM115  (closed by the with below)
-            except OSError as exc:
-                raise UsageError(f"cannot read the items file {source}: {exc.strerror or exc}") from exc
-            with stream:
-                yield stream
+        """A source to read: a regular file is opened again for each pass; stdin, a pipe (`<(...)`) or any other
+        stream can be read only once, so the first pass keeps a copy of it for the second."""
+        if not first_pass and source in self.spooled:
+            copy = self.spooled[source]
+            copy.seek(0)
+            yield copy
             return
-        if first_pass:
+        if source == STDIN:
             assert self.stdin is not None  # checked in __init__
-            self.spooled = tempfile.TemporaryFile(prefix="qwen-batch-")  # noqa: SIM115  (closed by close())
-            yield Spooling(self.stdin, self.spooled)
+            yield self.spooling(source, self.stdin)
             return
-        if self.spooled is None:
-            raise AssertionError("stdin is read by check() before iterate()")
-        self.spooled.seek(0)
-        yield self.spooled
+        try:
+            opened = open(source, "rb")  # noqa: SIM115  (closed by the with below)
+        except OSError as exc:
+            raise UsageError(f"cannot read the items file {source}: {exc.strerror or exc}") from exc
+        with opened:
+            yield opened if stat.S_ISREG(os.fstat(opened.fileno()).st_mode) else self.spooling(source, opened)
+
+    def spooling(self, source: str, stream: BinaryIO) -> Spooling:
+        copy = tempfile.TemporaryFile(prefix="qwen-batch-")  # noqa: SIM115  (closed by close())
+        self.spooled[source] = copy
+        return Spooling(stream, copy)
 
 
 class Spooling:

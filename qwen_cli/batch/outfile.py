@@ -17,8 +17,9 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -29,29 +30,41 @@ from qwen_cli.errors import OutputError, UsageError
 MAX_RESULT_LINE = 256 * MIB  # a --full line carries the whole response; anything longer is not one of ours
 
 
+# Characters json.dumps leaves as they are with ensure_ascii=False that a terminal may act on (C1 controls such as
+# CSI) or that end a line in some readers (U+2028, U+2029): written as \\u escapes, so the data stays the same.
+UNSAFE_IN_JSON = re.compile("[\u0080-\u009f\u2028\u2029]")
+
+
 def dumps_line(result: Result) -> bytes:
-    return (json.dumps(result, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    text = json.dumps(result, ensure_ascii=False, allow_nan=False)
+    return (UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n").encode("utf-8")
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets under the process's umask, as a shell's `>` would give it."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 @dataclass(frozen=True)
-class Settled:
-    """An item the file already answers, and the request it answered."""
+class Kept:
+    """An item's last line in an existing results file: where it is, and the request it answered."""
 
+    offset: int
     digest: str | None
-    status: str
+    settled: bool
 
 
 class ResultsFile:
     def __init__(self, path: str) -> None:
         self.path = path
         self.fd: int | None = None
-        self.settled: dict[str, Settled] = {}
-        self.dropped = 0  # lines of an earlier run that were dropped (failed, torn, superseded)
-        self.superseded: set[str] = set()  # ids written again in this run over an earlier settled line
+        self.settled: dict[str, str | None] = {}  # id -> the request digest its settled line answered
 
     def open(self) -> ResultsFile:
         try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
         except OSError as exc:
             raise UsageError(f"cannot open the results file {self.path}: {exc.strerror or exc}") from exc
         try:
@@ -61,9 +74,11 @@ class ResultsFile:
             raise UsageError(
                 f"{self.path} is being written by another qwen batch run; wait for it, or give another -O"
             ) from None
-        self.settled, keep, self.dropped = read_settled(self.path)
-        if self.dropped:
-            self.rewrite(lambda: keep)
+        kept, lines, size = read_kept(self.path)
+        self.settled = {item_id: line.digest for item_id, line in kept.items() if line.settled}
+        if len(self.settled) < lines or os.path.getsize(self.path) > size:
+            offsets = sorted(line.offset for line in kept.values() if line.settled)
+            self.rewrite(offsets)
         return self
 
     def __enter__(self) -> ResultsFile:
@@ -87,46 +102,39 @@ class ResultsFile:
         if written != len(data):  # a full disk mid-line: cut the torn line now rather than leave it
             os.ftruncate(self.fd, os.lseek(self.fd, 0, os.SEEK_END) - written)
             raise OutputError(f"cannot write the results file {self.path}: the disk is full")
-        if result["id"] in self.settled:
-            self.superseded.add(result["id"])
 
     def sort(self, position: Callable[[str], int | None]) -> None:
-        """Put the lines in input order (ids the input no longer has go last, as they were), one line per id."""
-        placed: dict[str, tuple[int, int]] = {}  # id -> (input position, offset of its last line)
-        for offset, _, value in lines_of(self.path):
-            if value is not None:
-                where = position(value["id"])
-                placed[value["id"]] = (LAST if where is None else where, offset)
-        offsets = [offset for _, offset in sorted(placed.values())]
+        """Put the lines in input order (ids the input no longer has go last, as they were), one line per id: the
+        last one written for it. With `position` always None, the file keeps its order (only duplicates go)."""
+        kept, _, _ = read_kept(self.path)
+        places = []
+        for item_id, line in kept.items():
+            where = position(item_id)
+            places.append((LAST if where is None else where, line.offset))
+        self.rewrite([offset for _, offset in sorted(places)])
 
-        def lines() -> Iterator[bytes]:
-            with open(self.path, "rb") as source:
-                for offset in offsets:
-                    source.seek(offset)
-                    yield source.readline(MAX_RESULT_LINE + 1)
-
-        self.rewrite(lines)
-
-    def rewrite(self, lines: Callable[[], Iterable[bytes]]) -> None:
-        """Replace the file's content atomically (a temporary file beside it, then rename); the lock is kept on the
-        new file."""
+    def rewrite(self, offsets: list[int]) -> None:
+        """Replace the file's content with its lines at `offsets`, in that order, atomically: a temporary file beside
+        it, locked before it is renamed into place, so no other run can take the new file in between."""
         directory = os.path.dirname(os.path.abspath(self.path))
         handle, temporary = tempfile.mkstemp(prefix=".qwen-results-", dir=directory)
         try:
-            with os.fdopen(handle, "wb") as copy:
-                for line in lines():
-                    copy.write(line)
-                copy.flush()
-                os.fsync(copy.fileno())
-            os.chmod(temporary, os.stat(self.path).st_mode & 0o777)
+            fcntl.flock(handle, fcntl.LOCK_EX)  # nobody else knows this file yet: at once
+            with open(self.path, "rb") as source:
+                for offset in offsets:
+                    source.seek(offset)
+                    os.write(handle, source.readline(MAX_RESULT_LINE + 1))
+            os.fsync(handle)
+            os.fchmod(handle, os.stat(self.path).st_mode & 0o777)
             os.replace(temporary, self.path)
         except BaseException:
+            os.close(handle)
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
         self.close()
-        self.fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)  # the new file: nobody else can hold it, it was just renamed in
+        os.lseek(handle, 0, os.SEEK_END)
+        self.fd = handle  # appends go to the end: only this run writes it, and it holds the lock
 
 
 LAST = 1 << 62
@@ -154,26 +162,17 @@ def parsed(line: bytes) -> dict[str, Any] | None:
     return None
 
 
-def read_settled(path: str) -> tuple[dict[str, Settled], list[bytes], int]:
-    """What an existing results file already answers: the settled items (the last line of each id wins), those
-    lines, and how many lines were dropped."""
-    last: dict[str, tuple[bytes, dict[str, Any]]] = {}
-    total = 0
-    size = 0
-    for _, line, value in lines_of(path):
-        total += 1
+def read_kept(path: str) -> tuple[dict[str, Kept], int, int]:
+    """Where each item's last line is in a results file (a later line for the same id wins), how many whole lines the
+    file has, and their size: a torn end is what lies past it. Only offsets and digests are kept, never the lines."""
+    kept: dict[str, Kept] = {}
+    lines = size = 0
+    for offset, line, value in lines_of(path):
+        lines += 1
         size += len(line)
         if value is not None:
-            last[value["id"]] = (line, value)
-    torn = os.path.getsize(path) > size
-    keep = [line for line, value in last.values() if value["status"] in SETTLED]
-    settled = {
-        item_id: Settled(value.get("request_digest"), value["status"])
-        for item_id, (_, value) in last.items()
-        if value["status"] in SETTLED
-    }
-    dropped = total - len(keep) + (1 if torn else 0)
-    return settled, keep, dropped
+            kept[value["id"]] = Kept(offset, value.get("request_digest"), value["status"] in SETTLED)
+    return kept, lines, size
 
 
 class OrderedStdout:

@@ -28,6 +28,7 @@ class Pacer:
         rpm: int | None = None,
         tpm: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        warn: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.jobs = jobs
         self.rpm = rpm
@@ -42,6 +43,8 @@ class Pacer:
         self.tokens_in_window = 0
         self.replies = 0
         self.total_tokens = 0
+        self.warn = warn
+        self.warned = False
         self.lock = threading.Lock()
 
     def try_acquire(self) -> bool:
@@ -53,7 +56,7 @@ class Pacer:
                 return False
             if self.rpm is not None and len(self.starts) >= self.rpm:
                 return False
-            if self.tpm is not None and self.tokens_in_window + self.average_tokens() > self.tpm:
+            if self.tpm is not None and not self.within_token_budget():
                 return False
             self.in_flight += 1
             self.starts.append(now)
@@ -99,9 +102,24 @@ class Pacer:
     def count_tokens(self, tokens: int) -> None:
         self.replies += 1
         self.total_tokens += tokens
+        if self.tpm is not None and not self.warned and self.average_tokens() > self.tpm:
+            self.warned = True
+            self.warn(
+                f"an item uses {self.average_tokens():,} tokens on average, more than --tpm {self.tpm:,}: "
+                "items are sent one a minute"
+            )
         if self.tpm is not None and tokens:
             self.tokens.append((self.clock(), tokens))
             self.tokens_in_window += tokens
+
+    def within_token_budget(self) -> bool:
+        """Whether one more request fits the minute's token budget: the tokens replies used in the last minute, and
+        an average item's for each request in flight and this one. With nothing used or in flight it always fits, so
+        an item larger than the whole budget is sent alone rather than never."""
+        if self.tokens_in_window == 0 and self.in_flight == 0:
+            return True
+        assert self.tpm is not None
+        return self.tokens_in_window + (self.in_flight + 1) * self.average_tokens() <= self.tpm
 
     def average_tokens(self) -> int:
         return self.total_tokens // self.replies if self.replies else 0

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from qwen_cli.batch.items import Items
     from qwen_cli.batch.local import Finished, Work
-    from qwen_cli.batch.outfile import OrderedStdout, ResultsFile, Settled
+    from qwen_cli.batch.outfile import OrderedStdout, ResultsFile
     from qwen_cli.history import Entry, History
     from qwen_cli.render.progress import Progress
 
@@ -107,7 +107,7 @@ class Run:
         from qwen_cli.batch.outfile import OrderedStdout, ResultsFile
 
         jobs = self.flags.jobs or DEFAULT_JOBS
-        settled: dict[str, Settled] = {}
+        settled: dict[str, str | None] = {}
         if self.flags.out is not None:
             self.file = ResultsFile(self.flags.out).open()
             settled = self.file.settled
@@ -122,7 +122,7 @@ class Run:
                 self.file.close()
         self.conclude()
 
-    def send_all(self, jobs: int, settled: dict[str, Settled]) -> None:
+    def send_all(self, jobs: int, settled: dict[str, str | None]) -> None:
         from qwen_cli.batch.local import Engine
         from qwen_cli.batch.pacing import Pacer
         from qwen_cli.render.progress import progress_for
@@ -133,7 +133,7 @@ class Run:
         with self.client(jobs) as client:
             engine = Engine(
                 send=client.send,
-                pacer=Pacer(jobs, self.flags.rpm, self.flags.tpm),
+                pacer=Pacer(jobs, self.flags.rpm, self.flags.tpm, warn=self.world.note),
                 jobs=jobs,
                 max_retries=self.setup.settings.max_retries,
                 full=self.flags.full,
@@ -155,7 +155,8 @@ class Run:
                 if not finished and self.stdout is not None:
                     self.stdout.flush_all()
         if self.file is not None:
-            self.file.sort(self.items.position)
+            # In input order, or with --unordered as they finished: either way one line per item.
+            self.file.sort(self.items.position if not self.flags.unordered else lambda item_id: None)
         if not completed:
             raise ItemsFailed(
                 f"stopped at the first failure (--fail-fast): {self.tally.first_failure}; "
@@ -177,7 +178,7 @@ class Run:
             connections=jobs,
         )
 
-    def works(self, settled: dict[str, Settled]) -> Iterator[Work]:
+    def works(self, settled: dict[str, str | None]) -> Iterator[Work]:
         """Each item to send, with its request; those the results file answers for the same request are skipped."""
         from qwen_cli.batch import results
         from qwen_cli.batch.local import Work
@@ -191,11 +192,10 @@ class Run:
                 order += 1
                 continue
             digest = request_digest(request)
-            previous = settled.get(item.id)
-            if previous is not None and previous.digest == digest:
+            if item.id in settled and settled[item.id] == digest:
                 self.tally.skipped += 1
                 continue
-            if previous is not None:
+            if item.id in settled:
                 self.tally.changed += 1
                 if self.tally.changed <= SHOWN_NOTES:
                     self.world.note(f"{item.where}: the item changed since its result was written; sending it again")
