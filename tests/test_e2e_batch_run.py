@@ -344,6 +344,8 @@ def test_flags_that_do_not_apply_are_refused(qwen, tmp_path: Path) -> None:
         (["-o", "json"], "-o and --json do not apply"),
         (["--run-tools"], "--run-tools does not apply to a batch"),
         (["-j", "0"], "--jobs must be from 1 to 256"),
+        (["-v"], "-v does not apply to a batch"),
+        (["--tool-timeout", "5"], "--tool-timeout does not apply to a batch"),
     ):
         result = qwen("batch", "run", str(items), *flags)
         assert result.returncode == 2 and message in result.stderr, result.stderr

@@ -104,11 +104,17 @@ class Engine:
         return 1
 
     def worker(self, tasks: queue.SimpleQueue[Work | None], done: queue.SimpleQueue[Finished]) -> None:
+        """Send works until told to stop. Every work taken ends as exactly one Finished, whatever happens: the feeder
+        counts them, and one that never came would leave it waiting for ever."""
         while (work := tasks.get()) is not None:
             try:
-                done.put(self.attempt(work))
+                finished = self.attempt(work)
+            except Exception as exc:  # noqa: BLE001  a surprise (a bug) fails this item alone, never the run
+                surprise = TransientError(f"{type(exc).__name__}: {exc}")
+                finished = Finished(work, results.of_error(work.item_id, surprise, work.digest, None), None)
             finally:
                 self.pacer.release()
+            done.put(finished)
 
     def attempt(self, work: Work) -> Finished:
         """Send one item until it has an answer, a failure retrying cannot fix, or no retries left."""
@@ -129,10 +135,6 @@ class Engine:
                     self.pacer.started_again()
                     continue
                 result = results.of_error(work.item_id, error, work.digest, self.clock() - started)
-                return Finished(work, result, None)
-            except Exception as exc:  # noqa: BLE001  one item's surprise must not end a worker (and the run)
-                surprise = TransientError(f"{type(exc).__name__}: {exc}")
-                result = results.of_error(work.item_id, surprise, work.digest, self.clock() - started)
                 return Finished(work, result, None)
             result = results.of_response(work.item_id, response, work.digest, self.clock() - started, self.full)
             usage = result.get("usage") or {}

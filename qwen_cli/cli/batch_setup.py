@@ -108,6 +108,16 @@ def refuse_what_does_not_apply(flags: BatchFlags) -> None:
         raise UsageError(
             "--run-tools does not apply to a batch: an item whose model calls functions ends with status function_calls"
         )
+    ignored = {
+        "-v": flags.verbose or None,
+        "--show-reasoning": flags.show_reasoning or None,  # a result line carries the answer; --full the reasoning too
+        "--tool-timeout": flags.tool_timeout,
+        "--max-tool-rounds": flags.max_tool_rounds,
+        "--stdin-wait": flags.stdin_wait,
+    }
+    given = [name for name, value in ignored.items() if value is not None]
+    if given:
+        raise UsageError(f"{given[0]} does not apply to a batch: each item's result line says what there is to know")
     if flags.jobs is not None and not 1 <= flags.jobs <= 256:
         raise UsageError(f"--jobs must be from 1 to 256, got {flags.jobs}")
     for name, value in (("--rpm", flags.rpm), ("--tpm", flags.tpm)):
