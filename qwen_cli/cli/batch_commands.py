@@ -166,6 +166,9 @@ def batch_fetch_command(
     delete: Annotated[
         bool, typer.Option("--delete", help="Delete the job's files on the server once the results are written.")
     ] = False,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Do not record the answers in the local history.")
+    ] = False,
     *,
     flags: ApiFlags,
 ) -> None:
@@ -181,7 +184,7 @@ def batch_fetch_command(
       qwen batch fetch batch_fa05 --raw > provider-lines.jsonl
       until qwen batch fetch last -O out.jsonl; do [ $? -eq 9 ] || break; sleep 300; done
     """
-    from qwen_cli.cli import batch_provider
+    from qwen_cli.cli import batch_fetch
 
-    fetching = batch_provider.Fetching(out=out, full=full, raw=raw, delete=delete)
-    batch_provider.fetch(reference, flags, World.of_process(), fetching)
+    fetching = batch_fetch.Fetching(out=out, full=full, raw=raw, delete=delete, history=not no_history)
+    batch_fetch.fetch(reference, flags, World.of_process(), fetching)

@@ -1,4 +1,5 @@
-"""`qwen batch submit|status|fetch|cancel|list`: jobs handed to Model Studio's Batch API; part of the cli layer.
+"""`qwen batch submit|status|cancel|list`: jobs handed to Model Studio's Batch API (`fetch` is in `batch_fetch`);
+part of the cli layer.
 
 A job is recorded locally when it is created (`batch.jobs`), and followed where it was sent: status, fetch and
 cancel use the recorded endpoint unless --base-url or --region says otherwise. Nothing here ever creates a job
@@ -8,19 +9,15 @@ again by itself: a second create would be a second paid job.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qwen_cli.cli.batch_setup import prepare
 from qwen_cli.cli.flags import ApiFlags, BatchFlags
 from qwen_cli.cli.terminal import choose_mode, error_boundary
 from qwen_cli.cli.world import World
-from qwen_cli.errors import ApiError, ItemsFailed, NotSettled, UsageError
+from qwen_cli.errors import ApiError, QwenError, TransientError, UsageError
 from qwen_cli.modes import OutputMode
 
 if TYPE_CHECKING:
@@ -29,8 +26,9 @@ if TYPE_CHECKING:
     from qwen_cli.batch.remote import BatchView, Target
     from qwen_cli.settings.config import Settings
 
-FIRST_POLL = 2.0  # --wait: seconds before the first look, growing by half each time up to MAX_POLL
+FIRST_POLL = 10.0  # --wait: seconds before the first look, growing by half each time up to MAX_POLL
 MAX_POLL = 60.0  # the provider asks for no more than about one look a minute
+MAX_LIST_PAGES = 20  # `list --remote`: 2,000 jobs at most (the provider keeps 30 days of them)
 
 
 # --- submit ---------------------------------------------------------------------------------------------------
@@ -60,7 +58,8 @@ def submit(paths: list[str], flags: BatchFlags, world: World, window: str, wait:
             with client_of(setup.settings, world, flags.debug) as client:
                 uploaded = remote.upload_batch_file(client, target, input_file.path)
                 name = {"ds_name": f"qwen batch: {', '.join(paths)}"[:100]}
-                batch = remote.create_batch(client, target, uploaded.id, input_file.endpoint, window, name)
+                batch = create_or_clean_up(client, target, uploaded.id, input_file.endpoint, window, name)
+        world.note(f"created {batch.id} (input file {uploaded.id})")  # said at once: it is a paid job from now on
         job = jobs.Job(
             batch_id=batch.id,
             input_file_id=uploaded.id,
@@ -71,7 +70,11 @@ def submit(paths: list[str], flags: BatchFlags, world: World, window: str, wait:
             test=test,
             status=batch.status,
         )
-        job = jobs.save(job, input_file.ids, world.env, world.note)
+        try:
+            job = jobs.save(job, input_file.ids, world.env, world.note)
+        except QwenError as error:
+            error.message = f"{batch.id} was created, but not recorded here: {error.message}; follow it with qwen batch status {batch.id}"
+            raise
         world.note(
             f"submitted {batch.id}: {job.items} items for {job.model}, {size(input_file.size)}, within {window}; "
             f"see it with qwen batch status {batch.id}"
@@ -79,9 +82,27 @@ def submit(paths: list[str], flags: BatchFlags, world: World, window: str, wait:
         if not wait:
             print(batch.id, file=world.stdout, flush=True)
             return
+        from qwen_cli.cli.batch_fetch import Fetching, fetch_settled
+
         followed = follow(world, flags, job.batch_id)
         settled = wait_for(world, followed, batch)
-        fetch_settled(world, followed, settled, Fetching(out=flags.out, full=flags.full))
+        fetch_settled(world, followed, settled, Fetching(out=flags.out, full=flags.full, history=not flags.no_history))
+
+
+def create_or_clean_up(
+    client: Client, target: Target, input_file_id: str, endpoint: str, window: str, metadata: dict[str, str]
+) -> BatchView:
+    """Create the job; when the provider refused it for certain (a 4xx), the uploaded file is deleted again rather
+    than left to count against the account's file quota."""
+    from qwen_cli.batch import remote
+
+    try:
+        return remote.create_batch(client, target, input_file_id, endpoint, window, metadata)
+    except ApiError as error:
+        if error.status is not None and 400 <= error.status < 500 and error.status != 408:
+            with contextlib.suppress(QwenError):
+                remote.delete_file(client, target, input_file_id)
+        raise
 
 
 def refuse_local_flags(flags: BatchFlags, wait: bool) -> None:
@@ -244,12 +265,19 @@ def list_on_server(flags: ApiFlags, world: World, boundary: Any, mode: OutputMod
     settings = flags.setting_sources(world.env).resolve()
     require_key(settings)
     world = boundary.learn(secrets_of(settings))
+    batches: list[BatchView] = []
     with client_of(settings, world, flags.debug) as client:
-        page = remote.list_batches(client, remote.Target(settings.base_url, settings.api_key), limit=100)
+        target, after = remote.Target(settings.base_url, settings.api_key), None
+        for _ in range(MAX_LIST_PAGES):
+            page = remote.list_batches(client, target, after=after, limit=100)
+            batches += page.batches
+            if not page.has_more or page.last_id is None:
+                break
+            after = page.last_id
     if mode is OutputMode.JSON:
-        show_json([batch.raw for batch in page.batches], world)
+        show_json([batch.raw for batch in batches], world)
         return
-    for batch in page.batches:
+    for batch in batches:
         world.print_for_screen(status_line(batch, None))
 
 
@@ -269,7 +297,8 @@ def show_json(value: Any, world: World) -> None:
 
 
 def wait_for(world: World, followed: Followed, batch: BatchView) -> BatchView:
-    """Look again, less and less often, until the job settles; a note each time its status or count moves."""
+    """Look again, less and less often, until the job settles; a note each time its status or count moves. A look
+    that fails for a passing reason (the network, a 5xx) is tried again later: a job runs for hours."""
     pause = FIRST_POLL
     shown = ""
     try:
@@ -281,218 +310,14 @@ def wait_for(world: World, followed: Followed, batch: BatchView) -> BatchView:
                     shown = line
                 world.sleep(pause)
                 pause = min(MAX_POLL, pause * 1.5)
-                batch = refreshed(world, followed, client)
+                try:
+                    batch = refreshed(world, followed, client)
+                except TransientError as error:
+                    world.note(f"could not ask where the job is ({error.line()}); asking again in {pause:.0f} s")
     except KeyboardInterrupt:
         world.note(f"stopped waiting; the job goes on: qwen batch status {followed.batch_id}")
         raise
+    except QwenError as error:
+        error.message = f"{error.message}; the job goes on: qwen batch status {followed.batch_id}"
+        raise
     return batch
-
-
-@dataclass(frozen=True)
-class Fetching:
-    out: str | None
-    full: bool = False
-    raw: bool = False
-    delete: bool = False
-
-
-def fetch(reference: str, flags: ApiFlags, world: World, fetching: Fetching) -> None:
-    with error_boundary(world, flags.debug, json_errors=False) as boundary:
-        followed = follow(world, flags, reference)
-        world = boundary.learn(secrets_of(followed.settings))
-        if followed.job is None and not fetching.raw:
-            raise UsageError(
-                f"{followed.batch_id} was not submitted from here, so its items are unknown; "
-                "qwen batch fetch --raw writes the provider's own lines"
-            )
-        with client_of(followed.settings, world, followed.debug) as client:
-            batch = refreshed(world, followed, client)
-        fetch_settled(world, followed, batch, fetching)
-
-
-def fetch_settled(world: World, followed: Followed, batch: BatchView, fetching: Fetching) -> None:
-    """Write the results of a settled job: its provider files read into result lines, in input order (or, with
-    --raw, the provider's lines as they are)."""
-    from qwen_cli.batch import jobs
-
-    job = followed.job
-    if not batch.terminal:
-        counts = batch.counts
-        total = counts.total or (job.items if job else 0)
-        raise NotSettled(
-            f"{batch.id} is {batch.status} ({counts.completed + counts.failed} of {total} done); "
-            f"fetch it once it has settled: qwen batch status {batch.id}"
-        )
-    with client_of(followed.settings, world, followed.debug) as client:
-        with downloaded(client, followed.target, batch) as files:
-            tally = None
-            if fetching.raw or job is None:
-                write_raw(files, fetching.out, world)
-            else:
-                history_wanted = bool(followed.settings_sources.value("history"))
-                tally = write_results(world, job, batch, files, fetching, history_wanted)
-        if job is not None and fetching.out:
-            jobs.add_fetched(job.batch_id, os.path.abspath(fetching.out), world.env)
-        if fetching.delete:
-            delete_files(world, client, followed, batch)
-    if tally is not None and job is not None:
-        conclude(world, job, batch, tally, fetching.out)
-
-
-def delete_files(world: World, client: Client, followed: Followed, batch: BatchView) -> None:
-    """--delete: the job's files on the server, once its results are written (the input file too, when known)."""
-    from qwen_cli.batch import remote
-
-    input_file = (followed.job.input_file_id,) if followed.job is not None else ()
-    for file_id in (*batch.result_file_ids, *input_file):
-        remote.delete_file(client, followed.target, file_id)
-    world.note(f"deleted the job's {len(batch.result_file_ids) + len(input_file)} files on the server")
-
-
-@contextlib.contextmanager
-def downloaded(client: Client, target: Target, batch: BatchView) -> Iterator[list[Path]]:
-    """The job's output and error files, downloaded into a private temporary folder (deleted afterwards)."""
-    from qwen_cli.batch import remote
-
-    with tempfile.TemporaryDirectory(prefix="qwen-batch-") as folder:
-        paths = []
-        for index, file_id in enumerate(batch.result_file_ids):
-            path = Path(folder) / f"{index}.jsonl"
-            remote.download_to(client, target, file_id, path)
-            paths.append(path)
-        yield paths
-
-
-def write_raw(files: list[Path], out: str | None, world: World) -> str | None:
-    """--raw: the provider's lines as they are, output file first, then the error file."""
-    with output_stream(out, world) as sink:
-        for path in files:
-            with path.open("rb") as source:
-                for line in source:
-                    sink.write(line if line.endswith(b"\n") else line + b"\n")
-    return out
-
-
-@contextlib.contextmanager
-def output_stream(out: str | None, world: World) -> Iterator[Any]:
-    if out is None:
-        world.stdout.flush()
-        yield world.stdout.buffer if hasattr(world.stdout, "buffer") else BytesToText(world.stdout)
-        world.stdout.flush()
-        return
-    from qwen_cli.batch.remote import atomic_file
-
-    with atomic_file(Path(out)) as handle:
-        yield handle
-
-
-class BytesToText:
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-
-    def write(self, data: bytes) -> None:
-        self.stream.write(data.decode("utf-8", "replace"))
-
-
-def write_results(
-    world: World, job: Job, batch: BatchView, files: list[Path], fetching: Fetching, history_wanted: bool
-) -> Any:
-    """Result lines, the same as `run` writes: every item once, in input order, failures included."""
-    from qwen_cli.batch import jobs
-    from qwen_cli.batch.outfile import ResultsFile
-    from qwen_cli.batch.provider import ProviderResults, Unreadable
-    from qwen_cli.cli.batch_run import Tally
-    from qwen_cli.settings.config import configured_prices
-
-    digests = jobs.digests_of(job.batch_id, world.env)
-    order = {item_id: place for place, item_id in enumerate(digests)}
-    reader = ProviderResults(digests, full=fetching.full)
-    tally = Tally(prices=configured_prices(world.env), batch=True)
-    recorder = BatchRecorder(world, job, history_wanted)
-    destination = Path(fetching.out) if fetching.out else None
-    folder = destination.parent if destination else Path(tempfile.gettempdir())
-    scratch = Path(tempfile.mkstemp(prefix=".qwen-results-", suffix=".jsonl", dir=folder)[1])
-    try:
-        with ResultsFile(str(scratch)).open() as results:
-            for path in files:
-                with path.open("rb") as source:
-                    for outcome in reader.read(iter(lambda: source.read(1 << 20), b""), path.name):
-                        if isinstance(outcome, Unreadable):
-                            world.note(f"warning: {outcome.message()}")
-                            continue
-                        outcome = world.secrets.json(outcome)
-                        results.write(outcome)
-                        tally.add(outcome, job.model)
-                        recorder.add(outcome)
-            for missing in reader.missing(list(digests)):
-                if batch.errors:
-                    first = batch.errors[0]
-                    missing["error"] = {"type": "batch_failed", "message": first.message, "code": first.code}
-                results.write(missing)
-                tally.add(missing)
-            results.sort(order.get)
-        recorder.flush()
-        if destination is not None:
-            os.replace(scratch, destination)
-        else:
-            with scratch.open("rb") as source, output_stream(None, world) as sink:
-                for line in source:
-                    sink.write(line)
-    finally:
-        with contextlib.suppress(OSError):
-            scratch.unlink()
-    return tally
-
-
-class BatchRecorder:
-    """Each answer of a fetched job in the local history, billed as batch (so `qwen history usage` prices it at the
-    batch discount), a few at a time; fetching the same job again replaces its entries, never adds to them."""
-
-    EVERY = 256
-
-    def __init__(self, world: World, job: Job, wanted: bool) -> None:
-        self.world, self.job, self.wanted = world, job, wanted
-        self.entries: list[Any] = []
-
-    def add(self, result: dict[str, Any]) -> None:
-        from qwen_cli.history import BATCH, Entry
-
-        if not self.wanted or not result.get("response_id") or result["status"] == "failed":
-            return
-        self.entries.append(
-            Entry(
-                id=str(result["response_id"]),
-                model=self.job.model,
-                prompt=f"(item {result['id']} of {self.job.batch_id})",
-                answer=str(result.get("text") or ""),
-                status=result["status"],
-                usage=result.get("usage"),
-                endpoint=self.job.base_url,
-                billing=BATCH,
-            )
-        )
-        if len(self.entries) >= self.EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.entries:
-            return
-        from qwen_cli.history import History, history_path
-
-        with History(history_path(self.world.env), warn=self.world.note) as history:
-            problem = history.record_or_explain(*self.entries)
-        if problem:
-            self.world.note(f"warning: {problem}")
-        self.entries = []
-
-
-def conclude(world: World, job: Job, batch: BatchView, tally: Any, out: str | None) -> None:
-    from qwen_cli.cli.batch_run import summary
-
-    world.note(summary(tally, job.items, None, out).replace("batch:", f"{batch.id} ({batch.status}):", 1))
-    failed = tally.counts.get("failed", 0)
-    if failed:
-        raise ItemsFailed(
-            f"{failed} of {job.items} items failed ({tally.failure_example()}); a job is never resubmitted "
-            "by itself: submit the failed items again, or run them here with qwen batch run"
-        )
