@@ -255,3 +255,12 @@ def test_a_bad_item_is_named_with_its_line(tmp_path: Path, line: str, message: s
     with Items((str(path),), (), None) as items, pytest.raises(UsageError) as caught:
         items.check()
     assert f"{path} line 2" in caught.value.message and message in caught.value.message
+
+
+def test_a_line_longer_than_the_limit_is_refused_without_being_held(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("qwen_cli.batch.items.MAX_LINE_BYTES", 64)
+    path = tmp_path / "items.jsonl"
+    path.write_text('"short"\n"' + "x" * 1000 + '"\n')
+    with Items((str(path),), (), None) as items, pytest.raises(UsageError) as caught:
+        items.check()
+    assert caught.value.message.startswith(f"{path} line 2 is longer than")

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from qwen_cli.batch.provider import ProviderResults, Unreadable, lines_of, result_of
+from qwen_cli.batch.lines import bounded_lines
+from qwen_cli.batch.provider import MAX_LINE_BYTES, ProviderResults, Unreadable, result_of
 from qwen_cli.batch.results import Result
 
 FIXTURES = Path(__file__).parent / "fixtures" / "batch"
@@ -161,8 +162,8 @@ def test_blank_lines_are_skipped_and_the_last_line_needs_no_newline() -> None:
     data = b"\n" + lines[0] + b"\r\n\n  \n" + lines[1] + b"\n" + lines[2]
 
     assert [result["id"] for result in read_all(ProviderResults(dict.fromkeys("abc")), data)] == ["a", "b", "c"]
-    assert [number for number, _ in lines_of([data])] == [2, 5, 6]
-    assert [number for number, _ in lines_of([data + b"\n"])] == [2, 5, 6]
+    assert [number for number, _ in bounded_lines([data], MAX_LINE_BYTES)] == [2, 5, 6]
+    assert [number for number, _ in bounded_lines([data + b"\n"], MAX_LINE_BYTES)] == [2, 5, 6]
 
 
 @pytest.mark.parametrize(
@@ -192,7 +193,7 @@ def test_a_line_over_the_bound_is_skipped_without_being_held_and_the_next_one_re
     results = read_all(ProviderResults(dict.fromkeys("ab"), limit=400), data, chunk=64)
     assert results[0] == Unreadable("the output file", 1, "longer than 400 bytes")
     assert results[1]["id"] == "b"
-    assert list(lines_of([b"x" * 50], limit=10)) == [(1, None)]  # the last line, unfinished and too long
+    assert list(bounded_lines([b"x" * 50], limit=10)) == [(1, None)]  # the last line, unfinished and too long
 
 
 def test_a_second_line_for_an_item_is_reported_and_the_first_kept() -> None:

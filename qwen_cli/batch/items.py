@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
+from qwen_cli.batch.lines import bounded_lines
 from qwen_cli.bounds import MIB, NotJSON, loads
 from qwen_cli.errors import UsageError
 
@@ -101,7 +102,7 @@ class Items:
         for source in self.sources:
             name = "stdin" if source == STDIN else source
             with self.opened(source, first_pass) as stream:
-                for number, raw in numbered_lines(stream, name):
+                for number, raw in bounded_lines(iter(lambda: stream.read(MIB), b""), MAX_LINE_BYTES):
                     item = parse_line(raw, name, number, several)
                     if item is not None:
                         yield item
@@ -146,34 +147,12 @@ class Spooling:
         return data
 
 
-def numbered_lines(stream: Any, name: str) -> Iterator[tuple[int, bytes]]:
-    """(line number, line) of a stream of bytes, each line bounded; the last may lack its newline."""
-    number = 0
-    buffered = b""
-    while True:
-        chunk = stream.read(MIB)
-        if not chunk:
-            break
-        buffered += chunk
-        *lines, buffered = buffered.split(b"\n")
-        for line in lines:
-            number += 1
-            yield number, line
-        if len(buffered) > MAX_LINE_BYTES:
-            raise UsageError(
-                f'{name} line {number + 1} is longer than {MAX_LINE_BYTES // MIB} MiB; name big inputs in "files"'
-            )
-    if buffered.strip():
-        yield number + 1, buffered
-
-
-def parse_line(raw: bytes, source: str, number: int, several: bool) -> Item | None:
-    if len(raw) > MAX_LINE_BYTES:
+def parse_line(raw: bytes | None, source: str, number: int, several: bool) -> Item | None:
+    """The item of one non-blank line; `raw` is None for a line longer than MAX_LINE_BYTES."""
+    if raw is None:
         raise UsageError(
             f'{source} line {number} is longer than {MAX_LINE_BYTES // MIB} MiB; name big inputs in "files"'
         )
-    if not raw.strip():
-        return None
     where = f"{source} line {number}"
     try:
         value = loads(raw, finite=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_cli.api.request import PATH_SEGMENT
-from qwen_cli.batch.provider import lines_of
+from qwen_cli.batch.lines import bounded_lines
 from qwen_cli.errors import UsageError
 from qwen_cli.history import tighten
 from qwen_cli.redaction import endpoint_of
@@ -209,7 +209,7 @@ def items_of(batch_id: str, env: Mapping[str, str]) -> Iterator[tuple[str, str |
     try:
         check_private(path)
         with open(path, "rb") as file:
-            for number, data in lines_of(iter(lambda: file.read(READ_CHUNK), b""), MAX_ITEM_LINE_BYTES):
+            for number, data in bounded_lines(iter(lambda: file.read(READ_CHUNK), b""), MAX_ITEM_LINE_BYTES):
                 yield item_of(path, number, data)
     except OSError as exc:
         raise damaged(path, exc.strerror or exc) from exc

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from qwen_cli.batch.lines import bounded_lines
 from qwen_cli.batch.results import (
     COMPLETED,
     FAILED,
@@ -42,31 +43,6 @@ class Unreadable:
         return f"{self.source}, line {self.line}: {self.reason}; skipped"
 
 
-def lines_of(chunks: Iterable[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
-    """Each non-blank line with its number (from 1; blank lines count); None stands for a line over `limit` bytes,
-    whose bytes are passed over, not held. The last line may end without a newline."""
-    number, pending, skipping = 0, bytearray(), False
-    for chunk in chunks:
-        start = 0
-        while (end := chunk.find(b"\n", start)) >= 0:
-            number += 1
-            if not skipping:
-                pending += chunk[start:end]
-            if skipping or len(pending) > limit:
-                yield number, None
-            elif pending.strip():
-                yield number, bytes(pending)
-            pending.clear()
-            skipping, start = False, end + 1
-        if not skipping:
-            pending += chunk[start:]
-            if len(pending) > limit:
-                skipping = True
-                pending.clear()
-    if skipping or pending.strip():
-        yield number + 1, None if skipping else bytes(pending)
-
-
 class ProviderResults:
     """Reads a job's provider files into result lines; remembers which items it has seen, for `missing`."""
 
@@ -78,7 +54,7 @@ class ProviderResults:
 
     def read(self, chunks: Iterable[bytes], source: str) -> Iterator[Result | Unreadable]:
         """The result of each line of one file (`source` names it in reports), in the file's order."""
-        for number, data in lines_of(chunks, self.limit):
+        for number, data in bounded_lines(chunks, self.limit):
             if data is None:
                 yield Unreadable(source, number, f"longer than {self.limit:,} bytes")
                 continue
