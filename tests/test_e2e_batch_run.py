@@ -390,3 +390,13 @@ def test_a_new_results_file_gets_the_umask_mode_like_a_shell_redirection(qwen, t
     mask = os.umask(0o022)
     os.umask(mask)
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~mask  # kept through the rewrite that sorted it
+
+
+def test_a_terminal_shows_a_progress_bar_then_the_summary(qwen_pty, emulator: Emulator, tmp_path: Path) -> None:
+    items = write_items(tmp_path / "items.jsonl", ["a", "b", "c"])
+    emulator.set_faults(first_event_delay=0.3)
+    result = qwen_pty("batch", "run", str(items), "-O", str(tmp_path / "out.jsonl"), "-j", "1")
+    assert result.returncode == 0, result.stdout
+    assert "/3" in result.stdout and "tokens" in result.stdout  # the bar: done/total, tokens so far
+    assert "batch: 3 items: 3 completed, 0 failed" in result.stdout
+    assert len(lines((tmp_path / "out.jsonl").read_text())) == 3

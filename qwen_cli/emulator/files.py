@@ -152,11 +152,12 @@ def query_limit(query: dict[str, str], least: int, most: int, default: int) -> i
 
 
 def after_cursor(objects: list[dict[str, Any]], after: str | None) -> list[dict[str, Any]]:
-    """The objects that follow the one with id ``after`` (all of them when it is not given or not found)."""
+    """The objects that follow the one with id ``after``: all of them when it is not given, none when it names no
+    object (a cursor past the end, or deleted): a client's paging loop must end, never start over."""
     if not after:
         return objects
     ids = [obj["id"] for obj in objects]
-    return objects[ids.index(after) + 1 :] if after in ids else objects
+    return objects[ids.index(after) + 1 :] if after in ids else []
 
 
 def file_content(state: EmulatorState, call: Call, file_id: str) -> Reply:
