@@ -624,6 +624,12 @@ def test_an_empty_list_is_data_null_as_observed(http: httpx.Client) -> None:
     assert http.get("/batches").json() == fixture("batches-list-empty.json")
 
 
+def test_a_cursor_that_names_no_object_ends_the_list(http: httpx.Client) -> None:
+    upload(http, b"{}\n")
+    assert http.get("/files", params={"after": "file-batch-gone"}).json()["data"] == []
+    assert http.get("/batches", params={"after": "batch_gone"}).json()["data"] is None
+
+
 def test_list_is_newest_first_with_cursor_and_filters(http: httpx.Client) -> None:
     content = jsonl([chat_line("a", "hi")])
     first_file = upload(http, content).json()["id"]
