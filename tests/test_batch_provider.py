@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import API_KEY
 
 from qwen_cli.cli import batch_fetch, batch_provider
 from qwen_cli.cli.flags import ApiFlags, BatchFlags
 from qwen_cli.cli.world import World
 from qwen_cli.emulator import Emulator
 from qwen_cli.redaction import Secrets
-from tests.conftest import API_KEY
 
 
 class Run:

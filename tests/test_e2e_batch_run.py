@@ -11,8 +11,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from conftest import API_KEY, qwen_executable
+
 from qwen_cli.emulator import Emulator
-from tests.conftest import API_KEY, qwen_executable
 
 
 def created(emulator: Emulator) -> list[dict]:

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import API_KEY
 
 from qwen_cli.emulator import Emulator
-from tests.conftest import API_KEY
 
 STEP = 0.05  # seconds per lifecycle step of an emulated job
 
