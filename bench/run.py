@@ -991,9 +991,15 @@ def sent_per_item(base_url: str) -> Counter[str]:
     log = emulator_control(base_url, "GET", "/__emulator/requests")
     assert isinstance(log, list)
     creates = [entry for entry in log if entry["method"] == "POST" and entry["path"].endswith("/responses")]
-    sent = Counter(item_of.get(str((entry["body"] or {}).get("input")), "unknown") for entry in creates)
+    # A request the kill cut off while it was being sent reaches the log with no readable body: it was never
+    # answered, so it cannot have completed, and it names no item.
+    creates = [entry for entry in creates if entry["body"] is not None]
+    sent = Counter(item_of.get(str(entry["body"].get("input")), "unknown") for entry in creates)
     if "unknown" in sent or len(sent) < ITEMS:  # else a log that names no item would pass as "none sent twice"
-        raise BenchError(f"the emulator's request log does not show every item sent: {len(creates)} requests")
+        raise BenchError(
+            f"the emulator's request log does not show every item sent: {len(creates)} requests, "
+            f"{len(sent) - ('unknown' in sent)} items, {sent['unknown']} naming none"
+        )
     return sent
 
 
