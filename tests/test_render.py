@@ -249,3 +249,24 @@ def test_an_output_mode_is_its_text_wherever_it_is_shown() -> None:
     assert str(OutputMode.PRETTY) == "pretty" and f"{OutputMode.TEXT}" == "text"
     assert json.dumps({"output": OutputMode.AUTO}) == '{"output": "auto"}'
     assert [mode.is_json for mode in OutputMode] == [False, False, False, True, True]
+
+
+class RecordedWrites(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_a_whole_answer_leaves_with_its_newline_in_one_write() -> None:
+    """Processes that share one pipe (xargs -P 32 qwen ask) must not interleave inside a short answer's line, even
+    with PYTHONUNBUFFERED set: the text renderer of a whole answer writes it once."""
+    out = RecordedWrites()
+    renderer = TextRenderer(out, io.StringIO(), show_reasoning=False, whole=True)
+    renderer.delta(Delta("text", "You said: "))
+    renderer.delta(Delta("text", "hi"))
+    renderer.finish(None)
+    assert [text for text in out.writes if text] == ["You said: hi\n"]

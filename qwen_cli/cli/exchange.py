@@ -72,7 +72,7 @@ def run(
 ) -> Response:
     """Send, show and judge one request. When `continues(response)` says another round follows (tool calls
     qwen will answer), this response is not shown as the final one: json mode prints only the last."""
-    renderer = renderer_for(output)
+    renderer = renderer_for(output, whole=not request.stream)
     stopwatch = Stopwatch()
     response = ResponseView.of({})
     try:
@@ -103,8 +103,8 @@ def naming_response(error: OutputError, response_id: Any, kept: bool) -> OutputE
     return OutputError(f"{error.message} (response {response_id}{where})")
 
 
-def renderer_for(output: Output) -> Renderer:
-    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose)
+def renderer_for(output: Output, whole: bool = True) -> Renderer:
+    renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose, whole)
     return RedactingRenderer(renderer, output.secrets) if output.secrets else renderer
 
 

@@ -83,8 +83,13 @@ class PacedStream:
     the lock: TextIOWrapper is not thread-safe.
     """
 
-    def __init__(self, stream: TextIO, interval: float = FLUSH_SECONDS) -> None:
+    def __init__(self, stream: TextIO, interval: float = FLUSH_SECONDS, hold: bool = False) -> None:
         self.stream, self.interval = stream, interval
+        # hold: a whole answer (not a stream) waits for close, so it leaves with its last newline in one write:
+        # processes sharing one pipe (xargs -P) then never interleave within a line of a short answer.
+        self.hold = hold
+        self.held: list[str] = []  # with hold: what waits for close (or a flush), kept here, not in a buffer that
+        # PYTHONUNBUFFERED (or a write-through stream) would hand to the system at once
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.flushed_at = float("-inf")
@@ -94,6 +99,9 @@ class PacedStream:
 
     def write(self, text: str) -> None:
         with self.lock:
+            if self.hold:
+                self.held.append(text)
+                return
             self.stream.write(text)
             if self.pending:
                 return
@@ -110,12 +118,15 @@ class PacedStream:
     def close(self, tail: str = "") -> None:
         """Write the last text, flush everything now, and let the helper thread end."""
         with self.lock:
-            self.stream.write(tail)
+            self.held.append(tail)
             self.closed = True
             self.flush_now()
         self.wake.set()
 
     def flush_now(self) -> None:
+        if self.held:
+            self.stream.write("".join(self.held))  # one write: the whole answer and its last newline
+            self.held = []
         self.pending = False
         self.stream.flush()
         self.flushed_at = time.monotonic()
@@ -145,9 +156,11 @@ class TextRenderer(PlainFooter):
     """Exactly the answer on stdout, ended by a newline unless it ends with one already; reasoning only on request,
     and then on stderr."""
 
-    def __init__(self, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> None:
+    def __init__(
+        self, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False, whole: bool = False
+    ) -> None:
         self.out, self.err, self.show_reasoning, self.verbose = out, err, show_reasoning, verbose
-        self.paced = PacedStream(out)
+        self.paced = PacedStream(out, hold=whole)
         self.wrote_text = self.wrote_reasoning = False
         self.line_ended = False  # the answer so far ends with a newline of its own
 
@@ -415,15 +428,18 @@ def delta_part(event: dict[str, Any]) -> tuple[Any, ...] | None:
     return tuple(event.get(key) for key in ("type", "item_id", "output_index", "content_index", "summary_index"))
 
 
-def make_renderer(mode: OutputMode, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False) -> Renderer:
-    """The renderer of a chosen mode (`auto` is settled before: see `cli.terminal.choose_mode`)."""
+def make_renderer(
+    mode: OutputMode, out: TextIO, err: TextIO, show_reasoning: bool, verbose: bool = False, whole: bool = False
+) -> Renderer:
+    """The renderer of a chosen mode (`auto` is settled before: see `cli.terminal.choose_mode`); `whole`: the answer
+    arrives whole, not as a stream."""
     if mode is OutputMode.PRETTY:
         return PrettyRenderer(out, err)
     if mode is OutputMode.JSON:
         return JsonRenderer(out, err)
     if mode is OutputMode.JSONL:
         return JsonlRenderer(out, err)
-    return TextRenderer(out, err, show_reasoning, verbose)
+    return TextRenderer(out, err, show_reasoning, verbose, whole)
 
 
 class Stopwatch:
