@@ -9,19 +9,17 @@ retried create can start a second paid job. When its answer is lost, the batch i
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from qwen_cli import bounds
 from qwen_cli.api.request import PreparedRequest, api_path, build_api_request
+from qwen_cli.batch.outfile import atomic_file
 from qwen_cli.errors import ApiError, QwenError, TransientError, UsageError
 
 if TYPE_CHECKING:
@@ -330,19 +328,6 @@ def download_to(
             return download_file(client, target, file_id, handle, limit)
     except OSError as exc:  # the directory is missing, the disk is full: the user's side, said in one line
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-@contextlib.contextmanager
-def atomic_file(path: Path) -> Iterator[IO[bytes]]:
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            yield handle
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def delete_file(client: Client, target: Target, file_id: str) -> bool:

@@ -150,20 +150,10 @@ def destination(out: str | None, world: World) -> Iterator[Any]:
         yield world.stdout.buffer
         world.stdout.flush()
         return
-    from qwen_cli.batch.outfile import new_file_mode
+    from qwen_cli.batch.outfile import atomic_file, new_file_mode
 
-    handle, scratch = tempfile.mkstemp(
-        prefix=".qwen-results-", suffix=".jsonl", dir=os.path.dirname(os.path.abspath(out))
-    )
-    try:
-        os.fchmod(handle, new_file_mode())
-        with os.fdopen(handle, "wb") as sink:
-            yield sink
-        os.replace(scratch, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(scratch)
-        raise
+    with atomic_file(Path(os.path.abspath(out)), new_file_mode()) as sink:
+        yield sink
 
 
 def write_results(
