@@ -81,6 +81,17 @@ def test_items_from_stdin(qwen) -> None:
     assert sorted(row["text"] for row in lines(result.stdout)) == ["You said: and more", "You said: from stdin"]
 
 
+def test_shared_material_goes_with_every_item_and_stdin_is_read_once(qwen, emulator: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "guide.md").write_text("Be thorough.\n")
+    items = write_items(tmp_path / "items.jsonl", ["a", "b"])
+    result = qwen("batch", "run", str(items), "-f", "guide.md", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    firsts = [entry["body"]["input"][0]["content"][0]["text"] for entry in created(emulator)]
+    assert firsts == ['<document name="guide.md">\nBe thorough.\n</document>'] * 2
+    both = qwen("batch", "run", "-", "-f", "-", input='"a"\n')
+    assert both.returncode == 2 and "stdin holds the items (-)" in both.stderr
+
+
 def test_every_request_flag_applies_and_an_items_own_fields_win(qwen, emulator: Emulator, tmp_path: Path) -> None:
     items = write_items(
         tmp_path / "items.jsonl",

@@ -137,6 +137,8 @@ def prepare(world: World, flags: BatchFlags, items: Items, stdin_taken: bool) ->
     world.note_all((*settings.warnings, *(preset.warnings if preset else ())))
     options = flags.options(settings.model, turns.preset_options(preset))
     template = flags.prompt if flags.prompt is not None else (preset.prompt if preset else None)
+    if stdin_taken and ("-" in flags.files or "-" in flags.images):
+        raise UsageError("stdin holds the items (-), so -f - and --image - cannot read it too; name the file instead")
     stdin = None if stdin_taken or flags.no_stdin or world.stdin_is_terminal else world.stdin
     if stdin is not None and "-" not in flags.files and "-" not in flags.images:
         stdin = None  # piped stdin is the material of one prompt in `ask`; in a batch only -f - reads it
