@@ -412,3 +412,15 @@ def test_a_terminal_shows_a_progress_bar_then_the_summary(qwen_pty, emulator: Em
     assert "/3" in result.stdout and "tokens" in result.stdout  # the bar: done/total, tokens so far
     assert "batch: 3 items: 3 completed, 0 failed" in result.stdout
     assert len(lines((tmp_path / "out.jsonl").read_text())) == 3
+
+
+def test_no_bar_tears_result_lines_printed_on_the_same_terminal(qwen_pty, emulator: Emulator, tmp_path: Path) -> None:
+    items = write_items(tmp_path / "items.jsonl", ["a", "b"])
+    emulator.set_faults(first_event_delay=0.3)
+    result = qwen_pty("batch", "run", str(items), "-j", "1")
+    assert result.returncode == 0, result.stdout
+    assert "/2" not in result.stdout  # no done/total bar between the lines
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines() if line.startswith("{")] == [
+        "You said: a",
+        "You said: b",
+    ]

@@ -91,7 +91,11 @@ class Run:
 
         total = len(self.items.positions)
         already = sum(1 for item_id in settled if item_id in self.items.positions)
-        self.progress = progress_for(self.world.stderr, total, already, self.world.stderr_is_terminal())
+        # A bar redrawn on the terminal where the result lines are printed would tear them: there the lines show
+        # the progress themselves.
+        lines_on_screen = self.file is None and self.world.stdout_is_terminal()
+        bar = self.world.stderr_is_terminal() and not lines_on_screen
+        self.progress = progress_for(self.world.stderr, total, already, bar)
         with self.client(jobs) as client:
             engine = Engine(
                 send=client.send,
