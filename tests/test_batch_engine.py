@@ -70,7 +70,15 @@ def test_an_item_larger_than_the_whole_tpm_budget_is_sent_alone_with_a_warning()
     assert not pacer.try_acquire()  # the minute's budget is spent
     clock.now += 61.0
     assert pacer.try_acquire() and not pacer.try_acquire()  # one at a time, never none
-    assert warnings == ["an item uses 6 tokens on average, more than --tpm 5: items are sent one a minute"]
+    assert warnings == ["warning: an item uses 6 tokens on average, more than --tpm 5: items are sent one a minute"]
+
+
+def test_tpm_sends_one_request_until_a_reply_says_what_an_item_costs() -> None:
+    pacer = Pacer(32, tpm=1000, clock=Clock())
+    assert [pacer.try_acquire() for _ in range(3)] == [True, False, False]
+    pacer.release()
+    pacer.succeeded(100)
+    assert [pacer.try_acquire() for _ in range(10)] == [True] * 9 + [False]  # 100 used + 9 x 100 expected
 
 
 def test_tpm_waits_while_the_last_minutes_tokens_and_an_average_item_would_pass_it() -> None:

@@ -57,8 +57,10 @@ class Items:
             raise UsageError(
                 "no items: give a JSONL file of prompts, - to read them from stdin, or --each-file PATH..."
             )
-        if sources.count(STDIN) > 1:
-            raise UsageError("stdin (-) is named twice: it can be read only once")
+        named = [os.path.realpath(source) if source != STDIN else STDIN for source in sources]
+        twice = next((source for source, path in zip(sources, named) if named.count(path) > 1), None)
+        if twice is not None:
+            raise UsageError(f"{'stdin (-)' if twice == STDIN else twice} is named twice: each source is read once")
         if STDIN in sources and stdin is None:
             raise UsageError(
                 "- reads the items from stdin, but stdin is a terminal; pipe JSONL into qwen or name a file"

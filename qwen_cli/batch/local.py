@@ -20,7 +20,7 @@ from typing import Any
 from qwen_cli.api.request import PreparedRequest
 from qwen_cli.batch import results
 from qwen_cli.batch.pacing import Pacer
-from qwen_cli.errors import QwenError, TransientError
+from qwen_cli.errors import AuthError, QwenError, TransientError
 
 RATE_LIMIT_ATTEMPTS = 10  # rate limits are expected under load: they get their own budget, apart from --max-retries
 
@@ -55,6 +55,7 @@ class Engine:
     clock: Callable[[], float] = time.monotonic
     jitter: Callable[[float, float], float] = random.uniform
     failed: bool = field(default=False, init=False)  # an item has failed: what --fail-fast watches
+    fatal: QwenError | None = field(default=None, init=False)  # a refused key: every other item would fail alike
 
     def run(
         self,
@@ -63,7 +64,8 @@ class Engine:
         may_send: Callable[[Work], bool] = lambda work: True,
     ) -> bool:
         """Send every work, handing each result to `receive` (in the calling thread) as it arrives; a work waits
-        while `may_send` says no (a reorder window that is full). Returns False when --fail-fast stopped the run."""
+        while `may_send` says no (a reorder window that is full). Returns False when it stopped early: --fail-fast
+        after a failure, or a refused key (`fatal`); requests in flight then still finish."""
         tasks: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
         done: queue.SimpleQueue[Finished] = queue.SimpleQueue()
         for _ in range(self.jobs):
@@ -76,19 +78,23 @@ class Engine:
                     in_flight -= self.receive_one(done, receive, MAX_IDLE)
                 while not self.pacer.try_acquire():
                     in_flight -= self.receive_one(done, receive, self.pacer.wait_hint())
+                if self.stopping():  # a result that arrived while this work waited says to stop: it is not sent
+                    self.pacer.release()
+                    stopped = True
+                    break
                 in_flight += 1
                 tasks.put(work)
                 while (arrived := self.receive_one(done, receive, None)) > 0:
                     in_flight -= arrived
-                if self.fail_fast and self.failed:
-                    stopped = True
-                    break
             while in_flight > 0:
                 in_flight -= self.receive_one(done, receive, MAX_IDLE)
         finally:
             for _ in range(self.jobs):
                 tasks.put(None)  # the workers end after their current request; daemons, so Ctrl-C need not wait
         return not stopped
+
+    def stopping(self) -> bool:
+        return self.fatal is not None or (self.fail_fast and self.failed)
 
     def receive_one(
         self, done: queue.SimpleQueue[Finished], receive: Callable[[Finished], None], timeout: float | None
@@ -124,6 +130,8 @@ class Engine:
             try:
                 response = self.send(work.request)
             except QwenError as error:
+                if isinstance(error, AuthError):
+                    self.fatal = error
                 if error.rate_limited and rate_limits < RATE_LIMIT_ATTEMPTS:
                     rate_limits += 1
                     self.sleep(self.pacer.rate_limited(error.retry_after))

@@ -81,23 +81,36 @@ class ResultsFile:
         self.settled: dict[str, str | None] = {}  # id -> the request digest its settled line answered
 
     def open(self) -> ResultsFile:
-        try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
-        except OSError as exc:
-            raise UsageError(f"cannot open the results file {self.path}: {exc.strerror or exc}") from exc
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        for _ in range(LOCK_ATTEMPTS):
+            self.fd = self.locked()
+            # Another run may have renamed a rewritten file over the path between our open and our lock: then the
+            # lock is on a file nobody will read again, and the path is opened anew.
+            if os.fstat(self.fd).st_ino == os.stat(self.path).st_ino:
+                break
             self.close()
-            raise UsageError(
-                f"{self.path} is being written by another qwen batch run; wait for it, or give another -O"
-            ) from None
+        else:
+            raise UsageError(f"{self.path} keeps being replaced by another qwen batch run; give another -O")
         kept, lines, size = read_kept(self.path)
         self.settled = {item_id: line.digest for item_id, line in kept.items() if line.settled}
         if len(self.settled) < lines or os.path.getsize(self.path) > size:
             offsets = sorted(line.offset for line in kept.values() if line.settled)
             self.rewrite(offsets)
         return self
+
+    def locked(self) -> int:
+        """The file opened for appending (made if missing) and locked, or a UsageError saying who holds it."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
+        except OSError as exc:
+            raise UsageError(f"cannot open the results file {self.path}: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise UsageError(
+                f"{self.path} is being written by another qwen batch run; wait for it, or give another -O"
+            ) from None
+        return fd
 
     def __enter__(self) -> ResultsFile:
         return self
@@ -135,20 +148,25 @@ class ResultsFile:
         """Replace the file's content with its lines at `offsets`, in that order, atomically: a temporary file beside
         it, locked before it is renamed into place, so no other run can take the new file in between."""
         directory = os.path.dirname(os.path.abspath(self.path))
-        handle, temporary = tempfile.mkstemp(prefix=".qwen-results-", dir=directory)
+        try:
+            handle, temporary = tempfile.mkstemp(prefix=".qwen-results-", dir=directory)
+        except OSError as exc:
+            raise OutputError(f"cannot rewrite the results file {self.path}: {exc.strerror or exc}") from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)  # nobody else knows this file yet: at once
-            with open(self.path, "rb") as source:
+            with open(self.path, "rb") as source, os.fdopen(handle, "wb", closefd=False) as copy:
                 for offset in offsets:
                     source.seek(offset)
-                    os.write(handle, source.readline(MAX_RESULT_LINE + 1))
+                    copy.write(source.readline(MAX_RESULT_LINE + 1))  # a buffered write: whole, or an error
             os.fsync(handle)
             os.fchmod(handle, os.stat(self.path).st_mode & 0o777)
             os.replace(temporary, self.path)
-        except BaseException:
+        except BaseException as exc:
             os.close(handle)
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+            if isinstance(exc, OSError):  # a full disk: the file as it was stays in place, whole
+                raise OutputError(f"cannot rewrite the results file {self.path}: {exc.strerror or exc}") from exc
             raise
         self.close()
         os.lseek(handle, 0, os.SEEK_END)
@@ -156,6 +174,7 @@ class ResultsFile:
 
 
 LAST = 1 << 62
+LOCK_ATTEMPTS = 5
 
 
 def lines_of(path: str) -> Iterator[tuple[int, bytes, dict[str, Any] | None]]:

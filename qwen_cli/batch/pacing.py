@@ -83,6 +83,14 @@ class Pacer:
             self.limit = min(float(self.jobs), self.limit + 1.0 / max(1.0, self.limit))
             self.pause = FIRST_PAUSE
             self.count_tokens(tokens)
+            over = self.tpm is not None and not self.warned and self.average_tokens() > self.tpm
+            self.warned = self.warned or over
+            average = self.average_tokens()
+        if over:  # said outside the lock: writing to stderr must not hold up the other senders
+            self.warn(
+                f"warning: an item uses {average:,} tokens on average, more than --tpm {self.tpm:,}: "
+                "items are sent one a minute"
+            )
 
     def rate_limited(self, retry_after: float | None) -> float:
         """Halve what may be in flight and pause new requests; returns how long the caller should wait."""
@@ -102,12 +110,6 @@ class Pacer:
     def count_tokens(self, tokens: int) -> None:
         self.replies += 1
         self.total_tokens += tokens
-        if self.tpm is not None and not self.warned and self.average_tokens() > self.tpm:
-            self.warned = True
-            self.warn(
-                f"an item uses {self.average_tokens():,} tokens on average, more than --tpm {self.tpm:,}: "
-                "items are sent one a minute"
-            )
         if self.tpm is not None and tokens:
             self.tokens.append((self.clock(), tokens))
             self.tokens_in_window += tokens
@@ -118,6 +120,8 @@ class Pacer:
         an item larger than the whole budget is sent alone rather than never."""
         if self.tokens_in_window == 0 and self.in_flight == 0:
             return True
+        if self.replies == 0:  # no reply has said what an item costs yet: one at a time until one does
+            return False
         assert self.tpm is not None
         return self.tokens_in_window + (self.in_flight + 1) * self.average_tokens() <= self.tpm
 

@@ -22,7 +22,7 @@ from qwen_cli.cli.batch_tally import Tally, summary
 from qwen_cli.cli.flags import ApiFlags
 from qwen_cli.cli.terminal import error_boundary
 from qwen_cli.cli.world import World
-from qwen_cli.errors import ItemsFailed, NotSettled, UsageError
+from qwen_cli.errors import ItemsFailed, NotSettled, OutputError, UsageError
 
 if TYPE_CHECKING:
     from qwen_cli.api.client import Client
@@ -67,6 +67,8 @@ def writable_destination(out: str | None) -> None:
     if out is None:
         return
     folder = os.path.dirname(os.path.abspath(out))
+    if os.path.isdir(out):
+        raise UsageError(f"cannot write {out}: it is a folder; give a file name")
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write {out}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
@@ -137,8 +139,9 @@ def write_raw(files: list[Path], out: str | None, world: World) -> None:
     with destination(out, world) as sink:
         for path in files:
             with path.open("rb") as source:
-                for line in source:
-                    sink.write(line if line.endswith(b"\n") else line + b"\n")
+                last = copied(source, sink)
+            if last not in (b"", b"\n"):  # a file whose last line has no newline: the next file starts a line
+                sink.write(b"\n")
 
 
 @contextlib.contextmanager
@@ -152,8 +155,20 @@ def destination(out: str | None, world: World) -> Iterator[Any]:
         return
     from qwen_cli.batch.outfile import atomic_file, new_file_mode
 
-    with atomic_file(Path(os.path.abspath(out)), new_file_mode()) as sink:
-        yield sink
+    try:
+        with atomic_file(Path(os.path.abspath(out)), new_file_mode()) as sink:
+            yield sink
+    except OSError as exc:  # a full disk, a folder that went away: the file as it was stays in place
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+def copied(source: Any, sink: Any) -> bytes:
+    """Copy in bounded chunks (a line may be of any length); returns the last byte copied."""
+    last = b""
+    while chunk := source.read(1 << 20):
+        sink.write(chunk)
+        last = chunk[-1:]
+    return last
 
 
 def write_results(
@@ -190,8 +205,7 @@ def write_results(
             results.sort(order.get)
         recorder.flush()
         with open(scratch, "rb") as source, destination(fetching.out, world) as sink:
-            for line in source:
-                sink.write(line)
+            copied(source, sink)
     return tally
 
 

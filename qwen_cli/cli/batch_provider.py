@@ -43,6 +43,10 @@ def submit(paths: list[str], flags: BatchFlags, world: World, window: str, wait:
     with error_boundary(world, flags.debug, json_errors=False) as boundary:
         remote.check_window(window)
         refuse_local_flags(flags, wait)
+        if wait:
+            from qwen_cli.cli.batch_fetch import writable_destination
+
+            writable_destination(flags.out)  # before the paid job, not hours after it
         sources = () if flags.each_file else tuple(paths)
         each_file = tuple(paths) if flags.each_file else ()
         with Items(sources, each_file, None if world.stdin_is_terminal else world.stdin) as items:
@@ -98,8 +102,8 @@ def create_or_clean_up(
 
     try:
         return remote.create_batch(client, target, input_file_id, endpoint, window, metadata)
-    except ApiError as error:
-        if error.status is not None and 400 <= error.status < 500 and error.status != 408:
+    except QwenError as error:
+        if not remote.reply_may_be_lost(error):
             with contextlib.suppress(QwenError):
                 remote.delete_file(client, target, input_file_id)
         raise
@@ -296,6 +300,11 @@ def show_json(value: Any, world: World) -> None:
 # --- waiting and fetching ----------------------------------------------------------------------------------------
 
 
+def published(batch: BatchView) -> bool:
+    """A completed job's result files may appear a little after its status says so (reference §4)."""
+    return batch.status != "completed" or bool(batch.result_file_ids)
+
+
 def wait_for(world: World, followed: Followed, batch: BatchView) -> BatchView:
     """Look again, less and less often, until the job settles; a note each time its status or count moves. A look
     that fails for a passing reason (the network, a 5xx) is tried again later: a job runs for hours."""
@@ -303,7 +312,7 @@ def wait_for(world: World, followed: Followed, batch: BatchView) -> BatchView:
     shown = ""
     try:
         with client_of(followed.settings, world, followed.debug) as client:
-            while not batch.terminal:
+            while not batch.terminal or not published(batch):
                 line = status_line(batch, followed.job)
                 if line != shown:
                     world.note(line)

@@ -64,6 +64,7 @@ class Run:
         self.stdout: OrderedStdout | None = None
         self.progress: Progress | None = None
         self.started = time.monotonic()
+        self.stopped_by: QwenError | str | None = None  # what stopped the run early: a refused key, or --fail-fast
 
     def go(self) -> None:
         from qwen_cli.batch.outfile import OrderedStdout, ResultsFile
@@ -123,11 +124,7 @@ class Run:
         if self.file is not None:
             # In input order, or with --unordered as they finished: either way one line per item.
             self.file.sort(self.items.position if not self.flags.unordered else lambda item_id: None)
-        if not completed:
-            raise ItemsFailed(
-                f"stopped at the first failure (--fail-fast): {self.tally.first_failure}; "
-                f"{self.not_sent()} items not sent; rerun the same command to go on"
-            )
+        self.stopped_by = None if completed else (engine.fatal or "--fail-fast")
 
     def client(self, jobs: int) -> Any:
         from qwen_cli.api.client import Client
@@ -217,9 +214,21 @@ class Run:
         return len(self.items.positions) - self.tally.done - self.tally.skipped
 
     def conclude(self) -> None:
-        """The summary line, always; exit 8 when some items failed."""
+        """The summary line, always; then exit 3 for a refused key (the run stopped: every item would fail alike),
+        8 when some items failed."""
         total = len(self.items.positions)
         self.world.note(summary(self.tally, total, time.monotonic() - self.started, self.flags.out))
+        if isinstance(self.stopped_by, QwenError):
+            error = self.stopped_by
+            error.message = f"{error.message} (the run stopped: {self.not_sent()} items not sent)"
+            raise error
+        if self.stopped_by is not None:
+            raise ItemsFailed(
+                f"stopped at the first failure (--fail-fast): {self.tally.first_failure}; "
+                f"{self.not_sent()} items not sent; rerun the same command to go on"
+            )
+        if self.tally.done + self.tally.skipped < total:  # never a silent success with items left unsent
+            raise ItemsFailed(f"{total - self.tally.done - self.tally.skipped} of {total} items were not sent")
         failed = self.tally.counts.get("failed", 0)
         if failed:
             again = (

@@ -103,7 +103,7 @@ def naming_response(error: OutputError, response_id: Any, kept: bool) -> OutputE
     return OutputError(f"{error.message} (response {response_id}{where})")
 
 
-def renderer_for(output: Output, whole: bool = True) -> Renderer:
+def renderer_for(output: Output, whole: bool = False) -> Renderer:
     renderer = make_renderer(output.mode, output.out, output.err, output.show_reasoning, output.verbose, whole)
     return RedactingRenderer(renderer, output.secrets) if output.secrets else renderer
 
@@ -148,7 +148,7 @@ def show_activity(renderer: Renderer, item: Any) -> None:
 
 def show(response: Response, output: Output) -> None:
     """Show a response fetched from the server (`qwen response get`) exactly as `ask` shows its answer."""
-    renderer = renderer_for(output)
+    renderer = renderer_for(output, whole=True)
     view = ResponseView.of(response)
     render_whole(renderer, view)
     judge(view, renderer, output.note)
