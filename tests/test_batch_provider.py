@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import API_KEY
 
+from qwen_cli.batch import remote
 from qwen_cli.cli import batch_fetch, batch_provider
 from qwen_cli.cli.flags import ApiFlags, BatchFlags
 from qwen_cli.cli.world import World
 from qwen_cli.emulator import Emulator
+from qwen_cli.errors import ApiError, NotSettled
 from qwen_cli.redaction import Secrets
 
 
@@ -112,3 +114,34 @@ def test_items_of_a_job_cancelled_before_they_ran_say_they_were_not_run(run: Run
     assert code == 8
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["error"]["message"] for row in rows] == ["not run: the job was cancelled before it (not billed)"] * 2
+
+
+class RefusingClient:
+    """A client whose create is refused for certain (HTTP 400), recording what it is asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    def send(self, request, retry: bool = True) -> dict:
+        self.asked.append((request.method, request.url))
+        if request.method == "POST":
+            raise ApiError("invalid endpoint", status=400)
+        return {"object": "file", "deleted": True, "id": "file-batch-1"}
+
+
+def test_a_create_refused_for_certain_deletes_the_uploaded_file() -> None:
+    client = RefusingClient()
+    target = remote.Target("http://127.0.0.1:9/v1", "sk-x")
+    with pytest.raises(ApiError):
+        batch_provider.create_or_clean_up(client, target, "file-batch-1", "/v1/chat/completions", "24h", {})  # type: ignore[arg-type]
+    assert client.asked == [
+        ("POST", "http://127.0.0.1:9/v1/batches"),
+        ("DELETE", "http://127.0.0.1:9/v1/files/file-batch-1"),
+    ]
+
+
+def test_a_completed_job_without_its_files_is_not_settled_yet() -> None:
+    batch = remote.BatchView.of({"id": "batch_1", "status": "completed", "output_file_id": None, "error_file_id": None})
+    with pytest.raises(NotSettled, match="its result files are not published yet"):
+        batch_fetch.check_settled(batch, None)
+    assert not batch_provider.published(batch)

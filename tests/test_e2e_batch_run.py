@@ -332,7 +332,8 @@ def test_fail_fast_stops_sending_at_the_first_failure(qwen, emulator: Emulator, 
     result = qwen("batch", "run", str(items), "-j", "1", "--fail-fast")
     assert result.returncode == 8
     assert "stopped at the first failure (--fail-fast): item 1: Emulated failure." in result.stderr
-    assert len(created(emulator)) < 21
+    assert "batch: 21 items: 0 completed, 1 failed" in result.stderr  # the summary line, as always
+    assert len(created(emulator)) == 1  # nothing is sent once the failure is known
 
 
 def test_each_response_is_in_the_history_and_can_be_continued(qwen, tmp_path: Path) -> None:
@@ -347,7 +348,8 @@ def test_each_response_is_in_the_history_and_can_be_continued(qwen, tmp_path: Pa
 def test_no_history_records_nothing(qwen, tmp_path: Path) -> None:
     items = write_items(tmp_path / "items.jsonl", ["a"])
     assert qwen("batch", "run", str(items), "--no-history").returncode == 0
-    assert json.loads(qwen("history", "list", "--json").stdout or "[]") == []
+    listed = qwen("history", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
 
 
 def test_flags_that_do_not_apply_are_refused(qwen, tmp_path: Path) -> None:
@@ -395,13 +397,16 @@ def test_c1_controls_and_line_separators_are_escaped_in_result_lines(qwen, tmp_p
     assert lines(raw)[0]["text"] == "You said: csi \u009b31m and \u2028 here"  # the same data once parsed
 
 
-def test_a_new_results_file_gets_the_umask_mode_like_a_shell_redirection(qwen, tmp_path: Path) -> None:
+def test_a_new_results_file_gets_the_umask_mode_like_a_shell_redirection(
+    qwen_env: dict[str, str], tmp_path: Path
+) -> None:
     items = write_items(tmp_path / "items.jsonl", ["a", "@@fail"])
     out = tmp_path / "out.jsonl"
-    qwen("batch", "run", str(items), "-O", str(out))
-    mask = os.umask(0o022)
-    os.umask(mask)
-    assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~mask  # kept through the rewrite that sorted it
+    argv = [qwen_executable(), "batch", "run", str(items), "-O", str(out)]
+    subprocess.run(
+        argv, env=qwen_env, stdin=subprocess.DEVNULL, capture_output=True, preexec_fn=lambda: os.umask(0o002)
+    )
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o664  # kept through the rewrite that sorted it
 
 
 def test_a_terminal_shows_a_progress_bar_then_the_summary(qwen_pty, emulator: Emulator, tmp_path: Path) -> None:
@@ -409,7 +414,8 @@ def test_a_terminal_shows_a_progress_bar_then_the_summary(qwen_pty, emulator: Em
     emulator.set_faults(first_event_delay=0.3)
     result = qwen_pty("batch", "run", str(items), "-O", str(tmp_path / "out.jsonl"), "-j", "1")
     assert result.returncode == 0, result.stdout
-    assert "/3" in result.stdout and "tokens" in result.stdout  # the bar: done/total, tokens so far
+    bar = result.stdout.split("batch: 3 items")[0]  # what came before the summary line: the bar's frames
+    assert "/3" in bar and " tokens" in bar and " failed" in bar  # done/total, tokens so far, failures
     assert "batch: 3 items: 3 completed, 0 failed" in result.stdout
     assert len(lines((tmp_path / "out.jsonl").read_text())) == 3
 
@@ -424,3 +430,20 @@ def test_no_bar_tears_result_lines_printed_on_the_same_terminal(qwen_pty, emulat
         "You said: a",
         "You said: b",
     ]
+
+
+def test_a_refused_key_stops_the_run_with_exit_3(qwen, emulator: Emulator, tmp_path: Path) -> None:
+    items = write_items(tmp_path / "items.jsonl", [f"item {n}" for n in range(20)])
+    emulator.set_faults(http_status=401, http_status_count=100)
+    result = qwen("batch", "run", str(items), "-j", "1")
+    assert result.returncode == 3, result.stderr
+    assert "the API key was refused" in result.stderr and "(the run stopped: 19 items not sent)" in result.stderr
+    assert len(created(emulator)) == 1  # every other item would have failed alike
+    assert "batch: 20 items: 0 completed, 1 failed" in result.stderr
+
+
+def test_a_source_named_twice_is_refused(qwen, emulator: Emulator, tmp_path: Path) -> None:
+    items = write_items(tmp_path / "items.jsonl", ["a"])
+    result = qwen("batch", "run", str(items), str(items))
+    assert result.returncode == 2 and "is named twice" in result.stderr
+    assert created(emulator) == []

@@ -57,6 +57,7 @@ def test_submit_follow_and_fetch_write_runs_result_lines(qwen, quick: Emulator, 
     batch_id = submitted.stdout.strip()
     assert batch_id.startswith("batch_") and "\n" not in batch_id
     assert "submitted " + batch_id + ": 4 items for qwen-flash" in submitted.stderr
+    assert f"created {batch_id} (input file file-batch-" in submitted.stderr  # said before the job is recorded
 
     uploaded = calls(quick, "POST", "/files")
     assert len(uploaded) == 1 and len(calls(quick, "POST", "/batches")) == 1
@@ -172,8 +173,13 @@ def test_an_expired_job_yields_its_finished_part_and_fails_the_rest(qwen, emulat
     assert fetched.returncode == 8
     rows = lines(out.read_text())
     assert [row["id"] for row in rows] == ["1", "2", "3", "4"]
-    statuses = {row["status"] for row in rows}
-    assert statuses == {"completed", "failed"}
+    assert {row["status"] for row in rows} == {"completed", "failed"}
+    never_ran = [row["error"] for row in rows if row["status"] == "failed"]
+    assert never_ran and all(
+        error
+        == {"type": "not_run", "message": "not run: the job's window ended before it (not billed)", "code": "expired"}
+        for error in never_ran
+    )
 
 
 def test_a_lost_create_reply_is_found_again_and_never_creates_a_second_job(
@@ -233,3 +239,23 @@ def test_the_job_record_is_private_and_holds_no_key(qwen, quick: Emulator, tmp_p
     record = folder / f"{batch_id}.json"
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700 and stat.S_IMODE(os.stat(record).st_mode) == 0o600
     assert API_KEY not in record.read_text() and json.loads(record.read_text())["items"] == 1
+
+
+def test_fetch_no_history_records_nothing_and_o_is_refused(qwen, quick: Emulator, tmp_path: Path) -> None:
+    items = write_items(tmp_path / "items.jsonl", ["hello"])
+    batch_id = qwen("batch", "submit", str(items)).stdout.strip()
+    settle(qwen, batch_id)
+    refused = qwen("batch", "fetch", batch_id, "-o", "json")
+    assert refused.returncode == 2 and "-o and --json do not apply" in refused.stderr
+    fetched = qwen("batch", "fetch", batch_id, "--no-history")
+    assert fetched.returncode == 0 and lines(fetched.stdout)[0]["text"] == "You said: hello"
+    listed = qwen("history", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+
+
+def test_submit_wait_checks_its_results_file_before_anything_is_uploaded(qwen, quick: Emulator, tmp_path: Path) -> None:
+    items = write_items(tmp_path / "items.jsonl", ["a"])
+    for out, message in ((tmp_path / "missing" / "out.jsonl", "does not exist"), (tmp_path, "it is a folder")):
+        result = qwen("batch", "submit", str(items), "--wait", "-O", str(out))
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert calls(quick, "POST", "/files") == [] and calls(quick, "POST", "/batches") == []

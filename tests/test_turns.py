@@ -8,6 +8,7 @@ signals and exit codes as the shell sees them.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import sys
@@ -337,3 +338,19 @@ def test_a_404_points_at_the_base_url_unless_it_is_about_what_the_request_named(
     run = Run(tmp_path, Server(httpx.Response(404, json=body)))(["hi"])
 
     assert (run.exit_code, run.stdout.getvalue(), run.stderr.getvalue()) == (1, "", line)
+
+
+def test_ask_writes_its_whole_answer_and_newline_at_once(tmp_path: Path) -> None:
+    """`xargs -P 32 qwen ask` shares one pipe among processes: each answer leaves in one write, newline included."""
+    writes: list[str] = []
+
+    class Recorded(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return super().write(text)
+
+    run = Run(tmp_path, Server(answer("Rayleigh scattering.")))
+    run.stdout = Recorded()
+    run.world = dataclasses.replace(run.world, stdout=run.stdout)
+    run(["why"])
+    assert run.exit_code == 0 and [text for text in writes if text] == ["Rayleigh scattering.\n"]
