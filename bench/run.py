@@ -841,8 +841,8 @@ def results_check(path: Path, count: int) -> Check:
 
 def answers_check(count: int) -> Check:
     """The shell loop prints one answer per prompt, in the order they finish. Answers are found by their text, not by
-    line: 32 processes share one pipe, and a `qwen ask` writes its answer and the newline after it in two writes,
-    between which another process may write its own (xargs does not group output as GNU parallel does)."""
+    line: 32 processes share one pipe, and xargs does not group their output as GNU parallel does (a `qwen ask` writes
+    a short answer and its newline at once; older versions did not, and a long answer is more than one write)."""
     expected = sorted(f"You said: {prompt_of(number)}".encode() for number in range(count))
     return lambda out: sorted(re.findall(rb"You said: prompt \d+", out)) == expected
 
