@@ -242,7 +242,7 @@ def test_a_results_file_that_cannot_be_opened_is_a_usage_error(tmp_path: Path) -
 
 
 def test_items_from_several_sources_get_ids_naming_their_source(tmp_path: Path) -> None:
-    (tmp_path / "a.jsonl").write_text('"one"\n\n"two"\n')
+    (tmp_path / "a.jsonl").write_text('"one"\n\n{"id": null, "prompt": "two"}\n')
     stdin = io.BytesIO(b'{"prompt": "three", "images": ["https://example.com/x.png"]}')  # no final newline
     with Items((str(tmp_path / "a.jsonl"), "-"), (), stdin) as items:
         assert items.check() == 3

@@ -176,7 +176,9 @@ def item_of(value: dict[str, Any], where: str, default_id: str, source: str, num
     unknown = [key for key in value if key not in KEYS]
     if unknown:
         raise UsageError(f"{where}: unknown key {unknown[0]!r}; an item may have {', '.join(KEYS)}")
-    item_id = value.get("id", default_id)
+    item_id = value.get("id")
+    if item_id is None:  # absent or null (as `jq '{id, prompt}'` writes for a record without one)
+        item_id = default_id
     if isinstance(item_id, int) and not isinstance(item_id, bool):
         item_id = str(item_id)
     item = Item(
