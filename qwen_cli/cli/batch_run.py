@@ -52,6 +52,8 @@ def run(paths: list[str], flags: BatchFlags, world: World) -> None:
 
 
 class Run:
+    """One `batch run`: where results go (-O FILE or stdout), the engine, the history, the progress and the tally."""
+
     def __init__(self, setup: BatchSetup, flags: BatchFlags, items: Items) -> None:
         self.setup = setup
         self.flags = flags
