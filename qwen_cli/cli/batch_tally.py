@@ -58,7 +58,7 @@ def summary(tally: Tally, total: int, elapsed: float | None, out: str | None) ->
     tokens = f"{tally.input_tokens:,} in, {tally.output_tokens:,} out"
     where = f"; results in {out}" if out else ""
     took = f"; {elapsed:.1f} s" if elapsed is not None else ""
-    return f"batch: {total} items: {', '.join(parts)}; tokens {tokens}{cost_of(tally)}{took}{where}"
+    return f"batch: {total} item{'' if total == 1 else 's'}: {', '.join(parts)}; tokens {tokens}{cost_of(tally)}{took}{where}"
 
 
 def cost_of(tally: Tally) -> str:
