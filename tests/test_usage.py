@@ -644,3 +644,11 @@ def test_a_cost_for_a_summary_line() -> None:
         "no price",
     ]
     assert shown_cost(0.5, None) == "≈ 0.5000"
+
+
+def test_e2e_config_show_lists_the_prices_it_read(qwen, qwen_env: dict[str, str]) -> None:
+    config_file(qwen_env, PRICES_YAML)
+    shown = qwen("config", "show")
+    assert shown.returncode == 0 and "qwen-plus (USD per 1M tokens)" in shown.stdout
+    document = json.loads(qwen("config", "show", "--json").stdout)
+    assert document["prices"]["models"] == {"qwen-plus": {"input": 0.4, "output": 1.2, "cached": 0.08}}

@@ -23,11 +23,13 @@ from qwen_cli.cli.flags import ApiFlags
 from qwen_cli.cli.terminal import error_boundary
 from qwen_cli.cli.world import World
 from qwen_cli.errors import ItemsFailed, NotSettled, OutputError, UsageError
+from qwen_cli.settings.config import prices_of
 
 if TYPE_CHECKING:
     from qwen_cli.api.client import Client
     from qwen_cli.batch.jobs import Job
     from qwen_cli.batch.remote import BatchView, Target
+    from qwen_cli.settings.prices import Prices
 
 # Why an item has no result line, by how its job ended: none of these requests ran, and none is billed.
 NOT_RUN = {
@@ -87,8 +89,9 @@ def fetch_settled(world: World, followed: Followed, batch: BatchView, fetching: 
             if fetching.raw or job is None:
                 write_raw(files, fetching.out, world)
             else:
-                wanted = fetching.history and bool(followed.settings_sources.value("history"))
-                tally = write_results(world, job, batch, files, fetching, wanted)
+                sources = followed.settings_sources
+                wanted = fetching.history and bool(sources.value("history"))
+                tally = write_results(world, job, batch, files, fetching, wanted, prices_of(sources.config_file))
         if job is not None and fetching.out:
             jobs.add_fetched(job.batch_id, os.path.abspath(fetching.out), world.env)
         if fetching.delete:
@@ -172,18 +175,23 @@ def copied(source: Any, sink: Any) -> bytes:
 
 
 def write_results(
-    world: World, job: Job, batch: BatchView, files: list[Path], fetching: Fetching, history_wanted: bool
+    world: World,
+    job: Job,
+    batch: BatchView,
+    files: list[Path],
+    fetching: Fetching,
+    history_wanted: bool,
+    prices: Prices,
 ) -> Tally:
     """Result lines, the same as `run` writes: every item once, in input order, failures included."""
     from qwen_cli.batch import jobs
     from qwen_cli.batch.outfile import ResultsFile
     from qwen_cli.batch.provider import ProviderResults, Unreadable
-    from qwen_cli.settings.config import configured_prices
 
     digests = jobs.digests_of(job.batch_id, world.env)
     order = {item_id: place for place, item_id in enumerate(digests)}
     reader = ProviderResults(digests, full=fetching.full)
-    tally = Tally(prices=configured_prices(world.env), batch=True)
+    tally = Tally(prices=prices, batch=True)
     recorder = BatchRecorder(world, job, history_wanted)
     with tempfile.TemporaryDirectory(prefix="qwen-batch-") as folder:
         scratch = str(Path(folder) / "results.jsonl")

@@ -514,8 +514,18 @@ def settings_document(
         "settings": rows,
         "api_key": {"variable": API_KEY_ENV, "status": key_status(env)},
         "config_file": str(config_path(env)),
+        "prices": prices_document(env),
         "preset": {"name": preset.name, "path": str(preset.source)} if preset is not None else None,
     }
+
+
+def prices_document(env: Mapping[str, str]) -> dict[str, Any]:
+    """The config file's model prices (per 1M tokens), for `qwen history usage` and the batch summaries."""
+    from qwen_cli.settings.config import configured_prices
+
+    prices = configured_prices(env)
+    models = {model: dict(vars(price)) for model, price in sorted(prices.models.items())}
+    return {"currency": prices.currency, "per_tokens": 1_000_000, "models": models}
 
 
 def layer_of(settings: Settings, key: str) -> str:
@@ -567,6 +577,10 @@ def settings_text(view: Mapping[str, Any]) -> str:
     rows.append(
         ["config file", view["config_file"], "found" if found else "none yet (qwen config init writes a starter)"]
     )
+    prices = view["prices"]
+    if prices["models"]:
+        unit = f"{prices['currency']} per 1M tokens" if prices["currency"] else "per 1M tokens"
+        rows.append(["prices", f"{', '.join(prices['models'])} ({unit})", "config file"])
     return table(rows)
 
 
