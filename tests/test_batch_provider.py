@@ -145,3 +145,13 @@ def test_a_completed_job_without_its_files_is_not_settled_yet() -> None:
     with pytest.raises(NotSettled, match="its result files are not published yet"):
         batch_fetch.check_settled(batch, None)
     assert not batch_provider.published(batch)
+
+
+def test_raw_lines_keep_their_bytes_but_never_an_echoed_key(run: Run) -> None:
+    provider = run.tmp_path / "0.jsonl"
+    provider.write_bytes(b'{"custom_id": "1", "echo": "' + API_KEY.encode() + b'"}\n\n{"custom_id": "2", "x": "\xff"}')
+    out = run.tmp_path / "raw.jsonl"
+    batch_fetch.write_raw([provider], str(out), run.world())
+    written = out.read_bytes()
+    assert API_KEY.encode() not in written and b'"echo": "' in written
+    assert written.endswith(b'{"custom_id": "2", "x": "\xff"}\n')  # not UTF-8: passed through as it came

@@ -138,13 +138,25 @@ def downloaded(client: Client, target: Target, batch: BatchView) -> Iterator[lis
 
 
 def write_raw(files: list[Path], out: str | None, world: World) -> None:
-    """--raw: the provider's lines as they are, output file first, then the error file."""
+    """--raw: the provider's lines as they are (output file first, then the error file), but for an echoed secret,
+    hidden as everywhere else, and, on a terminal, control characters shown as symbols. Bytes that are not UTF-8
+    pass through unchanged."""
+    from qwen_cli.batch.lines import bounded_lines
+    from qwen_cli.batch.provider import MAX_LINE_BYTES
+
+    to_screen = out is None
     with destination(out, world) as sink:
         for path in files:
             with path.open("rb") as source:
-                last = copied(source, sink)
-            if last not in (b"", b"\n"):  # a file whose last line has no newline: the next file starts a line
-                sink.write(b"\n")
+                for number, data in bounded_lines(iter(lambda: source.read(1 << 20), b""), MAX_LINE_BYTES):
+                    if data is None:
+                        world.note(
+                            f"warning: {path.name}, line {number}: longer than {MAX_LINE_BYTES:,} bytes; skipped"
+                        )
+                        continue
+                    text = data.decode("utf-8", "surrogateescape")
+                    text = world.for_screen(text) if to_screen else world.secrets.text(text)
+                    sink.write(text.encode("utf-8", "surrogateescape") + b"\n")
 
 
 @contextlib.contextmanager
@@ -165,13 +177,10 @@ def destination(out: str | None, world: World) -> Iterator[Any]:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
 
 
-def copied(source: Any, sink: Any) -> bytes:
-    """Copy in bounded chunks (a line may be of any length); returns the last byte copied."""
-    last = b""
+def copied(source: Any, sink: Any) -> None:
+    """Copy in bounded chunks: a line may be of any length."""
     while chunk := source.read(1 << 20):
         sink.write(chunk)
-        last = chunk[-1:]
-    return last
 
 
 def write_results(

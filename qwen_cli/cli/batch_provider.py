@@ -9,6 +9,7 @@ again by itself: a second create would be a second paid job.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -61,7 +62,8 @@ def submit(paths: list[str], flags: BatchFlags, world: World, window: str, wait:
             target = remote.Target(setup.settings.base_url, setup.settings.api_key)
             with client_of(setup.settings, world, flags.debug) as client:
                 uploaded = remote.upload_batch_file(client, target, input_file.path)
-                name = {"ds_name": f"qwen batch: {', '.join(paths)}"[:100]}
+                # The job's name in the console: file names only, never the folders they are in (a user's name).
+                name = {"ds_name": f"qwen batch: {', '.join(os.path.basename(path) for path in paths)}"[:100]}
                 batch = create_or_clean_up(client, target, uploaded.id, input_file.endpoint, window, name)
         world.note(f"created {batch.id} (input file {uploaded.id})")  # said at once: it is a paid job from now on
         job = jobs.Job(
