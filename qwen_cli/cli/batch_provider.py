@@ -90,7 +90,8 @@ def submit(paths: list[str], flags: BatchFlags, world: World, window: str, wait:
             return
         from qwen_cli.cli.batch_fetch import Fetching, fetch_settled
 
-        followed = follow(world, flags, job.batch_id)
+        # The job just made, where it was sent: nothing to look up again.
+        followed = Followed(job, batch.id, setup.settings, target, flags.debug, setup.sources)
         settled = wait_for(world, followed, batch)
         fetch_settled(world, followed, settled, Fetching(out=flags.out, full=flags.full, history=not flags.no_history))
 
